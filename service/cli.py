@@ -1,0 +1,153 @@
+"""The `schedlab` command. Worker-side commands import torch lazily, so `schedlab api` stays torch-free."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from service.contract import Capture, ComparisonSpec, Decoder, FrameKind, Keys, Limits, check_spec, load_catalog
+from service.errors import SpecError
+from service.settings import Settings
+
+app = typer.Typer(help="Compare Stable Diffusion schedulers side by side.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def schedulers() -> None:
+    """List the scheduler registry: names, aliases, stochastic, order."""
+    table = Table("id", "class", "names users know", "stochastic", "order", "available")
+    for entry in load_catalog().entries:
+        table.add_row(
+            entry.id,
+            entry.class_name,
+            ", ".join([entry.display_name, *entry.aliases]),
+            "yes" if entry.stochastic else "no",
+            str(entry.order),
+            "yes" if entry.available else f"no: {entry.unavailable_reason}",
+        )
+    Console().print(table)
+
+
+@app.command()
+def compare(
+    prompt: Annotated[str, typer.Option(help="What to draw.")],
+    scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
+    out: Annotated[Path, typer.Option(help="Folder for images, grids, contact sheet and manifest.")],
+    negative_prompt: Annotated[str | None, typer.Option()] = None,
+    steps: Annotated[int, typer.Option()] = 30,
+    images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = 4,
+    seed: Annotated[int, typer.Option()] = 0,
+    guidance_scale: Annotated[float, typer.Option()] = 7.5,
+    height: Annotated[int | None, typer.Option()] = None,
+    width: Annotated[int | None, typer.Option()] = None,
+    capture_every: Annotated[int | None, typer.Option(help="Capture a frame every N steps.")] = None,
+    capture_step: Annotated[list[int] | None, typer.Option(help="Capture at this step; repeat.")] = None,
+    frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
+    decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
+    config: Annotated[
+        list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Overrides SCHEDLAB_MODEL.")] = None,
+    device: Annotated[str | None, typer.Option(help="Overrides SCHEDLAB_DEVICE.")] = None,
+) -> None:
+    """Run a comparison in-process (no Redis) and write its files under --out."""
+    from tqdm import tqdm
+
+    from service.storage import LocalStorage
+
+    overrides = {}
+    for item in config or []:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    capture = Capture(steps=capture_step) if capture_step else Capture(every=capture_every or max(1, steps // 6))
+    try:
+        choices = load_catalog().expand(scheduler)
+        for choice in choices:
+            choice.config.update(overrides)
+        spec = ComparisonSpec(
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            seed=seed,
+            num_images=images,
+            steps=steps,
+            guidance_scale=guidance_scale,
+            height=height,
+            width=width,
+            schedulers=choices,
+            capture=capture,
+            frames=frames,
+            decoder=decoder,
+        )
+    except (SpecError, ValueError) as error:
+        raise _fail(str(error)) from error
+
+    settings = Settings()
+    updates = {key: value for key, value in (("model", model), ("device", device)) if value is not None}
+    settings = settings.model_copy(update=updates)
+    from worker.engine import ComparisonEngine, RunListener
+    from worker.model import load_model
+
+    limits = Limits.from_settings(settings)
+    try:
+        check_spec(spec, limits)  # before the model loads: bad input costs nothing
+    except SpecError as error:
+        raise _fail(str(error)) from error
+
+    console.print(f"loading model {settings.model} …")
+    engine = ComparisonEngine(load_model(settings), limits)
+    bar = tqdm(total=spec.steps * len(spec.schedulers), unit="step", file=sys.stderr)
+
+    class Progress(RunListener):
+        def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+            bar.set_description(scheduler, refresh=False)
+            bar.update(scheduler_index * spec.steps + steps_done - bar.n)
+
+    try:
+        outcome = engine.run(spec, LocalStorage(out), Keys(""), listener=Progress())
+    except SpecError as error:
+        raise _fail(str(error)) from error
+    finally:
+        bar.close()
+    table = Table("scheduler", "wall s", "UNet calls", "emerged at step", "grid")
+    for result in outcome.results:
+        table.add_row(
+            result.name,
+            f"{result.timings.wall_s:.2f}",
+            str(result.timings.unet_calls),
+            str(result.emergence_step),
+            str(out / result.grid) if result.grid else "-",
+        )
+    Console().print(table)
+    console.print(f"contact sheet: {out / outcome.keys.contact_sheet}\nmanifest: {out / outcome.keys.manifest}")
+
+
+@app.command()
+def catalog(
+    output: Annotated[Path, typer.Option(help="Where to write the catalog.")] = Path("service/scheduler_catalog.json"),
+) -> None:
+    """Regenerate the torch-free scheduler catalog the API reads, from the worker's registry."""
+    from worker.registry import catalog as build_catalog
+
+    output.write_text(build_catalog().model_dump_json(indent=1) + "\n")
+    console.print(f"wrote {output}")
+
+
+def main() -> None:  # pragma: no cover
+    logging.basicConfig(level=logging.INFO)
+    app()

@@ -1,0 +1,353 @@
+"""The contract the API and the worker share: the comparison spec, its limits, the job lifecycle and storage keys.
+
+Torch-free by design: the API validates requests with exactly the rules the worker runs by, without importing
+torch or diffusers. What the API must know about schedulers comes from `scheduler_catalog.json`, which the
+worker's registry generates (`schedlab catalog`) and a test keeps in step with the live registry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from service.errors import SpecError, UnknownSchedulerError
+
+MAX_SEED = 2**63 - 1 - 16  # seed + image index must still fit torch.Generator.manual_seed
+
+
+class FrameKind(StrEnum):
+    """What a captured frame shows."""
+
+    latent = "latent"  # the current noisy sample x_t, as the original experiment captured it
+    denoised = "denoised"  # the scheduler's prediction of the clean sample x0 at that step
+
+
+class Decoder(StrEnum):
+    """How frames become pixels."""
+
+    vae = "vae"  # the model's VAE: exact, costs a decoder pass per frame
+    approx = "approx"  # a linear latent-to-RGB projection at 1/8 resolution: nearly free
+
+
+class JobStatus(StrEnum):
+    """A comparison job's lifecycle: queued → running → succeeded | failed | canceled."""
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    canceled = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.canceled)
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SchedulerChoice(StrictModel):
+    """One scheduler to run: any registry id, class name, alias or preset, plus config overrides."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["euler", "DPM++ 2M Karras"])
+    config: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Scheduler config overrides; see GET /v1/schedulers for allowed keys."
+    )
+
+
+class Capture(StrictModel):
+    """Which scheduler steps to capture frames at: every N steps, or a list. The final step always is."""
+
+    every: int | None = Field(None, ge=1, le=1000)
+    steps: list[int] | None = Field(None, min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.every is None) == (self.steps is None):
+            raise ValueError("give exactly one of `every` or `steps`")
+        return self
+
+
+class ComparisonSpec(StrictModel):
+    """One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler."""
+
+    prompt: str = Field(min_length=1, max_length=10_000)
+    negative_prompt: str | None = Field(None, max_length=10_000)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    num_images: int = Field(4, ge=1, le=16)
+    steps: int = Field(30, ge=1, le=1000)
+    guidance_scale: float = Field(7.5, ge=0.0, le=50.0)
+    height: int | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
+    width: int | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
+    schedulers: list[SchedulerChoice] = Field(min_length=1, max_length=64)
+    capture: Capture = Field(default_factory=lambda: Capture(every=5))
+    frames: FrameKind = FrameKind.latent
+    decoder: Decoder = Decoder.vae
+
+    def capture_steps(self) -> list[int]:
+        """The sorted scheduler steps to capture, the final step included."""
+        if self.capture.steps is not None:
+            wanted = set(self.capture.steps)
+        else:
+            assert self.capture.every is not None
+            wanted = set(range(self.capture.every, self.steps + 1, self.capture.every))
+        return sorted(wanted | {self.steps})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Limits
+
+
+class Limits(BaseModel):
+    """Deployment caps, tighter than the spec's own bounds. Set from `Settings`."""
+
+    max_steps: int = 1000
+    max_images: int = 16
+    max_schedulers: int = 32
+    max_resolution: int = 1024
+    max_prompt_chars: int = 2000
+    max_unet_evals: int = 200_000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        return cls(**{name: getattr(settings, name) for name in cls.model_fields})
+
+
+def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = None) -> None:
+    """Every rule a spec must pass before any model work; raises `SpecError` naming the field and the limit."""
+    catalog = catalog or load_catalog()
+    if not spec.prompt.strip():
+        raise SpecError("prompt", "must not be empty")
+    for field, text in (("prompt", spec.prompt), ("negative_prompt", spec.negative_prompt or "")):
+        if len(text) > limits.max_prompt_chars:
+            raise SpecError(field, f"is {len(text)} characters; the limit is {limits.max_prompt_chars}")
+    _check_range("steps", spec.steps, 1, limits.max_steps)
+    _check_range("num_images", spec.num_images, 1, limits.max_images)
+    _check_range("schedulers", len(spec.schedulers), 1, limits.max_schedulers, what="entries")
+    for field, pixels in (("height", spec.height), ("width", spec.width)):
+        if pixels is None:
+            continue
+        if pixels % 8:
+            raise SpecError(field, f"must be a multiple of 8, got {pixels}")
+        _check_range(field, pixels, 8, limits.max_resolution)
+    if spec.capture.steps is not None:
+        for index, step in enumerate(spec.capture.steps):
+            _check_range(f"capture.steps[{index}]", step, 1, spec.steps, limit_name="steps")
+    elif spec.capture.every is not None and spec.capture.every > spec.steps:
+        raise SpecError("capture.every", f"must be between 1 and steps ({spec.steps}), got {spec.capture.every}")
+    unet_evals = 0
+    for index, choice in enumerate(spec.schedulers):
+        entry = catalog.resolve(choice.name, field=f"schedulers[{index}].name")
+        entry.check_config(choice.config, field=f"schedulers[{index}].config")
+        unet_evals += entry.unet_calls(spec.steps) * spec.num_images
+    if unet_evals > limits.max_unet_evals:
+        raise SpecError(
+            "schedulers",
+            f"the job needs {unet_evals} image x UNet evaluations; the limit is {limits.max_unet_evals}",
+        )
+
+
+def _check_range(
+    field: str, value: int, low: int, high: int, what: str = "", limit_name: str | None = None
+) -> None:
+    if not low <= value <= high:
+        unit = f" {what}" if what else ""
+        high_text = f"{limit_name} ({high})" if limit_name else str(high)
+        raise SpecError(field, f"must be between {low} and {high_text}{unit}, got {value}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The scheduler catalog (generated from the worker's registry)
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "array": (list,),
+}
+
+
+class ConfigKey(BaseModel):
+    """One overridable scheduler config key, described from the scheduler class's signature."""
+
+    type: Literal["boolean", "integer", "number", "string", "array", "any"]
+    nullable: bool = False
+    choices: list[str] | None = None
+    default: JsonValue = None
+
+
+class CatalogEntry(BaseModel):
+    """A scheduler or preset as users name it; the torch-free mirror of a worker registry entry."""
+
+    id: str
+    display_name: str
+    class_name: str
+    aliases: list[str]
+    preset_config: dict[str, JsonValue]
+    stochastic: bool
+    order: int
+    available: bool
+    unavailable_reason: str | None = None
+    description: str = ""
+    config_keys: dict[str, ConfigKey]
+
+    def names(self) -> list[str]:
+        return [self.id, self.display_name, *self.aliases]
+
+    def unet_calls(self, steps: int) -> int:
+        """UNet calls for `steps` scheduler steps: order-2 schedulers evaluate twice per step but the first."""
+        if self.order == 2:
+            return 2 * steps - 1
+        return steps + 1 if self.class_name == "PNDMScheduler" else steps
+
+    def check_config(self, config: dict[str, JsonValue], field: str) -> None:
+        for key, value in config.items():
+            spec = self.config_keys.get(key)
+            if spec is None:
+                allowed = ", ".join(sorted(self.config_keys))
+                raise SpecError(
+                    f"{field}.{key}", f"is not a config key of {self.class_name}; allowed keys: {allowed}"
+                )
+            if value is None:
+                if not spec.nullable:
+                    raise SpecError(f"{field}.{key}", f"must not be null (expected {spec.type})")
+                continue
+            if spec.type != "any":
+                expected = _JSON_TYPES[spec.type]
+                # bool is an int in Python; a flag is not a number and a number is not a flag.
+                if isinstance(value, bool) != (spec.type == "boolean") or not isinstance(value, expected):
+                    raise SpecError(f"{field}.{key}", f"must be {spec.type}, got {json.dumps(value)}")
+            if spec.choices is not None and value not in spec.choices:
+                raise SpecError(f"{field}.{key}", f"must be one of {spec.choices}, got {json.dumps(value)}")
+
+
+def normalize_name(name: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", name.strip().lower())
+
+
+class Catalog(BaseModel):
+    diffusers_version: str
+    entries: list[CatalogEntry]
+
+    def resolve(self, name: str, field: str = "name") -> CatalogEntry:
+        wanted = normalize_name(name)
+        for entry in self.entries:
+            if wanted in {normalize_name(n) for n in entry.names()}:
+                if not entry.available:
+                    raise UnknownSchedulerError(field, f"{entry.id} is unavailable: {entry.unavailable_reason}")
+                return entry
+        valid = ", ".join(entry.id for entry in self.entries if entry.available)
+        raise UnknownSchedulerError(field, f"unknown scheduler {name!r}; valid names: {valid} (or 'all')")
+
+    def available(self) -> list[CatalogEntry]:
+        return [entry for entry in self.entries if entry.available]
+
+    def expand(self, names: Iterable[str]) -> list[SchedulerChoice]:
+        """Scheduler choices for CLI names, where `all` means every available registry entry."""
+        choices: list[SchedulerChoice] = []
+        for name in names:
+            if normalize_name(name) == "all":
+                choices += [SchedulerChoice(name=entry.id) for entry in self.available()]
+            else:
+                choices.append(SchedulerChoice(name=name))
+        return choices
+
+
+CATALOG_FILE = "scheduler_catalog.json"
+
+
+@cache
+def load_catalog() -> Catalog:
+    text = resources.files("service").joinpath(CATALOG_FILE).read_text()
+    return Catalog.model_validate_json(text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Results and storage keys
+
+
+class FrameRef(BaseModel):
+    step: int
+    image_index: int
+    key: str
+
+
+class SchedulerTimings(BaseModel):
+    wall_s: float
+    unet_calls: int
+
+
+class SchedulerResult(BaseModel):
+    """What one scheduler produced; storage keys only, never image bytes."""
+
+    index: int
+    name: str
+    id: str
+    class_name: str
+    key: str = Field(description="Folder of this scheduler's files under the job's folder.")
+    status: Literal["succeeded", "canceled"]
+    stochastic: bool
+    effective_config: dict[str, JsonValue]
+    seeds: list[int]
+    final_images: list[str]
+    frames: list[FrameRef]
+    grid: str | None
+    timings: SchedulerTimings
+    convergence: list[tuple[int, float]] = Field(
+        description="(step, relative latent distance of that step's x0 prediction to the final latent)."
+    )
+    emergence_step: int | None
+
+
+class JobProgress(BaseModel):
+    scheduler_index: int
+    scheduler: str
+    steps_done: int
+    steps_total: int
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Storage keys of one comparison, relative to the storage root. Human-readable on purpose."""
+
+    root: str  # "" for a CLI output folder, "comparisons/{id}/" for a service job
+
+    @classmethod
+    def for_job(cls, job_id: str) -> Keys:
+        return cls(f"comparisons/{job_id}/")
+
+    @staticmethod
+    def scheduler_dir(index: int, entry_id: str) -> str:
+        return f"{index + 1:02d}-{entry_id}"
+
+    def final_image(self, scheduler_dir: str, image_index: int) -> str:
+        return f"{self.root}{scheduler_dir}/final/image-{image_index}.png"
+
+    def frame(self, scheduler_dir: str, step: int, image_index: int) -> str:
+        return f"{self.root}{scheduler_dir}/frames/step-{step:04d}/image-{image_index}.png"
+
+    def grid(self, scheduler_dir: str) -> str:
+        return f"{self.root}{scheduler_dir}/grid.png"
+
+    @property
+    def contact_sheet(self) -> str:
+        return f"{self.root}contact-sheet.png"
+
+    @property
+    def manifest(self) -> str:
+        return f"{self.root}manifest.json"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

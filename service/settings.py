@@ -1,0 +1,84 @@
+"""The one place schedlab reads its environment: every setting is `SCHEDLAB_<NAME>`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def _default_storage_url() -> str:
+    return (Path.cwd() / "var" / "storage").resolve().as_uri()
+
+
+class Settings(BaseSettings):
+    """Settings shared by the API, the worker and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="SCHEDLAB_", env_file=".env", extra="ignore")
+
+    # Infrastructure
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = Field("schedlab", description="Prefix of every Redis key and rq queue name.")
+    storage_url: str = Field(
+        default_factory=_default_storage_url,
+        description="file:///abs/dir (local directory) or s3://bucket/prefix (S3-compatible object storage).",
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3 endpoint, e.g. http://minio:9000; unset for AWS.")
+    s3_region: str = "us-east-1"
+
+    # Model (worker)
+    model: str = Field(
+        "tiny",
+        description="'tiny' (built-in random tiny SD), a Hugging Face model id, or a local diffusers directory.",
+    )
+    model_revision: str | None = None
+    model_cache_dir: Path = Path.home() / ".cache" / "schedlab"
+    device: str = Field("auto", description="auto, cpu, cuda or cuda:N.")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    torch_threads: int = Field(
+        0, ge=0, description="CPU threads for torch; 0 = torch's default. Tiny models run fastest on 1."
+    )
+    compile_unet: bool = Field(False, description="torch.compile the UNet (CUDA only; slow first job).")
+    warmup: bool = Field(True, description="Run one short comparison after loading, before taking jobs.")
+    approx_decoder: Literal["auto", "sd15", "fit"] = Field(
+        "auto", description="Latent-to-RGB projection for the 'approx' decoder: published SD 1.x factors or fitted."
+    )
+
+    # Limits: a request over one is a 422 naming the field and the limit.
+    max_steps: int = Field(1000, ge=1, le=1000)
+    max_images: int = Field(16, ge=1, le=16)
+    max_schedulers: int = Field(32, ge=1)
+    max_resolution: int = Field(1024, ge=8, description="Largest height or width, in pixels.")
+    max_prompt_chars: int = Field(2000, ge=1)
+    max_unet_evals: int = Field(
+        200_000, ge=1, description="Cap on images x UNet calls summed over a job's schedulers."
+    )
+    max_queue_depth: int = Field(1000, ge=1, description="Queued jobs beyond this are refused with 429.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+
+    # Jobs and workers
+    job_timeout_s: int = Field(3600, ge=1, description="A job running longer than this is stopped and failed.")
+    job_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="Finished jobs expire from Redis after this.")
+    worker_heartbeat_s: float = Field(2.0, gt=0)
+    worker_dead_after_s: float = Field(15.0, gt=0, description="A worker silent this long is dead.")
+
+    # Security
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Comma-separated API keys; empty = open (local use only)."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

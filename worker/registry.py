@@ -1,0 +1,297 @@
+"""The scheduler registry: one entry per scheduler or preset, and every scheduler quirk handled here, once.
+
+Adding a scheduler means one `RegistryEntry` and a test parameter. The API never imports this module: it reads
+`service/scheduler_catalog.json`, which `catalog()` generates from these entries (`schedlab catalog`).
+
+Quirks and where they are handled:
+- DDIM/DDPM unsafe defaults: `clip_sample=True` wrecks SD latents, so `build_scheduler` forces it off unless the
+  user's own config asks for it (the `ddim_class_defaults` preset does, to reproduce the original experiment).
+- DPMSolverSDE's noise: it ignores the pipeline's generator and draws from a Brownian tree seeded by
+  `noise_sampler_seed` (the global RNG when unset); `build_scheduler` seeds it from the job's seed.
+- DPMSolverSinglestep rewrites its own config in `set_timesteps`: `build_scheduler` records the effective config
+  at construction, before any `set_timesteps`.
+- EDMEuler: its sigmas (sigma_max=80, log-sigma timesteps) don't fit an SD 1.x UNet; listed as unavailable.
+- PNDM's repeated first timestep and order-2 schedulers' two UNet calls per step: the runner counts completed
+  scheduler steps with the pipeline's own rule (`worker.engine.StepCounter`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import diffusers
+from diffusers import SchedulerMixin
+
+from service.contract import Catalog, CatalogEntry, ConfigKey, SchedulerChoice
+from service.errors import SpecError
+
+SCHEDULER_CLASSES = (
+    "DDIMScheduler",
+    "DDPMScheduler",
+    "PNDMScheduler",
+    "LMSDiscreteScheduler",
+    "EulerDiscreteScheduler",
+    "EulerAncestralDiscreteScheduler",
+    "HeunDiscreteScheduler",
+    "KDPM2DiscreteScheduler",
+    "KDPM2AncestralDiscreteScheduler",
+    "DPMSolverSDEScheduler",
+    "DPMSolverMultistepScheduler",
+    "DPMSolverSinglestepScheduler",
+    "DEISMultistepScheduler",
+    "UniPCMultistepScheduler",
+    "EDMEulerScheduler",
+)
+
+# Schedulers that draw fresh noise at every step (from the pipeline generator, or DPMSolverSDE's own tree).
+_STOCHASTIC_CLASSES = {
+    "DDPMScheduler",
+    "EulerAncestralDiscreteScheduler",
+    "KDPM2AncestralDiscreteScheduler",
+    "DPMSolverSDEScheduler",
+}
+_SDE_ALGORITHMS = {"sde-dpmsolver", "sde-dpmsolver++"}
+_CLIP_SAMPLE_CLASSES = {"DDIMScheduler", "DDPMScheduler"}
+_REQUIRED_MODULES = {"LMSDiscreteScheduler": "scipy", "DPMSolverSDEScheduler": "torchsde"}
+_UNUSABLE = {
+    "EDMEulerScheduler": "its EDM sigmas (sigma_max=80, log-sigma timesteps) do not fit an SD 1.x epsilon UNet",
+}
+# Keys a user may not override: the model's training schedule length is not a sampling choice.
+_FIXED_KEYS = {"num_train_timesteps"}
+
+SD_EXPLICIT_DDIM = {
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "clip_sample": False,
+    "set_alpha_to_one": False,
+}
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """A scheduler as users name it: a diffusers class plus a preset config."""
+
+    id: str
+    class_name: str
+    display_name: str
+    aliases: tuple[str, ...] = ()
+    preset: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def scheduler_class(self) -> type[SchedulerMixin]:
+        return typing.cast(type[SchedulerMixin], getattr(diffusers, self.class_name))
+
+    @property
+    def stochastic(self) -> bool:
+        return is_stochastic(self.class_name, self.preset)
+
+    @property
+    def order(self) -> int:
+        return int(getattr(self.scheduler_class, "order", 1))
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        if self.class_name in _UNUSABLE:
+            return _UNUSABLE[self.class_name]
+        module = _REQUIRED_MODULES.get(self.class_name)
+        if module and importlib.util.find_spec(module) is None:
+            return f"needs the `{module}` package, which this worker lacks"
+        return None
+
+
+def _base(class_name: str, id: str, display_name: str, *aliases: str, description: str = "") -> RegistryEntry:
+    # A base entry answers to its class name too; presets of the same class don't.
+    return RegistryEntry(id, class_name, display_name, (class_name, *aliases), description=description)
+
+
+ENTRIES: tuple[RegistryEntry, ...] = (
+    _base("DDIMScheduler", "ddim", "DDIM", description="DDIM from the model's scheduler config."),
+    RegistryEntry(
+        "ddim_sd_explicit",
+        "DDIMScheduler",
+        "DDIM (explicit SD config)",
+        ("DDIM explicit",),
+        SD_EXPLICIT_DDIM,
+        "The original experiment's second DDIM: SD's betas with clip_sample and set_alpha_to_one off.",
+    ),
+    RegistryEntry(
+        "ddim_class_defaults",
+        "DDIMScheduler",
+        "DDIM (class defaults)",
+        (),
+        {"clip_sample": True, "set_alpha_to_one": True, "steps_offset": 0},
+        "DDIM's own defaults (clip_sample on), which the original experiment saw drift off the prompt.",
+    ),
+    _base("DDPMScheduler", "ddpm", "DDPM"),
+    _base("PNDMScheduler", "pndm", "PNDM", "PLMS"),
+    _base("LMSDiscreteScheduler", "lms", "LMS"),
+    RegistryEntry("lms_karras", "LMSDiscreteScheduler", "LMS Karras", (), {"use_karras_sigmas": True}),
+    _base("EulerDiscreteScheduler", "euler", "Euler"),
+    _base("EulerAncestralDiscreteScheduler", "euler_a", "Euler a", "Euler Ancestral"),
+    _base("HeunDiscreteScheduler", "heun", "Heun"),
+    _base("KDPM2DiscreteScheduler", "dpm2", "DPM2", "KDPM2"),
+    RegistryEntry("dpm2_karras", "KDPM2DiscreteScheduler", "DPM2 Karras", (), {"use_karras_sigmas": True}),
+    _base("KDPM2AncestralDiscreteScheduler", "dpm2_a", "DPM2 a", "KDPM2 Ancestral"),
+    RegistryEntry(
+        "dpm2_a_karras", "KDPM2AncestralDiscreteScheduler", "DPM2 a Karras", (), {"use_karras_sigmas": True}
+    ),
+    _base("DPMSolverSDEScheduler", "dpmpp_sde_tree", "DPMSolverSDE", "DPM++ SDE (Brownian tree)"),
+    _base("DPMSolverMultistepScheduler", "dpmpp_2m", "DPM++ 2M", "DPMSolver multistep"),
+    RegistryEntry(
+        "dpmpp_2m_karras", "DPMSolverMultistepScheduler", "DPM++ 2M Karras", (), {"use_karras_sigmas": True}
+    ),
+    RegistryEntry(
+        "dpmpp_2m_sde",
+        "DPMSolverMultistepScheduler",
+        "DPM++ 2M SDE",
+        (),
+        {"algorithm_type": "sde-dpmsolver++"},
+    ),
+    RegistryEntry(
+        "dpmpp_2m_sde_karras",
+        "DPMSolverMultistepScheduler",
+        "DPM++ 2M SDE Karras",
+        (),
+        {"algorithm_type": "sde-dpmsolver++", "use_karras_sigmas": True},
+    ),
+    _base(
+        "DPMSolverSinglestepScheduler",
+        "dpmpp_sde",
+        "DPM++ SDE",
+        "DPMSolver singlestep",
+        description="diffusers' mapping of A1111's 'DPM++ SDE' (DPMSolverSDE is closer algorithmically).",
+    ),
+    _base("DEISMultistepScheduler", "deis", "DEIS"),
+    _base("UniPCMultistepScheduler", "unipc", "UniPC"),
+    RegistryEntry("euler_sgm_uniform", "EulerDiscreteScheduler", "Euler SGM Uniform", (), {"timestep_spacing": "trailing"}),
+    _base("EDMEulerScheduler", "edm_euler", "EDM Euler"),
+)
+
+
+def is_stochastic(class_name: str, config: dict[str, Any]) -> bool:
+    return class_name in _STOCHASTIC_CLASSES or config.get("algorithm_type") in _SDE_ALGORITHMS
+
+
+def entry_by_id(entry_id: str) -> RegistryEntry:
+    for entry in ENTRIES:
+        if entry.id == entry_id:
+            return entry
+    raise KeyError(entry_id)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Building a scheduler for one run
+
+
+@dataclass
+class BuiltScheduler:
+    entry: RegistryEntry
+    scheduler: SchedulerMixin
+    effective_config: dict[str, Any]
+    stochastic: bool
+
+
+def build_scheduler(
+    entry: RegistryEntry, model_config: dict[str, Any], choice: SchedulerChoice, seed: int, field: str
+) -> BuiltScheduler:
+    """A fresh scheduler instance (they hold state) from the model's config, the preset and the user's overrides."""
+    config = {**entry.preset, **choice.config}
+    if entry.class_name in _CLIP_SAMPLE_CLASSES and "clip_sample" not in config:
+        config["clip_sample"] = False
+    if entry.class_name == "DPMSolverSDEScheduler" and config.get("noise_sampler_seed") is None:
+        config["noise_sampler_seed"] = seed
+    try:
+        scheduler = entry.scheduler_class.from_config(model_config, **config)
+    except (ValueError, TypeError, NotImplementedError) as error:
+        raise SpecError(f"{field}.config", f"{entry.class_name} rejects this config: {error}") from error
+    effective = _plain_config(scheduler.config)
+    return BuiltScheduler(entry, scheduler, effective, is_stochastic(entry.class_name, effective))
+
+
+def _plain_config(config: Any) -> dict[str, Any]:
+    plain: dict[str, Any] = {}
+    for key, value in dict(config).items():
+        if key.startswith("_"):
+            continue
+        plain[key] = value.tolist() if hasattr(value, "tolist") else value
+    return plain
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The torch-free catalog the API reads
+
+
+def config_keys(scheduler_class: type) -> dict[str, ConfigKey]:
+    """Overridable config keys of a scheduler class, typed from its `__init__` signature."""
+    signature = inspect.signature(scheduler_class.__init__)
+    try:
+        hints = typing.get_type_hints(scheduler_class.__init__)
+    except Exception:  # some annotations name types only importable at type-check time
+        hints = {}
+    keys: dict[str, ConfigKey] = {}
+    for name, parameter in signature.parameters.items():
+        if name == "self" or name in _FIXED_KEYS or parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+            continue
+        default = parameter.default if parameter.default is not inspect.Parameter.empty else None
+        keys[name] = _describe(hints.get(name), default)
+    return keys
+
+
+def _describe(annotation: Any, default: Any) -> ConfigKey:
+    nullable = default is None
+    choices: list[str] | None = None
+    kind: str = "any"
+    candidates = [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        candidates = list(typing.get_args(annotation))
+    concrete = [c for c in candidates if c is not type(None)]
+    nullable = nullable or len(concrete) < len(candidates)
+    if len(concrete) == 1:
+        hint = concrete[0]
+        if typing.get_origin(hint) is Literal:
+            choices = [str(v) for v in typing.get_args(hint)]
+            kind = "string"
+        else:
+            kind = _JSON_KIND.get(hint, _JSON_KIND.get(typing.get_origin(hint), "any"))
+    elif all(typing.get_origin(c) in (list, tuple) or c in (list, tuple) or _is_array(c) for c in concrete):
+        kind = "array"
+    if kind == "any" and default is not None:
+        kind = _JSON_KIND.get(type(default), "any")
+    json_default = default if isinstance(default, (bool, int, float, str, type(None))) else None
+    return ConfigKey(type=kind, nullable=nullable, choices=choices, default=json_default)  # type: ignore[arg-type]
+
+
+_JSON_KIND: dict[Any, str] = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+
+
+def _is_array(hint: Any) -> bool:
+    return getattr(hint, "__name__", "") == "ndarray"
+
+
+def catalog() -> Catalog:
+    entries = []
+    for entry in ENTRIES:
+        reason = entry.unavailable_reason
+        entries.append(
+            CatalogEntry(
+                id=entry.id,
+                display_name=entry.display_name,
+                class_name=entry.class_name,
+                aliases=list(entry.aliases),
+                preset_config=entry.preset,
+                stochastic=entry.stochastic,
+                order=entry.order,
+                available=reason is None,
+                unavailable_reason=reason,
+                description=entry.description,
+                config_keys=config_keys(entry.scheduler_class),
+            )
+        )
+    return Catalog(diffusers_version=diffusers.__version__, entries=entries)
