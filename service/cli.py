@@ -148,6 +148,40 @@ def catalog(
     console.print(f"wrote {output}")
 
 
-def main() -> None:  # pragma: no cover
+@app.command()
+def api(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn (torch-free)."""
+    import uvicorn
+
     logging.basicConfig(level=logging.INFO)
-    app()
+    uvicorn.run(
+        "service.api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True
+    )
+
+
+@app.command()
+def worker(
+    name: Annotated[str | None, typer.Option(help="Worker name (default: host-pid-random).")] = None,
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+) -> None:
+    """Load the model once and run comparison jobs from the queue."""
+    from worker.process import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_worker(Settings(), name=name, burst=burst)
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document from the app, without a server."""
+    from service.api.app import openapi_document
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(openapi_document(), indent=2, sort_keys=True) + "\n")
+    console.print(f"wrote {output}")

@@ -7,6 +7,7 @@ from a wrapper around the scheduler instance's `step`.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -73,7 +74,7 @@ def _never() -> bool:
 
 def put_png(sink: ArtifactSink, key: str, image: Image.Image) -> None:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)  # fast: frames are many, and previews
     sink.put_bytes(key, buffer.getvalue(), "image/png")
 
 
@@ -112,14 +113,20 @@ class X0Tracker:
     def __init__(self, scheduler: Any) -> None:
         self.scheduler = scheduler
         self.latest: torch.Tensor | None = None
-        self._step = scheduler.step
-        scheduler.step = self._tracked_step
+        original_step = scheduler.step
 
-    def _tracked_step(self, model_output: torch.Tensor, timestep: Any, sample: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
-        output = self._step(model_output, timestep, sample, *args, **kwargs)
-        x0 = None if isinstance(output, tuple) else getattr(output, "pred_original_sample", None)
-        self.latest = x0 if x0 is not None else self._x0_from_model_output(model_output, timestep, sample)
-        return output
+        # The pipeline inspects `step`'s signature to decide whether to pass `generator` and `eta`:
+        # the wrapper must show the original's, or stochastic schedulers silently fall back to the global RNG.
+        @functools.wraps(original_step)
+        def tracked_step(
+            model_output: torch.Tensor, timestep: Any, sample: torch.Tensor, *args: Any, return_dict: bool = True, **kwargs: Any
+        ) -> Any:
+            output = original_step(model_output, timestep, sample, *args, return_dict=True, **kwargs)
+            x0 = getattr(output, "pred_original_sample", None)
+            self.latest = x0 if x0 is not None else self._x0_from_model_output(model_output, timestep, sample)
+            return output if return_dict else (output.prev_sample,)
+
+        scheduler.step = tracked_step
 
     def _x0_from_model_output(self, model_output: torch.Tensor, timestep: Any, sample: torch.Tensor) -> torch.Tensor:
         scheduler = self.scheduler
@@ -170,7 +177,7 @@ class ComparisonEngine:
         """Check the spec and build every scheduler; raises `SpecError` before any model work."""
         check_spec(spec, self.limits)
         catalog = load_catalog()
-        model_config = dict(self.model.pipe.scheduler.config)
+        model_config = self.model.scheduler_config
         built = []
         for index, choice in enumerate(spec.schedulers):
             field_name = f"schedulers[{index}]"

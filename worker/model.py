@@ -45,6 +45,9 @@ class LoadedModel:
     device: torch.device
     dtype: torch.dtype
     approx: ApproxProjection
+    # The model's own scheduler config, kept from load time: the engine swaps `pipe.scheduler` per run, and
+    # every scheduler must derive from the model's config, never from the previous run's scheduler.
+    scheduler_config: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,7 +107,9 @@ def load_model(settings: Settings) -> LoadedModel:
     if revision is None:
         revision = getattr(pipe.config, "_commit_hash", None) or _fingerprint(Path(source))
     approx = _approx_projection(pipe, settings.approx_decoder)
-    return LoadedModel(pipe, model_id, revision, device, dtype, approx, {"source": str(source)})
+    return LoadedModel(
+        pipe, model_id, revision, device, dtype, approx, dict(pipe.scheduler.config), {"source": str(source)}
+    )
 
 
 def _locate(settings: Settings) -> tuple[str, str, str | None]:

@@ -1,0 +1,123 @@
+"""The engine vs. the original notebook's loop, side by side in one run, on the same model and settings.
+
+(a) notebook: per scheduler, `SomeScheduler.from_config(pipe.scheduler.config)`, one `pipe(prompt, ...)` call
+    with a step callback that VAE-decodes the latents at the captured steps, then saves frames and final images.
+(b) engine:   `ComparisonEngine.run` with the same prompt, seeds, steps and capture steps, writing to a folder.
+
+Prints wall time for each, the ratio b/a, and whether the final images and frames are the same.
+
+    python benchmarks/engine_vs_notebook.py [--steps 30] [--images 4] [--repeats 3] [--model tiny]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from service.contract import ComparisonSpec, Keys
+from service.settings import Settings
+from service.storage import LocalStorage
+from worker.engine import ComparisonEngine
+from worker.frames import decode_vae
+from worker.model import load_model
+from worker.registry import entry_by_id
+
+# The original experiment's nine variants (DPMSolverSinglestep = "dpmpp_sde" in A1111 naming).
+EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m", "dpmpp_sde", "lms", "pndm"]
+PROMPT = "a red circle on a black background"
+
+
+def notebook(engine: ComparisonEngine, spec: ComparisonSpec, out: Path) -> dict[str, list[Image.Image]]:
+    """The notebook's loop: a callback decodes captured latents; the pipeline decodes the final images."""
+    model = engine.model
+    pipe = model.pipe
+    capture = set(spec.capture_steps())
+    finals: dict[str, list[Image.Image]] = {}
+    for choice in spec.schedulers:
+        entry = entry_by_id(choice.name)
+        config = {**entry.preset}
+        if entry.class_name in ("DDIMScheduler", "DDPMScheduler"):
+            config.setdefault("clip_sample", False)
+        pipe.scheduler = entry.scheduler_class.from_config(model.scheduler_config, **config)
+        frames: dict[int, list[Image.Image]] = {}
+
+        def on_step(pipeline, i, t, tensors, frames=frames):  # type: ignore[no-untyped-def]
+            if i + 1 in capture:  # the notebook keyed on the call index
+                frames[i + 1] = decode_vae(model, tensors["latents"])
+            return tensors
+
+        generators = [torch.Generator().manual_seed(spec.seed + i) for i in range(spec.num_images)]
+        images = pipe(
+            PROMPT,
+            num_inference_steps=spec.steps,
+            num_images_per_prompt=spec.num_images,
+            guidance_scale=spec.guidance_scale,
+            generator=generators,
+            callback_on_step_end=on_step,
+        ).images
+        folder = out / choice.name
+        folder.mkdir(parents=True)
+        for step, step_images in frames.items():
+            for index, image in enumerate(step_images):
+                image.save(folder / f"step{step}-{index}.png")
+        for index, image in enumerate(images):
+            image.save(folder / f"final-{index}.png")
+        finals[choice.name] = images
+    return finals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--images", type=int, default=4)
+    parser.add_argument("--every", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", default="tiny")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    settings = Settings(model=args.model, torch_threads=args.threads)
+    engine = ComparisonEngine(load_model(settings))
+    spec = ComparisonSpec(
+        prompt=PROMPT,
+        seed=42,
+        num_images=args.images,
+        steps=args.steps,
+        schedulers=[{"name": name} for name in EXPERIMENT],
+        capture={"every": args.every},
+    )
+    timings: dict[str, list[float]] = {"notebook": [], "engine": []}
+    same_finals = True
+    for _ in range(args.repeats):  # interleaved, so drift in machine load hits both alike
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            finals = notebook(engine, spec, Path(folder) / "a")
+            timings["notebook"].append(time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            engine.run(spec, LocalStorage(Path(folder)), Keys(""))
+            timings["engine"].append(time.perf_counter() - started)
+            for index, name in enumerate(EXPERIMENT):
+                for image_index, image in enumerate(finals[name]):
+                    ours = Image.open(Path(folder) / Keys("").final_image(Keys.scheduler_dir(index, name), image_index))
+                    same_finals &= np.array_equal(np.asarray(ours.convert("RGB")), np.asarray(image))
+
+    a = statistics.median(timings["notebook"])
+    b = statistics.median(timings["engine"])
+    print(f"model={args.model} device={engine.model.device} schedulers={len(EXPERIMENT)} images={args.images} "
+          f"steps={args.steps} capture every {args.every} repeats={args.repeats}")
+    print(f"(a) notebook loop  median {a:8.3f} s   runs {[round(t, 3) for t in timings['notebook']]}")
+    print(f"(b) engine         median {b:8.3f} s   runs {[round(t, 3) for t in timings['engine']]}")
+    print(f"ratio b/a = {b / a:.3f}   (target <= 1.0)")
+    print(f"final images identical: {same_finals}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+""" Contains all the data models used in inputs/outputs """
+
+from .capture import Capture
+from .catalog_entry import CatalogEntry
+from .catalog_entry_config_keys import CatalogEntryConfigKeys
+from .catalog_entry_preset_config import CatalogEntryPresetConfig
+from .comparison_links import ComparisonLinks
+from .comparison_public import ComparisonPublic
+from .comparison_spec import ComparisonSpec
+from .comparisons_public import ComparisonsPublic
+from .config_key import ConfigKey
+from .config_key_type import ConfigKeyType
+from .decoder import Decoder
+from .frame_kind import FrameKind
+from .frame_link import FrameLink
+from .health import Health
+from .http_validation_error import HTTPValidationError
+from .invalid_param import InvalidParam
+from .job_progress import JobProgress
+from .job_status import JobStatus
+from .problem import Problem
+from .readiness import Readiness
+from .scheduler_choice import SchedulerChoice
+from .scheduler_choice_config import SchedulerChoiceConfig
+from .scheduler_result_public import SchedulerResultPublic
+from .scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig
+from .scheduler_timings import SchedulerTimings
+from .schedulers_public import SchedulersPublic
+from .validation_error import ValidationError
+from .validation_error_context import ValidationErrorContext
+from .worker_info import WorkerInfo
+from .worker_info_model import WorkerInfoModel
+
+__all__ = (
+    "Capture",
+    "CatalogEntry",
+    "CatalogEntryConfigKeys",
+    "CatalogEntryPresetConfig",
+    "ComparisonLinks",
+    "ComparisonPublic",
+    "ComparisonSpec",
+    "ComparisonsPublic",
+    "ConfigKey",
+    "ConfigKeyType",
+    "Decoder",
+    "FrameKind",
+    "FrameLink",
+    "Health",
+    "HTTPValidationError",
+    "InvalidParam",
+    "JobProgress",
+    "JobStatus",
+    "Problem",
+    "Readiness",
+    "SchedulerChoice",
+    "SchedulerChoiceConfig",
+    "SchedulerResultPublic",
+    "SchedulerResultPublicEffectiveConfig",
+    "SchedulersPublic",
+    "SchedulerTimings",
+    "ValidationError",
+    "ValidationErrorContext",
+    "WorkerInfo",
+    "WorkerInfoModel",
+)

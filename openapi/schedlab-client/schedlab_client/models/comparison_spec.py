@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..models.decoder import Decoder
+from ..models.frame_kind import FrameKind
+from ..types import UNSET, Unset
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.capture import Capture
+  from ..models.scheduler_choice import SchedulerChoice
+
+
+
+
+
+T = TypeVar("T", bound="ComparisonSpec")
+
+
+
+@_attrs_define
+class ComparisonSpec:
+    """ One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler.
+
+        Attributes:
+            prompt (str):
+            schedulers (list[SchedulerChoice]):
+            capture (Capture | Unset): Which scheduler steps to capture frames at: every N steps, or a list. The final step
+                always is.
+            decoder (Decoder | Unset): How frames become pixels.
+            frames (FrameKind | Unset): What a captured frame shows.
+            guidance_scale (float | Unset):  Default: 7.5.
+            height (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
+            negative_prompt (None | str | Unset):
+            num_images (int | Unset):  Default: 4.
+            seed (int | Unset):  Default: 0.
+            steps (int | Unset):  Default: 30.
+            width (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
+     """
+
+    prompt: str
+    schedulers: list[SchedulerChoice]
+    capture: Capture | Unset = UNSET
+    decoder: Decoder | Unset = UNSET
+    frames: FrameKind | Unset = UNSET
+    guidance_scale: float | Unset = 7.5
+    height: int | None | Unset = UNSET
+    negative_prompt: None | str | Unset = UNSET
+    num_images: int | Unset = 4
+    seed: int | Unset = 0
+    steps: int | Unset = 30
+    width: int | None | Unset = UNSET
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.capture import Capture # noqa: PLC0415
+        from ..models.scheduler_choice import SchedulerChoice # noqa: PLC0415
+        prompt = self.prompt
+
+        schedulers = []
+        for schedulers_item_data in self.schedulers:
+            schedulers_item = schedulers_item_data.to_dict()
+            schedulers.append(schedulers_item)
+
+
+
+        capture: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.capture, Unset):
+            capture = self.capture.to_dict()
+
+        decoder: str | Unset = UNSET
+        if not isinstance(self.decoder, Unset):
+            decoder = self.decoder.value
+
+
+        frames: str | Unset = UNSET
+        if not isinstance(self.frames, Unset):
+            frames = self.frames.value
+
+
+        guidance_scale = self.guidance_scale
+
+        height: int | None | Unset
+        if isinstance(self.height, Unset):
+            height = UNSET
+        else:
+            height = self.height
+
+        negative_prompt: None | str | Unset
+        if isinstance(self.negative_prompt, Unset):
+            negative_prompt = UNSET
+        else:
+            negative_prompt = self.negative_prompt
+
+        num_images = self.num_images
+
+        seed = self.seed
+
+        steps = self.steps
+
+        width: int | None | Unset
+        if isinstance(self.width, Unset):
+            width = UNSET
+        else:
+            width = self.width
+
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({
+            "prompt": prompt,
+            "schedulers": schedulers,
+        })
+        if capture is not UNSET:
+            field_dict["capture"] = capture
+        if decoder is not UNSET:
+            field_dict["decoder"] = decoder
+        if frames is not UNSET:
+            field_dict["frames"] = frames
+        if guidance_scale is not UNSET:
+            field_dict["guidance_scale"] = guidance_scale
+        if height is not UNSET:
+            field_dict["height"] = height
+        if negative_prompt is not UNSET:
+            field_dict["negative_prompt"] = negative_prompt
+        if num_images is not UNSET:
+            field_dict["num_images"] = num_images
+        if seed is not UNSET:
+            field_dict["seed"] = seed
+        if steps is not UNSET:
+            field_dict["steps"] = steps
+        if width is not UNSET:
+            field_dict["width"] = width
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.capture import Capture # noqa: PLC0415
+        from ..models.scheduler_choice import SchedulerChoice # noqa: PLC0415
+        d = dict(src_dict)
+        prompt = d.pop("prompt")
+
+        schedulers = []
+        _schedulers = d.pop("schedulers")
+        for schedulers_item_data in (_schedulers):
+            schedulers_item = SchedulerChoice.from_dict(schedulers_item_data)
+
+
+
+            schedulers.append(schedulers_item)
+
+
+        _capture = d.pop("capture", UNSET)
+        capture: Capture | Unset
+        if isinstance(_capture,  Unset):
+            capture = UNSET
+        else:
+            capture = Capture.from_dict(_capture)
+
+
+
+
+        _decoder = d.pop("decoder", UNSET)
+        decoder: Decoder | Unset
+        if isinstance(_decoder,  Unset):
+            decoder = UNSET
+        else:
+            decoder = Decoder(_decoder)
+
+
+
+
+        _frames = d.pop("frames", UNSET)
+        frames: FrameKind | Unset
+        if isinstance(_frames,  Unset):
+            frames = UNSET
+        else:
+            frames = FrameKind(_frames)
+
+
+
+
+        guidance_scale = d.pop("guidance_scale", UNSET)
+
+        def _parse_height(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        height = _parse_height(d.pop("height", UNSET))
+
+
+        def _parse_negative_prompt(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        negative_prompt = _parse_negative_prompt(d.pop("negative_prompt", UNSET))
+
+
+        num_images = d.pop("num_images", UNSET)
+
+        seed = d.pop("seed", UNSET)
+
+        steps = d.pop("steps", UNSET)
+
+        def _parse_width(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        width = _parse_width(d.pop("width", UNSET))
+
+
+        comparison_spec = cls(
+            prompt=prompt,
+            schedulers=schedulers,
+            capture=capture,
+            decoder=decoder,
+            frames=frames,
+            guidance_scale=guidance_scale,
+            height=height,
+            negative_prompt=negative_prompt,
+            num_images=num_images,
+            seed=seed,
+            steps=steps,
+            width=width,
+        )
+
+        return comparison_spec
+

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..types import UNSET, Unset
+from typing import cast
+import datetime
+
+if TYPE_CHECKING:
+  from ..models.worker_info_model import WorkerInfoModel
+
+
+
+
+
+T = TypeVar("T", bound="WorkerInfo")
+
+
+
+@_attrs_define
+class WorkerInfo:
+    """ What a live worker publishes with each heartbeat.
+
+        Attributes:
+            host (str):
+            model (WorkerInfoModel):
+            name (str):
+            pid (int):
+            schedulers (list[str]):
+            started_at (datetime.datetime):
+            current_job (None | str | Unset):
+            jobs_done (int | Unset):  Default: 0.
+     """
+
+    host: str
+    model: WorkerInfoModel
+    name: str
+    pid: int
+    schedulers: list[str]
+    started_at: datetime.datetime
+    current_job: None | str | Unset = UNSET
+    jobs_done: int | Unset = 0
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.worker_info_model import WorkerInfoModel # noqa: PLC0415
+        host = self.host
+
+        model = self.model.to_dict()
+
+        name = self.name
+
+        pid = self.pid
+
+        schedulers = self.schedulers
+
+
+
+        started_at = self.started_at.isoformat()
+
+        current_job: None | str | Unset
+        if isinstance(self.current_job, Unset):
+            current_job = UNSET
+        else:
+            current_job = self.current_job
+
+        jobs_done = self.jobs_done
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "host": host,
+            "model": model,
+            "name": name,
+            "pid": pid,
+            "schedulers": schedulers,
+            "started_at": started_at,
+        })
+        if current_job is not UNSET:
+            field_dict["current_job"] = current_job
+        if jobs_done is not UNSET:
+            field_dict["jobs_done"] = jobs_done
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.worker_info_model import WorkerInfoModel # noqa: PLC0415
+        d = dict(src_dict)
+        host = d.pop("host")
+
+        model = WorkerInfoModel.from_dict(d.pop("model"))
+
+
+
+
+        name = d.pop("name")
+
+        pid = d.pop("pid")
+
+        schedulers = cast(list[str], d.pop("schedulers"))
+
+
+        started_at = datetime.datetime.fromisoformat(d.pop("started_at"))
+
+
+
+
+        def _parse_current_job(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        current_job = _parse_current_job(d.pop("current_job", UNSET))
+
+
+        jobs_done = d.pop("jobs_done", UNSET)
+
+        worker_info = cls(
+            host=host,
+            model=model,
+            name=name,
+            pid=pid,
+            schedulers=schedulers,
+            started_at=started_at,
+            current_job=current_job,
+            jobs_done=jobs_done,
+        )
+
+
+        worker_info.additional_properties = d
+        return worker_info
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

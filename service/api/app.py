@@ -1,0 +1,130 @@
+"""The FastAPI application: thin routes over the job store, the queue and storage. Never imports torch."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from redis import Redis
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import service
+from service.api import problems
+from service.api.routes import comparisons, health, schedulers
+from service.jobs import JobStore
+from service.queue import ComparisonQueue, reap_dead_workers
+from service.settings import Settings, get_settings
+from service.storage import storage_from_settings
+
+logger = logging.getLogger(__name__)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with 413, whether or not they declare a Content-Length."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = (
+            b'{"type":"https://schedlab.dev/problems/payload-too-large","title":"Payload too large",'
+            b'"status":413,"detail":"the request body is over ' + str(self.max_bytes).encode() + b' bytes"}'
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Reaper(threading.Thread):
+    """Fails or retries the jobs of workers that stopped heartbeating, even when no worker is left to do it."""
+
+    def __init__(self, store: JobStore, queue: ComparisonQueue, settings: Settings) -> None:
+        super().__init__(name="schedlab-reaper", daemon=True)
+        self.store, self.queue, self.settings = store, queue, settings
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.settings.worker_heartbeat_s):
+            try:
+                reap_dead_workers(self.store, self.queue, self.settings.worker_dead_after_s)
+            except Exception:
+                logger.exception("reaping dead workers' jobs failed")
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name  # stable, readable names for the generated client: create_comparison, get_comparison…
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.api_keys:
+            logger.warning("SCHEDLAB_API_KEYS is not set: the API is open to anyone who can reach it")
+        reaper = Reaper(app.state.store, app.state.queue, settings)
+        reaper.start()
+        yield
+        reaper.stopped.set()
+
+    app = FastAPI(
+        title="schedlab",
+        version=service.__version__,
+        summary="Compare Stable Diffusion schedulers side by side: frames, grids and measured differences.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    app.state.store = JobStore(app.state.redis, settings.key_prefix, settings.job_ttl_s)
+    app.state.queue = ComparisonQueue(Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s)
+    app.state.storage = storage_from_settings(settings)
+    problems.install(app)
+    app.include_router(comparisons.router)
+    app.include_router(schedulers.router)
+    app.include_router(health.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def openapi_document(settings: Settings | None = None) -> dict[str, Any]:
+    """The OpenAPI document, built without a server (for `schedlab openapi` and the drift test)."""
+    return create_app(settings or Settings()).openapi()

@@ -1,0 +1,75 @@
+"""Dependencies injected into routes: settings, Redis, the job store, the queue, storage and the caller."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis import Redis
+
+from service.jobs import JobStore
+from service.queue import ComparisonQueue
+from service.settings import Settings
+from service.storage import Storage
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> JobStore:
+    store: JobStore = request.app.state.store
+    return store
+
+
+def get_queue(request: Request) -> ComparisonQueue:
+    queue: ComparisonQueue = request.app.state.queue
+    return queue
+
+
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def get_redis(request: Request) -> Redis:
+    redis: Redis = request.app.state.redis
+    return redis
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[JobStore, Depends(get_store)]
+QueueDep = Annotated[ComparisonQueue, Depends(get_queue)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from SCHEDLAB_API_KEYS.")
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def get_caller(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    """The caller's identity: a digest of their API key, or "" when the service runs open (no keys set)."""
+    if not settings.api_keys:
+        return ""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "an API key is required: Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"})
+    presented = key_digest(credentials.credentials)
+    # Compare digests in constant time, against every key, so timing says nothing about which keys exist.
+    matched = False
+    for key in settings.api_keys:
+        matched |= hmac.compare_digest(presented, key_digest(key.get_secret_value()))
+    if not matched:
+        raise HTTPException(401, "unknown API key", {"WWW-Authenticate": "Bearer"})
+    return presented[:32]
+
+
+CallerDep = Annotated[str, Depends(get_caller)]

@@ -1,0 +1,42 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from service.api.deps import QueueDep, RedisDep, StorageDep, StoreDep
+from service.api.schemas import Health, Readiness
+from service.errors import StorageError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> Health:
+    """The API process is up."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", responses={503: {"model": Readiness}})
+def readyz(response: Response, redis: RedisDep, store: StoreDep, queue: QueueDep, storage: StorageDep) -> Readiness:
+    """Ready when Redis answers, storage is reachable and at least one worker is alive (with its model)."""
+    try:
+        redis_ok = bool(redis.ping())
+    except Exception:
+        redis_ok = False
+    try:
+        storage.check()
+        storage_ok = True
+    except StorageError:
+        storage_ok = False
+    workers = store.workers() if redis_ok else []
+    ready = redis_ok and storage_ok and bool(workers)
+    if not ready:
+        response.status_code = 503
+    return Readiness(
+        status="ready" if ready else "not ready",
+        redis=redis_ok,
+        storage=storage_ok,
+        queue_depth=queue.depth() if redis_ok else None,
+        workers=workers,
+    )

@@ -1,0 +1,141 @@
+"""The API's response models: storage keys become URLs served by the API itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import Request
+from pydantic import BaseModel, Field, JsonValue
+
+from service.contract import (
+    CatalogEntry,
+    ComparisonSpec,
+    JobProgress,
+    JobStatus,
+    Keys,
+    SchedulerResult,
+    SchedulerTimings,
+)
+from service.jobs import JobRecord, WorkerInfo
+
+
+class FrameLink(BaseModel):
+    step: int
+    image_index: int
+    url: str
+
+
+class SchedulerResultPublic(BaseModel):
+    scheduler: str = Field(description="The name as requested.")
+    id: str = Field(description="The registry entry it resolved to.")
+    class_name: str
+    status: str
+    stochastic: bool
+    effective_config: dict[str, JsonValue]
+    seeds: list[int]
+    final_images: list[str]
+    frames: list[FrameLink]
+    grid_url: str | None
+    timings: SchedulerTimings
+    convergence: list[tuple[int, float]]
+    emergence_step: int | None
+
+
+class ComparisonLinks(BaseModel):
+    self: str
+    cancel: str
+
+
+class ComparisonPublic(BaseModel):
+    """A comparison job as clients see it."""
+
+    id: str
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    queue_position: int | None = Field(description="0 = next; only while queued.")
+    attempts: int
+    progress: list[JobProgress]
+    error: str | None
+    spec: ComparisonSpec
+    results: list[SchedulerResultPublic]
+    contact_sheet_url: str | None
+    manifest_url: str | None
+    links: ComparisonLinks
+
+
+class ComparisonsPublic(BaseModel):
+    data: list[ComparisonPublic]
+    count: int = Field(description="Total number of comparisons visible to the caller.")
+    offset: int
+    limit: int
+
+
+class SchedulersPublic(BaseModel):
+    data: list[CatalogEntry]
+    count: int
+    diffusers_version: str
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    redis: bool
+    storage: bool
+    queue_depth: int | None
+    workers: list[WorkerInfo]
+
+
+def file_url(request: Request, job_id: str, key: str) -> str:
+    relative = key.removeprefix(Keys.for_job(job_id).root)
+    return str(request.url_for("get_comparison_file", job_id=job_id, path=relative))
+
+
+def render(request: Request, record: JobRecord, queue_position: int | None) -> ComparisonPublic:
+    def url(key: str | None) -> str | None:
+        return file_url(request, record.id, key) if key else None
+
+    return ComparisonPublic(
+        id=record.id,
+        status=record.status,
+        created_at=record.created_at,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        queue_position=queue_position,
+        attempts=record.attempts,
+        progress=record.progress,
+        error=record.error,
+        spec=record.spec,
+        results=[_render_result(request, record.id, result) for result in record.results],
+        contact_sheet_url=url(record.contact_sheet),
+        manifest_url=url(record.manifest),
+        links=ComparisonLinks(
+            self=str(request.url_for("get_comparison", job_id=record.id)),
+            cancel=str(request.url_for("cancel_comparison", job_id=record.id)),
+        ),
+    )
+
+
+def _render_result(request: Request, job_id: str, result: SchedulerResult) -> SchedulerResultPublic:
+    return SchedulerResultPublic(
+        scheduler=result.name,
+        id=result.id,
+        class_name=result.class_name,
+        status=result.status,
+        stochastic=result.stochastic,
+        effective_config=result.effective_config,
+        seeds=result.seeds,
+        final_images=[file_url(request, job_id, key) for key in result.final_images],
+        frames=[
+            FrameLink(step=frame.step, image_index=frame.image_index, url=file_url(request, job_id, frame.key))
+            for frame in result.frames
+        ],
+        grid_url=file_url(request, job_id, result.grid) if result.grid else None,
+        timings=result.timings,
+        convergence=result.convergence,
+        emergence_step=result.emergence_step,
+    )

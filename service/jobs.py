@@ -1,0 +1,256 @@
+"""Comparison jobs in Redis: their lifecycle record, progress, results, cancel flags and worker heartbeats.
+
+rq moves the work; this store is the lifecycle users see (`queued → running → succeeded | failed | canceled`).
+Every status change is a compare-and-set in Lua, so a cancel and a worker's finish cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, cast
+
+from pydantic import BaseModel
+from redis import Redis
+
+from service.contract import ComparisonSpec, JobProgress, JobStatus, SchedulerResult, utcnow
+from service.errors import JobNotFoundError, JobStateError
+
+
+class JobRecord(BaseModel):
+    """A job as stored; the API renders it with URLs."""
+
+    id: str
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    spec: ComparisonSpec
+    owner: str = ""
+    worker: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    progress: list[JobProgress] = []
+    results: list[SchedulerResult] = []
+    contact_sheet: str | None = None
+    manifest: str | None = None
+    cancel_requested: bool = False
+
+
+class WorkerInfo(BaseModel):
+    """What a live worker publishes with each heartbeat."""
+
+    name: str
+    model: dict[str, Any]
+    schedulers: list[str]
+    pid: int
+    host: str
+    started_at: datetime
+    current_job: str | None = None
+    jobs_done: int = 0
+
+
+# KEYS[1] = job hash; ARGV = expected status (or "*" for any non-terminal), new status, then field/value pairs.
+_TRANSITION = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return -1 end
+local expected = ARGV[1]
+if expected == '*' then
+  if status == 'succeeded' or status == 'failed' or status == 'canceled' then return 0 end
+elseif status ~= expected then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+
+class JobStore:
+    """Job records under `{prefix}:job:{id}` (a hash), indexed by creation time in `{prefix}:jobs`."""
+
+    def __init__(self, redis: Redis, prefix: str, job_ttl_s: int = 7 * 24 * 3600) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.job_ttl_s = job_ttl_s
+        self._transition = redis.register_script(_TRANSITION)
+
+    # -- keys ------------------------------------------------------------------------------------------------
+    def _job(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def _results(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:results"
+
+    def _index(self, owner: str) -> str:
+        return f"{self.prefix}:jobs:{owner}" if owner else f"{self.prefix}:jobs"
+
+    @property
+    def _running(self) -> str:
+        return f"{self.prefix}:running"
+
+    def _worker(self, name: str) -> str:
+        return f"{self.prefix}:worker:{name}"
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def create(self, job_id: str, spec: ComparisonSpec, owner: str = "") -> JobRecord:
+        record = JobRecord(id=job_id, status=JobStatus.queued, created_at=utcnow(), spec=spec, owner=owner)
+        score = record.created_at.timestamp()
+        with self.redis.pipeline() as pipe:
+            pipe.hset(
+                self._job(job_id),
+                mapping={
+                    "status": record.status.value,
+                    "created_at": record.created_at.isoformat(),
+                    "spec": spec.model_dump_json(),
+                    "owner": owner,
+                    "attempts": 0,
+                },
+            )
+            pipe.zadd(self._index(""), {job_id: score})
+            if owner:
+                pipe.zadd(self._index(owner), {job_id: score})
+            pipe.execute()
+        return record
+
+    def delete(self, job_id: str) -> None:
+        """Forget a job that could not be enqueued."""
+        owner = cast(str | None, self.redis.hget(self._job(job_id), "owner")) or ""
+        with self.redis.pipeline() as pipe:
+            pipe.delete(self._job(job_id), self._results(job_id))
+            pipe.zrem(self._index(""), job_id)
+            if owner:
+                pipe.zrem(self._index(owner), job_id)
+            pipe.execute()
+
+    def get(self, job_id: str) -> JobRecord:
+        with self.redis.pipeline() as pipe:
+            pipe.hgetall(self._job(job_id))
+            pipe.lrange(self._results(job_id), 0, -1)
+            fields, results = pipe.execute()
+        if not fields:
+            raise JobNotFoundError(job_id)
+        return JobRecord(
+            id=job_id,
+            status=JobStatus(fields["status"]),
+            created_at=fields["created_at"],
+            started_at=fields.get("started_at") or None,
+            finished_at=fields.get("finished_at") or None,
+            spec=ComparisonSpec.model_validate_json(fields["spec"]),
+            owner=fields.get("owner", ""),
+            worker=fields.get("worker") or None,
+            attempts=int(fields.get("attempts", 0)),
+            error=fields.get("error") or None,
+            progress=[JobProgress.model_validate(p) for p in json.loads(fields.get("progress", "[]"))],
+            results=[SchedulerResult.model_validate_json(r) for r in results],
+            contact_sheet=fields.get("contact_sheet") or None,
+            manifest=fields.get("manifest") or None,
+            cancel_requested=fields.get("cancel_requested") == "1",
+        )
+
+    def list(self, owner: str = "", offset: int = 0, limit: int = 20) -> tuple[list[JobRecord], int]:
+        """Most recent first."""
+        index = self._index(owner)
+        ids = cast(list[str], self.redis.zrevrange(index, offset, offset + limit - 1))
+        total = cast(int, self.redis.zcard(index))
+        records = []
+        for job_id in ids:
+            try:
+                records.append(self.get(job_id))
+            except JobNotFoundError:  # expired between the two reads
+                self.redis.zrem(index, job_id)
+        return records, total
+
+    def _set_status(self, job_id: str, expected: str, status: JobStatus, **fields: Any) -> bool:
+        args: list[Any] = [expected, status.value]
+        for key, value in fields.items():
+            args += [key, value]
+        outcome = cast(int, self._transition(keys=[self._job(job_id)], args=args))
+        if outcome == -1:
+            raise JobNotFoundError(job_id)
+        if outcome == 1 and status.is_terminal:
+            with self.redis.pipeline() as pipe:
+                pipe.srem(self._running, job_id)
+                pipe.expire(self._job(job_id), self.job_ttl_s)
+                pipe.expire(self._results(job_id), self.job_ttl_s)
+                pipe.execute()
+        return outcome == 1
+
+    def start(self, job_id: str, worker: str) -> bool:
+        """queued → running, claimed by `worker`; False when the job was canceled (or claimed) meanwhile."""
+        attempts = int(cast(str, self.redis.hget(self._job(job_id), "attempts") or 0)) + 1
+        started = self._set_status(
+            job_id,
+            JobStatus.queued.value,
+            JobStatus.running,
+            started_at=utcnow().isoformat(),
+            worker=worker,
+            attempts=attempts,
+            progress="[]",
+        )
+        if started:
+            self.redis.sadd(self._running, job_id)
+        return started
+
+    def requeue(self, job_id: str, reason: str) -> bool:
+        """running → queued, for a retry after its worker died; the partial results are dropped."""
+        requeued = self._set_status(job_id, JobStatus.running.value, JobStatus.queued, error=reason, worker="")
+        if requeued:
+            with self.redis.pipeline() as pipe:
+                pipe.srem(self._running, job_id)
+                pipe.delete(self._results(job_id))
+                pipe.execute()
+        return requeued
+
+    def finish(self, job_id: str, status: JobStatus, error: str | None = None, **fields: str) -> bool:
+        """running → a terminal status."""
+        values: dict[str, Any] = {"finished_at": utcnow().isoformat(), **fields}
+        if error is not None:
+            values["error"] = error
+        return self._set_status(job_id, JobStatus.running.value, status, **values)
+
+    def cancel(self, job_id: str) -> JobStatus:
+        """Cancel a queued job at once, or ask a running one to stop at its next step. Returns the new status."""
+        if self._set_status(job_id, JobStatus.queued.value, JobStatus.canceled, finished_at=utcnow().isoformat()):
+            return JobStatus.canceled
+        status = JobStatus(cast(str, self.redis.hget(self._job(job_id), "status")))
+        if status is JobStatus.running:
+            self.redis.hset(self._job(job_id), "cancel_requested", "1")
+            return status
+        raise JobStateError(f"job {job_id} is already {status.value}")
+
+    def cancel_requested(self, job_id: str) -> bool:
+        return self.redis.hget(self._job(job_id), "cancel_requested") == "1"
+
+    def status(self, job_id: str) -> JobStatus:
+        value = cast(str | None, self.redis.hget(self._job(job_id), "status"))
+        if value is None:
+            raise JobNotFoundError(job_id)
+        return JobStatus(value)
+
+    # -- progress and results --------------------------------------------------------------------------------
+    def set_progress(self, job_id: str, progress: list[JobProgress]) -> None:
+        payload = json.dumps([p.model_dump() for p in progress])
+        self.redis.hset(self._job(job_id), "progress", payload)
+
+    def add_result(self, job_id: str, result: SchedulerResult) -> None:
+        self.redis.rpush(self._results(job_id), result.model_dump_json())
+
+    # -- workers ---------------------------------------------------------------------------------------------
+    def heartbeat(self, info: WorkerInfo, ttl_s: float) -> None:
+        self.redis.set(self._worker(info.name), info.model_dump_json(), px=int(ttl_s * 1000))
+
+    def forget_worker(self, name: str) -> None:
+        self.redis.delete(self._worker(name))
+
+    def workers(self) -> list[WorkerInfo]:
+        keys = list(self.redis.scan_iter(match=self._worker("*"), count=100))
+        values = cast(list[str | None], self.redis.mget(keys)) if keys else []
+        return [WorkerInfo.model_validate_json(value) for value in values if value]
+
+    def running_jobs(self) -> list[str]:
+        return sorted(cast(set[str], self.redis.smembers(self._running)))
+
+    def worker_alive(self, name: str) -> bool:
+        return bool(self.redis.exists(self._worker(name)))
+

@@ -1,0 +1,76 @@
+"""The work queue: rq on Redis, carrying each job's validated spec as JSON to whichever worker is free."""
+
+from __future__ import annotations
+
+import logging
+
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from service.contract import ComparisonSpec, JobStatus
+from service.jobs import JobStore
+
+logger = logging.getLogger(__name__)
+
+JOB_FUNCTION = "worker.jobs.run_comparison"
+MAX_ATTEMPTS = 2  # a job whose worker died is retried once on another worker, then failed
+
+
+class ComparisonQueue:
+    """One rq queue per deployment, named after the key prefix. rq needs a bytes (non-decoding) connection."""
+
+    def __init__(self, connection: Redis, prefix: str, job_timeout_s: int) -> None:
+        self.queue = Queue(f"{prefix}-comparisons", connection=connection, serializer=JSONSerializer)
+        self.job_timeout_s = job_timeout_s
+
+    @property
+    def name(self) -> str:
+        return str(self.queue.name)
+
+    def enqueue(self, job_id: str, spec: ComparisonSpec) -> None:
+        self.queue.enqueue(
+            JOB_FUNCTION,
+            job_id,
+            spec.model_dump(mode="json"),
+            job_id=job_id,
+            job_timeout=self.job_timeout_s,
+            result_ttl=3600,
+            failure_ttl=24 * 3600,
+            description=f"comparison {job_id}",
+        )
+
+    def depth(self) -> int:
+        return int(self.queue.count)
+
+    def position(self, job_id: str) -> int | None:
+        position = self.queue.get_job_position(job_id)
+        return None if position is None else int(position)
+
+    def remove(self, job_id: str) -> None:
+        """Take a canceled job out of the queue (its record already says canceled; workers skip it anyway)."""
+        self.queue.remove(job_id)
+
+    def job(self, job_id: str) -> Job | None:
+        return self.queue.fetch_job(job_id)
+
+
+def reap_dead_workers(store: JobStore, queue: ComparisonQueue, dead_after_s: float) -> list[str]:
+    """Jobs running on a worker whose heartbeat expired: retried once elsewhere, else failed. Never stuck."""
+    reaped = []
+    for job_id in store.running_jobs():
+        record = store.get(job_id)
+        if record.status is not JobStatus.running or (record.worker and store.worker_alive(record.worker)):
+            continue
+        reason = (
+            f"worker {record.worker} stopped responding (no heartbeat for {dead_after_s:g} s) "
+            f"during attempt {record.attempts}"
+        )
+        if record.attempts < MAX_ATTEMPTS and store.requeue(job_id, reason):
+            queue.enqueue(job_id, record.spec)
+            logger.warning("job %s: %s; retrying", job_id, reason)
+        elif store.finish(job_id, JobStatus.failed, error=f"{reason}; partial frames stay in storage"):
+            logger.warning("job %s: %s; failed", job_id, reason)
+        reaped.append(job_id)
+    return reaped

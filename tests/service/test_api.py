@@ -1,0 +1,157 @@
+"""The API in-process (TestClient) against the real Redis: contract, errors, lifecycle records, auth."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.api.app import create_app
+from service.contract import JobStatus
+from service.settings import Settings
+
+VALID = {"prompt": "a red circle", "schedulers": [{"name": "euler"}, {"name": "DPM++ 2M Karras"}], "steps": 10}
+
+
+@pytest.fixture
+def settings(redis_url: str, key_prefix: str, tmp_path: Path) -> Settings:
+    return Settings(redis_url=redis_url, key_prefix=key_prefix, storage_url=tmp_path.as_uri())
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_the_api_process_never_imports_torch_or_diffusers(client: TestClient) -> None:
+    client.post("/v1/comparisons", json=VALID)
+    client.get("/v1/schedulers")
+    assert "torch" not in sys.modules and "diffusers" not in sys.modules
+
+
+def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> None:
+    response = client.post("/v1/comparisons", json=VALID)
+    assert response.status_code == 202
+    job = response.json()
+    assert job["status"] == "queued" and job["queue_position"] == 0
+    assert response.headers["location"] == job["links"]["self"]
+    assert client.get(response.headers["location"]).json()["id"] == job["id"]
+    assert job["spec"]["num_images"] == 4 and job["spec"]["frames"] == "latent"  # defaults filled in
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**VALID, "steps": 0}, "steps"),
+        ({**VALID, "steps": 5000}, "steps"),
+        ({**VALID, "num_images": 17}, "num_images"),
+        ({**VALID, "height": 100}, "height"),
+        ({**VALID, "schedulers": [{"name": "nope"}]}, "schedulers[0].name"),
+        ({**VALID, "schedulers": [{"name": "euler", "config": {"x": 1}}]}, "schedulers[0].config.x"),
+        ({**VALID, "capture": {"steps": [11]}}, "capture.steps[0]"),
+        ({**VALID, "unknown_field": 1}, "unknown_field"),
+        ({"schedulers": [{"name": "euler"}]}, "prompt"),
+        ({**VALID, "prompt": ""}, "prompt"),
+        ({**VALID, "schedulers": "euler"}, "schedulers"),
+    ],
+)
+def test_validation_errors_are_422_problem_json_naming_the_field(
+    client: TestClient, body: dict, field: str
+) -> None:
+    response = client.post("/v1/comparisons", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert {"type", "title", "status", "detail"} <= problem.keys() and problem["status"] == 422
+    assert problem["errors"][0]["field"] == field
+    assert field in problem["detail"]
+
+
+def test_configured_caps_are_422_naming_the_cap(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"max_steps": 20}))) as client:
+        response = client.post("/v1/comparisons", json={**VALID, "steps": 25})
+    assert response.status_code == 422
+    assert "between 1 and 20" in response.json()["detail"]
+
+
+def test_malformed_json_is_a_422_not_a_500(client: TestClient) -> None:
+    response = client.post("/v1/comparisons", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_unknown_job_is_404_problem_json(client: TestClient) -> None:
+    for response in (
+        client.get("/v1/comparisons/does-not-exist"),
+        client.post("/v1/comparisons/does-not-exist/cancel"),
+        client.get("/v1/comparisons/does-not-exist/files/manifest.json"),
+    ):
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_cancel_a_queued_job_then_cancel_again_is_409(client: TestClient) -> None:
+    job = client.post("/v1/comparisons", json=VALID).json()
+    canceled = client.post(f"/v1/comparisons/{job['id']}/cancel")
+    assert canceled.status_code == 202 and canceled.json()["status"] == "canceled"
+    assert client.app.state.queue.depth() == 0  # type: ignore[attr-defined]
+    again = client.post(f"/v1/comparisons/{job['id']}/cancel")
+    assert again.status_code == 409 and "canceled" in again.json()["detail"]
+
+
+def test_list_is_paginated_newest_first(client: TestClient) -> None:
+    ids = [client.post("/v1/comparisons", json=VALID).json()["id"] for _ in range(3)]
+    page = client.get("/v1/comparisons", params={"limit": 2}).json()
+    assert page["count"] == 3 and [job["id"] for job in page["data"]] == ids[::-1][:2]
+    rest = client.get("/v1/comparisons", params={"limit": 2, "offset": 2}).json()
+    assert [job["id"] for job in rest["data"]] == ids[:1]
+
+
+def test_schedulers_endpoint_lists_names_aliases_and_keys(client: TestClient) -> None:
+    body = client.get("/v1/schedulers").json()
+    by_id = {entry["id"]: entry for entry in body["data"]}
+    assert "DPM++ 2M Karras" in [by_id["dpmpp_2m_karras"]["display_name"]]
+    assert by_id["heun"]["order"] == 2 and by_id["euler_a"]["stochastic"]
+    assert "use_karras_sigmas" in by_id["euler"]["config_keys"]
+    assert by_id["edm_euler"]["available"] is False
+
+
+def test_healthz_and_readyz_without_workers(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["redis"] is True and ready.json()["workers"] == []
+
+
+def test_body_over_the_cap_is_413(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"max_body_bytes": 2048}))) as client:
+        response = client.post("/v1/comparisons", json={**VALID, "negative_prompt": "x" * 5000})
+    assert response.status_code == 413
+
+
+def test_queue_full_is_429_with_retry_after_and_keeps_accepted_jobs(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"max_queue_depth": 2}))) as client:
+        accepted = [client.post("/v1/comparisons", json=VALID) for _ in range(2)]
+        refused = client.post("/v1/comparisons", json=VALID)
+        assert [r.status_code for r in accepted] == [202, 202]
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        for response in accepted:
+            assert client.get(response.headers["location"]).json()["status"] == JobStatus.queued
+
+
+def test_api_keys_guard_every_endpoint_but_health_and_hide_other_keys_jobs(settings: Settings) -> None:
+    secured = settings.model_copy(update={"api_keys": Settings(api_keys="key-a,key-b").api_keys})
+    with TestClient(create_app(secured)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/v1/comparisons").status_code == 401
+        assert client.post("/v1/comparisons", json=VALID, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        a = {"Authorization": "Bearer key-a"}
+        b = {"Authorization": "Bearer key-b"}
+        job = client.post("/v1/comparisons", json=VALID, headers=a).json()
+        assert client.get(f"/v1/comparisons/{job['id']}", headers=a).status_code == 200
+        assert client.get(f"/v1/comparisons/{job['id']}", headers=b).status_code == 404
+        assert client.post(f"/v1/comparisons/{job['id']}/cancel", headers=b).status_code == 404
+        assert client.get("/v1/comparisons", headers=b).json()["count"] == 0
+        assert client.get("/v1/comparisons", headers=a).json()["count"] == 1

@@ -1,0 +1,78 @@
+"""Bad input: each a clear error naming the field and the limit, before any model work."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from service.contract import ComparisonSpec, Limits, check_spec
+from service.errors import SpecError
+
+BASE = {"prompt": "a red circle", "schedulers": [{"name": "euler"}]}
+
+
+def spec(**fields: object) -> ComparisonSpec:
+    return ComparisonSpec.model_validate({**BASE, **fields})
+
+
+@pytest.mark.parametrize(
+    ("fields", "limits", "field", "words"),
+    [
+        ({"schedulers": [{"name": "eulr"}]}, Limits(), "schedulers[0].name", "valid names: ddim"),
+        ({"schedulers": [{"name": "edm_euler"}]}, Limits(), "schedulers[0].name", "unavailable"),
+        ({"schedulers": [{"name": "euler", "config": {"bogus": 1}}]}, Limits(), "schedulers[0].config.bogus",
+         "allowed keys: beta_end"),
+        ({"schedulers": [{"name": "euler", "config": {"use_karras_sigmas": "yes"}}]}, Limits(),
+         "schedulers[0].config.use_karras_sigmas", "must be boolean"),
+        ({"schedulers": [{"name": "euler", "config": {"beta_start": True}}]}, Limits(),
+         "schedulers[0].config.beta_start", "must be number"),
+        ({"schedulers": [{"name": "euler", "config": {"timestep_spacing": "sideways"}}]}, Limits(),
+         "schedulers[0].config.timestep_spacing", "must be one of"),
+        ({"steps": 50}, Limits(max_steps=40), "steps", "between 1 and 40"),
+        ({"height": 100}, Limits(), "height", "multiple of 8"),
+        ({"width": 2048}, Limits(max_resolution=1024), "width", "between 8 and 1024"),
+        ({"num_images": 9}, Limits(max_images=8), "num_images", "between 1 and 8"),
+        ({"capture": {"steps": [3, 40]}, "steps": 30}, Limits(), "capture.steps[1]", "between 1 and steps (30)"),
+        ({"capture": {"every": 31}, "steps": 30}, Limits(), "capture.every", "between 1 and steps (30)"),
+        ({"prompt": "   "}, Limits(), "prompt", "must not be empty"),
+        ({"prompt": "x" * 50}, Limits(max_prompt_chars=10), "prompt", "the limit is 10"),
+        ({"schedulers": [{"name": "heun"}] * 3, "steps": 100, "num_images": 4}, Limits(max_unet_evals=1000),
+         "schedulers", "the limit is 1000"),
+        ({"schedulers": [{"name": "euler"}] * 3}, Limits(max_schedulers=2), "schedulers", "between 1 and 2"),
+    ],
+)
+def test_bad_input_names_the_field_and_the_limit(fields: dict, limits: Limits, field: str, words: str) -> None:
+    with pytest.raises(SpecError) as error:
+        check_spec(spec(**fields), limits)
+    assert error.value.field == field
+    assert words in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "location"),
+    [
+        ({"steps": 0}, ("steps",)),
+        ({"steps": 1001}, ("steps",)),
+        ({"num_images": 17}, ("num_images",)),
+        ({"num_images": 0}, ("num_images",)),
+        ({"prompt": ""}, ("prompt",)),
+        ({"schedulers": []}, ("schedulers",)),
+        ({"capture": {"every": 2, "steps": [1]}}, ("capture",)),
+        ({"frames": "noise"}, ("frames",)),
+        ({"decoder": "magic"}, ("decoder",)),
+        ({"surprise": 1}, ("surprise",)),
+    ],
+)
+def test_out_of_range_fields_fail_validation_naming_the_field(fields: dict, location: tuple) -> None:
+    with pytest.raises(ValidationError) as error:
+        spec(**fields)
+    assert error.value.errors()[0]["loc"][: len(location)] == location
+
+
+def test_capture_steps_always_include_the_final_step() -> None:
+    assert spec(steps=10, capture={"every": 4}).capture_steps() == [4, 8, 10]
+    assert spec(steps=10, capture={"steps": [3, 1, 3]}).capture_steps() == [1, 3, 10]
+
+
+def test_a_good_spec_passes() -> None:
+    check_spec(spec(schedulers=[{"name": "DPM++ 2M Karras", "config": {"solver_order": 3}}]), Limits())

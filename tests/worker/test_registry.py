@@ -1,0 +1,100 @@
+"""The registry: every diffusers scheduler for SD, names users know, and each quirk handled once."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+from diffusers import StableDiffusionPipeline
+
+from service.contract import SchedulerChoice, load_catalog, normalize_name
+from worker.model import LoadedModel
+from worker.registry import ENTRIES, SCHEDULER_CLASSES, build_scheduler, catalog, entry_by_id
+
+
+def test_catalog_file_is_in_step_with_the_registry() -> None:
+    committed = json.loads(resources.files("service").joinpath("scheduler_catalog.json").read_text())
+    assert committed == json.loads(catalog().model_dump_json()), "run `schedlab catalog` and commit the result"
+
+
+def test_registry_covers_every_compatible_scheduler_of_sd(tiny_model: LoadedModel) -> None:
+    compatible = {cls.__name__ for cls in tiny_model.pipe.scheduler.compatibles}
+    assert compatible == set(SCHEDULER_CLASSES)
+    assert {entry.class_name for entry in ENTRIES} == compatible
+
+
+def test_edm_euler_is_unavailable_with_its_reason() -> None:
+    entry = load_catalog().entries[[e.id for e in load_catalog().entries].index("edm_euler")]
+    assert not entry.available
+    assert "sigma" in (entry.unavailable_reason or "")
+
+
+def test_no_two_entries_answer_to_the_same_name() -> None:
+    seen: dict[str, str] = {}
+    for entry in load_catalog().entries:
+        for name in entry.names():
+            assert seen.setdefault(normalize_name(name), entry.id) == entry.id, name
+
+
+@pytest.mark.parametrize(
+    ("name", "entry_id", "config"),
+    [
+        ("DPM++ 2M Karras", "dpmpp_2m_karras", {"use_karras_sigmas": True}),
+        ("DPM++ 2M SDE", "dpmpp_2m_sde", {"algorithm_type": "sde-dpmsolver++"}),
+        ("Euler a", "euler_a", {}),
+        ("LMS Karras", "lms_karras", {"use_karras_sigmas": True}),
+        ("EulerDiscreteScheduler", "euler", {}),
+        ("euler_a", "euler_a", {}),
+        ("DPM2 a", "dpm2_a", {}),
+        ("ddim sd explicit", "ddim_sd_explicit", {"clip_sample": False, "set_alpha_to_one": False}),
+    ],
+)
+def test_names_users_know_resolve_to_entries_with_their_configs(name: str, entry_id: str, config: dict) -> None:
+    entry = load_catalog().resolve(name)
+    assert entry.id == entry_id
+    assert config.items() <= entry.preset_config.items()
+
+
+@pytest.mark.parametrize("entry_id", ["ddim", "ddpm"])
+def test_ddim_ddpm_unsafe_clip_sample_default_is_forced_off(entry_id: str) -> None:
+    entry = entry_by_id(entry_id)
+    built = build_scheduler(entry, {}, SchedulerChoice(name=entry_id), seed=0, field="s")
+    assert built.effective_config["clip_sample"] is False
+    asked = build_scheduler(entry, {}, SchedulerChoice(name=entry_id, config={"clip_sample": True}), 0, "s")
+    assert asked.effective_config["clip_sample"] is True  # only when the user asks explicitly
+
+
+def test_ddim_presets_reproduce_the_original_experiments_two_ddims(tiny_model: LoadedModel) -> None:
+    config = tiny_model.scheduler_config
+    explicit = build_scheduler(entry_by_id("ddim_sd_explicit"), config, SchedulerChoice(name="x"), 0, "s")
+    assert {k: explicit.effective_config[k] for k in ("beta_start", "beta_end", "beta_schedule")} == {
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "beta_schedule": "scaled_linear",
+    }
+    defaults = build_scheduler(entry_by_id("ddim_class_defaults"), config, SchedulerChoice(name="x"), 0, "s")
+    assert defaults.effective_config["clip_sample"] is True
+
+
+def test_each_run_gets_a_fresh_scheduler_instance(tiny_model: LoadedModel) -> None:
+    entry = entry_by_id("dpmpp_2m")
+    first = build_scheduler(entry, tiny_model.scheduler_config, SchedulerChoice(name="x"), 0, "s")
+    second = build_scheduler(entry, tiny_model.scheduler_config, SchedulerChoice(name="x"), 0, "s")
+    assert first.scheduler is not second.scheduler
+
+
+def test_stochastic_flag_and_order_per_entry() -> None:
+    by_id = {entry.id: entry for entry in load_catalog().entries}
+    assert by_id["euler_a"].stochastic and by_id["dpmpp_sde_tree"].stochastic and by_id["dpmpp_2m_sde"].stochastic
+    assert not by_id["euler"].stochastic and not by_id["dpmpp_2m"].stochastic
+    assert by_id["heun"].order == by_id["dpm2"].order == by_id["dpmpp_sde_tree"].order == 2
+    assert by_id["euler"].order == 1
+
+
+def test_the_tiny_model_loads_through_from_pretrained_with_sd15_scheduler_config(tiny_model: LoadedModel) -> None:
+    assert isinstance(tiny_model.pipe, StableDiffusionPipeline)
+    config = tiny_model.scheduler_config
+    assert tiny_model.pipe.scheduler.__class__.__name__ == "PNDMScheduler" or config
+    assert config["skip_prk_steps"] is True and config["steps_offset"] == 1
+    assert config["beta_schedule"] == "scaled_linear" and config["clip_sample"] is False

@@ -1,0 +1,119 @@
+"""The rq job: run one comparison on this process's loaded model and keep its lifecycle record up to date."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from service.contract import ComparisonSpec, JobProgress, JobStatus, Keys, SchedulerResult
+from service.errors import SchedlabError, SpecError, StorageError
+from service.jobs import JobStore
+from service.storage import Storage
+from worker.engine import ComparisonEngine, RunListener
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerRuntime:
+    """What a worker process holds for every job: set once, before the first job, by `worker.process`."""
+
+    name: str
+    engine: ComparisonEngine
+    store: JobStore
+    storage: Storage
+    jobs_done: int = 0
+    current_job: str | None = None
+
+
+_runtime: WorkerRuntime | None = None
+
+
+def install_runtime(runtime: WorkerRuntime) -> None:
+    # rq calls job functions by import path, so the loaded model reaches them through this module.
+    global _runtime
+    _runtime = runtime
+
+
+def current_runtime() -> WorkerRuntime:
+    if _runtime is None:
+        raise RuntimeError("no model loaded in this process: jobs run only inside `schedlab worker`")
+    return _runtime
+
+
+class _JobListener(RunListener):
+    def __init__(self, store: JobStore, job_id: str, spec: ComparisonSpec) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.progress = [
+            JobProgress(scheduler_index=i, scheduler=choice.name, steps_done=0, steps_total=spec.steps)
+            for i, choice in enumerate(spec.schedulers)
+        ]
+
+    def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+        self.progress[scheduler_index].steps_done = steps_done
+        self.store.set_progress(self.job_id, self.progress)
+
+    def on_scheduler_done(self, result: SchedulerResult) -> None:
+        self.store.add_result(self.job_id, result)
+
+
+def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
+    """Run a queued comparison. Returns its final status; failures are recorded, never left 'running'."""
+    runtime = current_runtime()
+    store = runtime.store
+    if not store.start(job_id, runtime.name):
+        logger.info("job %s: not queued any more (%s); skipping", job_id, store.status(job_id).value)
+        return "skipped"
+    runtime.current_job = job_id
+    log = logging.LoggerAdapter(logger, {"job_id": job_id})
+    log.info("job %s: running on %s", job_id, runtime.name)
+    try:
+        spec = ComparisonSpec.model_validate(spec_json)
+        outcome = runtime.engine.run(
+            spec,
+            runtime.storage,
+            Keys.for_job(job_id),
+            should_stop=lambda: store.cancel_requested(job_id),
+            listener=_JobListener(store, job_id, spec),
+        )
+        status = JobStatus.canceled if outcome.status == "canceled" else JobStatus.succeeded
+        store.finish(
+            job_id, status, contact_sheet=outcome.manifest["contact_sheet"] or "", manifest=outcome.keys.manifest
+        )
+        log.info("job %s: %s", job_id, status.value)
+        return status.value
+    except BaseException as error:  # the job timeout arrives as an exception too; nothing may leave it running
+        store.finish(job_id, JobStatus.failed, error=describe_failure(error))
+        log.error("job %s failed: %s", job_id, describe_failure(error))
+        logger.debug("%s", traceback.format_exc())
+        if not isinstance(error, Exception):
+            raise  # SystemExit / KeyboardInterrupt: record the failure, then let the worker stop
+        return JobStatus.failed.value
+    finally:
+        runtime.current_job = None
+        runtime.jobs_done += 1
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # give back what a failed (e.g. out-of-memory) job left allocated
+
+
+def describe_failure(error: BaseException) -> str:
+    """A message for users: what failed and why, without a traceback."""
+    if isinstance(error, torch.cuda.OutOfMemoryError):
+        return (
+            "the GPU ran out of memory; try fewer images, a smaller resolution or fewer schedulers per job "
+            f"({error.__class__.__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+        )
+    if isinstance(error, SpecError):
+        return f"invalid spec: {error}"
+    if isinstance(error, StorageError):
+        return f"object storage failed: {error}"
+    if isinstance(error, SchedlabError):
+        return str(error)
+    if error.__class__.__name__ == "JobTimeoutException":
+        return f"the job ran past its time limit: {error}"
+    return f"{error.__class__.__name__}: {error}"

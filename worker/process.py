@@ -1,0 +1,113 @@
+"""`schedlab worker`: load the model once, then take comparison jobs from the queue until told to stop.
+
+The worker runs jobs with rq's `SimpleWorker`, in its own process, without forking a child per job: CUDA does not
+survive `fork()` and reloading the model per job would cost minutes. What a forking worker would give for free
+we make up for here: a job timeout (rq's, enforced in-process with SIGALRM), one job at a time per GPU, a
+heartbeat that the API and other workers read to fail or retry the jobs of a worker that died, warm shutdown on
+SIGTERM (rq's: the current job finishes, then the worker exits) and the container's restart policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from redis import Redis
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from service.contract import ComparisonSpec, Keys, Limits, utcnow
+from service.jobs import JobStore, WorkerInfo
+from service.queue import ComparisonQueue, reap_dead_workers
+from service.settings import Settings
+from service.storage import storage_from_settings
+from worker.engine import ComparisonEngine
+from worker.jobs import WorkerRuntime, current_runtime, install_runtime
+from worker.model import load_model
+from worker.registry import ENTRIES
+
+logger = logging.getLogger(__name__)
+
+
+class _NullSink:
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        pass
+
+
+def warm_up(engine: ComparisonEngine) -> None:
+    """One short run before the first job, so the first user does not pay for lazy initialisation."""
+    spec = ComparisonSpec(prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": "euler"}], capture={"every": 1})
+    engine.run(spec, _NullSink(), Keys(""))
+
+
+class Heartbeat(threading.Thread):
+    """Publishes this worker's model, device and schedulers every few seconds, and reaps dead workers' jobs."""
+
+    def __init__(self, settings: Settings, store: JobStore, queue: ComparisonQueue, info: WorkerInfo) -> None:
+        super().__init__(name="schedlab-heartbeat", daemon=True)
+        self.settings = settings
+        self.store = store
+        self.queue = queue
+        self.info = info
+        self.stopped = threading.Event()
+
+    def beat(self) -> None:
+        runtime = current_runtime()
+        self.info.current_job = runtime.current_job
+        self.info.jobs_done = runtime.jobs_done
+        self.store.heartbeat(self.info, self.settings.worker_dead_after_s)
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.settings.worker_heartbeat_s):
+            try:
+                self.beat()
+                reap_dead_workers(self.store, self.queue, self.settings.worker_dead_after_s)
+            except Exception:  # a Redis hiccup must not kill the heartbeat for good
+                logger.exception("heartbeat failed")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+        self.store.forget_worker(self.info.name)
+
+
+def run_worker(settings: Settings, name: str | None = None, burst: bool = False) -> None:
+    name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+    # 1. Connections: our job store (text) and rq (bytes)
+    store = JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix, settings.job_ttl_s)
+    rq_redis = Redis.from_url(settings.redis_url)
+    queue = ComparisonQueue(rq_redis, settings.key_prefix, settings.job_timeout_s)
+    storage = storage_from_settings(settings)
+    storage.check()
+
+    # 2. The model, loaded once for every job of this process
+    engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings))
+    if settings.warmup:
+        warm_up(engine)
+    install_runtime(WorkerRuntime(name, engine, store, storage))
+
+    # 3. Heartbeat: tells the API this worker is alive and what it runs
+    info = WorkerInfo(
+        name=name,
+        model=engine.model.describe(),
+        schedulers=[entry.id for entry in ENTRIES if entry.unavailable_reason is None],
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        started_at=utcnow(),
+    )
+    heartbeat = Heartbeat(settings, store, queue, info)
+    heartbeat.beat()
+    heartbeat.start()
+    logger.info("worker %s ready: %s on %s", name, info.model["id"], info.model["device"])
+
+    # 4. Work, one job at a time, in this process
+    try:
+        worker = SimpleWorker([queue.queue], connection=rq_redis, name=name, serializer=JSONSerializer)
+        worker.work(burst=burst, with_scheduler=False, logging_level=logging.getLevelName(logger.getEffectiveLevel()))
+    finally:
+        heartbeat.stop()
+        logger.info("worker %s stopped", name)
