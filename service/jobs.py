@@ -205,8 +205,8 @@ class JobStore:
     def finish(self, job_id: str, status: JobStatus, error: str | None = None, **fields: str) -> bool:
         """running → a terminal status."""
         values: dict[str, Any] = {"finished_at": utcnow().isoformat(), **fields}
-        if error is not None:
-            values["error"] = error
+        if error is not None or status is JobStatus.succeeded:
+            values["error"] = error or ""  # a retried job that succeeded carries no stale error
         return self._set_status(job_id, JobStatus.running.value, status, **values)
 
     def cancel(self, job_id: str) -> JobStatus:

@@ -32,6 +32,7 @@ def cleanup_redis(prefix: str) -> None:
         doomed |= set(redis.scan_iter(match=f"rq:*{job_id}*"))
     for key in doomed:
         redis.delete(key)
-    for worker_key in redis.smembers("rq:workers"):
-        if prefix in worker_key:
-            redis.srem("rq:workers", worker_key)
+    for registry in ("rq:workers", "rq:queues"):
+        for member in redis.smembers(registry):
+            if prefix in member:
+                redis.srem(registry, member)

@@ -53,6 +53,7 @@ class _JobListener(RunListener):
             JobProgress(scheduler_index=i, scheduler=choice.name, steps_done=0, steps_total=spec.steps)
             for i, choice in enumerate(spec.schedulers)
         ]
+        store.set_progress(job_id, self.progress)
 
     def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
         self.progress[scheduler_index].steps_done = steps_done

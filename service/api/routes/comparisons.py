@@ -82,7 +82,7 @@ def list_comparisons(
     )
 
 
-@router.get("/{job_id}", responses=_problems(401, 404))
+@router.get("/{job_id}", responses=_problems(401, 404, 422))
 def get_comparison(
     request: Request, store: StoreDep, queue: QueueDep, caller: CallerDep, job_id: str = JobId
 ) -> ComparisonPublic:
@@ -91,7 +91,7 @@ def get_comparison(
     return render(request, record, _position(queue, record))
 
 
-@router.post("/{job_id}/cancel", status_code=202, responses=_problems(401, 404, 409))
+@router.post("/{job_id}/cancel", status_code=202, responses=_problems(401, 404, 409, 422))
 def cancel_comparison(
     request: Request, store: StoreDep, queue: QueueDep, caller: CallerDep, job_id: str = JobId
 ) -> ComparisonPublic:
@@ -105,7 +105,7 @@ def cancel_comparison(
 @router.get(
     "/{job_id}/files/{path:path}",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}, "application/json": {}}}, **_problems(401, 404)},
+    responses={200: {"content": {"image/png": {}, "application/json": {}}}, **_problems(401, 404, 422)},
 )
 def get_comparison_file(
     store: StoreDep, storage: StorageDep, caller: CallerDep, job_id: str = JobId, path: str = Path(max_length=512)
