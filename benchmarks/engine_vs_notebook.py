@@ -111,8 +111,10 @@ def main() -> None:
 
     a = statistics.median(timings["notebook"])
     b = statistics.median(timings["engine"])
-    print(f"model={args.model} device={engine.model.device} schedulers={len(EXPERIMENT)} images={args.images} "
-          f"steps={args.steps} capture every {args.every} repeats={args.repeats}")
+    print(
+        f"model={args.model} device={engine.model.device} schedulers={len(EXPERIMENT)} images={args.images} "
+        f"steps={args.steps} capture every {args.every} repeats={args.repeats}"
+    )
     print(f"(a) notebook loop  median {a:8.3f} s   runs {[round(t, 3) for t in timings['notebook']]}")
     print(f"(b) engine         median {b:8.3f} s   runs {[round(t, 3) for t in timings['engine']]}")
     print(f"ratio b/a = {b / a:.3f}   (target <= 1.0)")

@@ -12,7 +12,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from service.contract import Capture, ComparisonSpec, Decoder, FrameKind, Keys, Limits, check_spec, load_catalog
+from service.contract import (
+    Capture,
+    ComparisonSpec,
+    Decoder,
+    FrameKind,
+    Keys,
+    Limits,
+    check_spec,
+    load_catalog,
+)
 from service.errors import SpecError
 from service.settings import Settings
 
@@ -138,6 +147,40 @@ def compare(
 
 
 @app.command()
+def submit(
+    prompt: Annotated[str, typer.Option(help="What to draw.")],
+    scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
+    url: Annotated[str, typer.Option(envvar="SCHEDLAB_URL", help="The API's base URL.")] = "http://127.0.0.1:8000",
+    api_key: Annotated[str | None, typer.Option(envvar="SCHEDLAB_API_KEY", help="Bearer key.")] = None,
+    steps: Annotated[int, typer.Option()] = 30,
+    images: Annotated[int, typer.Option()] = 4,
+    seed: Annotated[int, typer.Option()] = 0,
+    guidance_scale: Annotated[float, typer.Option()] = 7.5,
+    capture_every: Annotated[int | None, typer.Option()] = None,
+    frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
+    decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
+    wait: Annotated[bool, typer.Option(help="Wait for the job, showing progress.")] = False,
+    out: Annotated[Path | None, typer.Option(help="With --wait: download grids, images and manifest here.")] = None,
+) -> None:
+    """Submit a comparison to a running service through the generated client; optionally wait and download."""
+    from service.submit import submit_comparison
+
+    body = {
+        "prompt": prompt,
+        "steps": steps,
+        "num_images": images,
+        "seed": seed,
+        "guidance_scale": guidance_scale,
+        "schedulers": [choice.model_dump() for choice in load_catalog().expand(scheduler)],
+        "capture": {"every": capture_every or max(1, steps // 6)},
+        "frames": frames.value,
+        "decoder": decoder.value,
+    }
+    code = submit_comparison(url, api_key, body, wait=wait, out=out, console=console)
+    raise typer.Exit(code)
+
+
+@app.command()
 def catalog(
     output: Annotated[Path, typer.Option(help="Where to write the catalog.")] = Path("service/scheduler_catalog.json"),
 ) -> None:
@@ -158,9 +201,7 @@ def api(
     import uvicorn
 
     logging.basicConfig(level=logging.INFO)
-    uvicorn.run(
-        "service.api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True
-    )
+    uvicorn.run("service.api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
 
 
 @app.command()

@@ -61,7 +61,8 @@ class SchedulerChoice(StrictModel):
 
     name: str = Field(min_length=1, max_length=100, examples=["euler", "DPM++ 2M Karras"])
     config: dict[str, JsonValue] = Field(
-        default_factory=dict, description="Scheduler config overrides; see GET /v1/schedulers for allowed keys."
+        default_factory=dict,
+        description="Scheduler config overrides; see GET /v1/schedulers for allowed keys.",
     )
 
 
@@ -157,9 +158,7 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
         )
 
 
-def _check_range(
-    field: str, value: int, low: int, high: int, what: str = "", limit_name: str | None = None
-) -> None:
+def _check_range(field: str, value: int, low: int, high: int, what: str = "", limit_name: str | None = None) -> None:
     if not low <= value <= high:
         unit = f" {what}" if what else ""
         high_text = f"{limit_name} ({high})" if limit_name else str(high)
@@ -178,10 +177,13 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+JsonKind = Literal["boolean", "integer", "number", "string", "array", "any"]
+
+
 class ConfigKey(BaseModel):
     """One overridable scheduler config key, described from the scheduler class's signature."""
 
-    type: Literal["boolean", "integer", "number", "string", "array", "any"]
+    type: JsonKind
     nullable: bool = False
     choices: list[str] | None = None
     default: JsonValue = None
@@ -216,9 +218,7 @@ class CatalogEntry(BaseModel):
             spec = self.config_keys.get(key)
             if spec is None:
                 allowed = ", ".join(sorted(self.config_keys))
-                raise SpecError(
-                    f"{field}.{key}", f"is not a config key of {self.class_name}; allowed keys: {allowed}"
-                )
+                raise SpecError(f"{field}.{key}", f"is not a config key of {self.class_name}; allowed keys: {allowed}")
             if value is None:
                 if not spec.nullable:
                     raise SpecError(f"{field}.{key}", f"must not be null (expected {spec.type})")

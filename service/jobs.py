@@ -148,11 +148,11 @@ class JobStore:
             cancel_requested=fields.get("cancel_requested") == "1",
         )
 
-    def list(self, owner: str = "", offset: int = 0, limit: int = 20) -> tuple[list[JobRecord], int]:
+    def recent(self, owner: str = "", offset: int = 0, limit: int = 20) -> tuple[list[JobRecord], int]:
         """Most recent first."""
         index = self._index(owner)
         ids = cast(list[str], self.redis.zrevrange(index, offset, offset + limit - 1))
-        total = cast(int, self.redis.zcard(index))
+        total = self.redis.zcard(index)
         records = []
         for job_id in ids:
             try:
@@ -253,4 +253,3 @@ class JobStore:
 
     def worker_alive(self, name: str) -> bool:
         return bool(self.redis.exists(self._worker(name)))
-

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 def _default_storage_url() -> str:
@@ -45,7 +44,8 @@ class Settings(BaseSettings):
     compile_unet: bool = Field(False, description="torch.compile the UNet (CUDA only; slow first job).")
     warmup: bool = Field(True, description="Run one short comparison after loading, before taking jobs.")
     approx_decoder: Literal["auto", "sd15", "fit"] = Field(
-        "auto", description="Latent-to-RGB projection for the 'approx' decoder: published SD 1.x factors or fitted."
+        "auto",
+        description="Latent-to-RGB projection for the 'approx' decoder: published SD 1.x factors or fitted.",
     )
 
     # Limits: a request over one is a 422 naming the field and the limit.
@@ -54,9 +54,7 @@ class Settings(BaseSettings):
     max_schedulers: int = Field(32, ge=1)
     max_resolution: int = Field(1024, ge=8, description="Largest height or width, in pixels.")
     max_prompt_chars: int = Field(2000, ge=1)
-    max_unet_evals: int = Field(
-        200_000, ge=1, description="Cap on images x UNet calls summed over a job's schedulers."
-    )
+    max_unet_evals: int = Field(200_000, ge=1, description="Cap on images x UNet calls summed over a job's schedulers.")
     max_queue_depth: int = Field(1000, ge=1, description="Queued jobs beyond this are refused with 429.")
     max_body_bytes: int = Field(64 * 1024, ge=1024)
 

@@ -40,7 +40,7 @@ class Storage(Protocol):
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
-    def list(self, prefix: str) -> Iterator[StoredObject]: ...
+    def objects(self, prefix: str) -> Iterator[StoredObject]: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def check(self) -> None: ...
 
@@ -75,7 +75,7 @@ class LocalStorage:
         except (FileNotFoundError, IsADirectoryError) as error:
             raise ObjectNotFound(key) from error
 
-    def list(self, prefix: str) -> Iterator[StoredObject]:
+    def objects(self, prefix: str) -> Iterator[StoredObject]:
         base = self.root / prefix if prefix else self.root
         if not base.exists():
             return
@@ -87,7 +87,7 @@ class LocalStorage:
 
     def delete_prefix(self, prefix: str) -> int:
         removed = 0
-        for item in list(self.list(_safe_key(prefix))):
+        for item in list(self.objects(_safe_key(prefix))):
             self._path(item.key).unlink(missing_ok=True)
             removed += 1
         return removed
@@ -123,7 +123,7 @@ class S3Storage:
         except Exception as error:
             raise StorageError(f"could not read {key} from s3://{self.bucket}/{self.prefix}: {error}") from error
 
-    def list(self, prefix: str) -> Iterator[StoredObject]:
+    def objects(self, prefix: str) -> Iterator[StoredObject]:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
             for item in page.get("Contents", []):
@@ -131,7 +131,7 @@ class S3Storage:
                 yield StoredObject(key, item["Size"], item["LastModified"])
 
     def delete_prefix(self, prefix: str) -> int:
-        keys = [self.prefix + item.key for item in self.list(_safe_key(prefix))]
+        keys = [self.prefix + item.key for item in self.objects(_safe_key(prefix))]
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start : start + 1000]]
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch})  # type: ignore[typeddict-item]
@@ -161,4 +161,3 @@ def storage_from_settings(settings: Settings) -> Storage:
         )
         return S3Storage(client, url.netloc, url.path)
     raise StorageError(f"SCHEDLAB_STORAGE_URL must start with file:// or s3://, got {settings.storage_url!r}")
-

@@ -17,7 +17,12 @@ class MemorySink:
 
 
 def run_spec(engine: ComparisonEngine, **fields: object) -> tuple[ComparisonOutcome, MemorySink]:
-    defaults: dict[str, object] = {"prompt": "a red circle on a black background", "seed": 7, "num_images": 2, "steps": 6}
+    defaults: dict[str, object] = {
+        "prompt": "a red circle on a black background",
+        "seed": 7,
+        "num_images": 2,
+        "steps": 6,
+    }
     spec = ComparisonSpec.model_validate({**defaults, **fields})
     sink = MemorySink()
     return engine.run(spec, sink, Keys("")), sink

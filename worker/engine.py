@@ -119,7 +119,12 @@ class X0Tracker:
         # the wrapper must show the original's, or stochastic schedulers silently fall back to the global RNG.
         @functools.wraps(original_step)
         def tracked_step(
-            model_output: torch.Tensor, timestep: Any, sample: torch.Tensor, *args: Any, return_dict: bool = True, **kwargs: Any
+            model_output: torch.Tensor,
+            timestep: Any,
+            sample: torch.Tensor,
+            *args: Any,
+            return_dict: bool = True,
+            **kwargs: Any,
         ) -> Any:
             output = original_step(model_output, timestep, sample, *args, return_dict=True, **kwargs)
             x0 = getattr(output, "pred_original_sample", None)
@@ -220,7 +225,13 @@ class ComparisonEngine:
         finals: list[list[Image.Image]] = []
         canceled = False
         for index, scheduler in enumerate(built):
-            run = _SchedulerRun(index, scheduler, spec.schedulers[index].name, Keys.scheduler_dir(index, scheduler.entry.id), capture)
+            run = _SchedulerRun(
+                index,
+                scheduler,
+                spec.schedulers[index].name,
+                Keys.scheduler_dir(index, scheduler.entry.id),
+                capture,
+            )
             result, final_images = self._run_scheduler(
                 spec, run, keys, sink, prompt_embeds, negative_embeds, height, width, should_stop, listener
             )
@@ -313,9 +324,7 @@ class ComparisonEngine:
             grid_key = keys.grid(run.folder)
             put_png(sink, grid_key, frame_images.make_grid(sorted(run.frames.items())))
 
-        curve = [
-            (step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())
-        ]
+        curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())]
         frame_refs = [
             FrameRef(step=step, image_index=i, key=keys.frame(run.folder, step, i))
             for step in sorted(run.frames)
@@ -341,7 +350,13 @@ class ComparisonEngine:
         return result, final_images
 
     def _emit_frames(
-        self, run: _SchedulerRun, keys: Keys, sink: ArtifactSink, step: int, latents: torch.Tensor, decoder: Decoder
+        self,
+        run: _SchedulerRun,
+        keys: Keys,
+        sink: ArtifactSink,
+        step: int,
+        latents: torch.Tensor,
+        decoder: Decoder,
     ) -> None:
         decode = frame_images.decode_vae if decoder is Decoder.vae else frame_images.decode_approx
         self._store_frames(run, keys, sink, step, decode(self.model, latents))

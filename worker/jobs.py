@@ -84,7 +84,10 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
         )
         status = JobStatus.canceled if outcome.status == "canceled" else JobStatus.succeeded
         store.finish(
-            job_id, status, contact_sheet=outcome.manifest["contact_sheet"] or "", manifest=outcome.keys.manifest
+            job_id,
+            status,
+            contact_sheet=outcome.manifest["contact_sheet"] or "",
+            manifest=outcome.keys.manifest,
         )
         log.info("job %s: %s", job_id, status.value)
         return status.value

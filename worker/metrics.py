@@ -24,10 +24,8 @@ def emergence_step(curve: Sequence[tuple[int, float]], threshold: float = EMERGE
     """The first captured step after which the distance stays below `threshold` (None if it never does)."""
     emerged: int | None = None
     for step, distance in curve:
-        if distance < threshold:
-            emerged = step if emerged is None else emerged
-        else:
-            emerged = None
+        below = distance < threshold
+        emerged = (emerged or step) if below else None
     return emerged
 
 

@@ -24,7 +24,11 @@ SD15_LATENT_RGB_FACTORS = [
     [-0.2829, 0.1762, 0.2721],
     [-0.2120, -0.2616, -0.7177],
 ]
-_SD1_VAE_SIGNATURE = {"latent_channels": 4, "scaling_factor": 0.18215, "block_out_channels": [128, 256, 512, 512]}
+_SD1_VAE_SIGNATURE = {
+    "latent_channels": 4,
+    "scaling_factor": 0.18215,
+    "block_out_channels": [128, 256, 512, 512],
+}
 
 
 @dataclass
@@ -39,7 +43,8 @@ class ApproxProjection:
 
 @dataclass
 class LoadedModel:
-    pipe: StableDiffusionPipeline
+    # A StableDiffusionPipeline; diffusers declares a pipeline's components at run time, so typed as Any.
+    pipe: Any
     model_id: str
     revision: str | None
     device: torch.device
@@ -136,7 +141,7 @@ def _fingerprint(directory: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def _approx_projection(pipe: StableDiffusionPipeline, setting: str) -> ApproxProjection:
+def _approx_projection(pipe: Any, setting: str) -> ApproxProjection:
     vae_config = pipe.vae.config
     is_sd1 = all(
         list(getattr(vae_config, key)) == value if isinstance(value, list) else getattr(vae_config, key) == value
@@ -148,16 +153,16 @@ def _approx_projection(pipe: StableDiffusionPipeline, setting: str) -> ApproxPro
 
 
 @torch.no_grad()
-def fit_approx_projection(pipe: StableDiffusionPipeline, samples: int = 4, seed: int = 0) -> ApproxProjection:
+def fit_approx_projection(pipe: Any, samples: int = 4, seed: int = 0) -> ApproxProjection:
     """Fit the 4x3 matrix and bias by least squares against VAE decodes of seeded random latents."""
     vae = pipe.vae
     size = int(pipe.unet.config.sample_size)
     channels = int(vae.config.latent_channels)
     generator = torch.Generator().manual_seed(seed)
     latents = torch.randn((samples, channels, size, size), generator=generator)
-    decoded = vae.decode(
-        (latents / vae.config.scaling_factor).to(vae.device, vae.dtype), return_dict=False
-    )[0].float().cpu()
+    decoded = (
+        vae.decode((latents / vae.config.scaling_factor).to(vae.device, vae.dtype), return_dict=False)[0].float().cpu()
+    )
     pooled = torch.nn.functional.avg_pool2d(decoded, kernel_size=pipe.vae_scale_factor)
     inputs = torch.cat([latents, torch.ones(samples, 1, size, size)], dim=1)
     x = inputs.permute(0, 2, 3, 1).reshape(-1, channels + 1).double()

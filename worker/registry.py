@@ -27,7 +27,7 @@ from typing import Any, Literal
 import diffusers
 from diffusers import SchedulerMixin
 
-from service.contract import Catalog, CatalogEntry, ConfigKey, SchedulerChoice
+from service.contract import Catalog, CatalogEntry, ConfigKey, JsonKind, SchedulerChoice
 from service.errors import SpecError
 
 SCHEDULER_CLASSES = (
@@ -139,14 +139,10 @@ ENTRIES: tuple[RegistryEntry, ...] = (
     _base("KDPM2DiscreteScheduler", "dpm2", "DPM2", "KDPM2"),
     RegistryEntry("dpm2_karras", "KDPM2DiscreteScheduler", "DPM2 Karras", (), {"use_karras_sigmas": True}),
     _base("KDPM2AncestralDiscreteScheduler", "dpm2_a", "DPM2 a", "KDPM2 Ancestral"),
-    RegistryEntry(
-        "dpm2_a_karras", "KDPM2AncestralDiscreteScheduler", "DPM2 a Karras", (), {"use_karras_sigmas": True}
-    ),
+    RegistryEntry("dpm2_a_karras", "KDPM2AncestralDiscreteScheduler", "DPM2 a Karras", (), {"use_karras_sigmas": True}),
     _base("DPMSolverSDEScheduler", "dpmpp_sde_tree", "DPMSolverSDE", "DPM++ SDE (Brownian tree)"),
     _base("DPMSolverMultistepScheduler", "dpmpp_2m", "DPM++ 2M", "DPMSolver multistep"),
-    RegistryEntry(
-        "dpmpp_2m_karras", "DPMSolverMultistepScheduler", "DPM++ 2M Karras", (), {"use_karras_sigmas": True}
-    ),
+    RegistryEntry("dpmpp_2m_karras", "DPMSolverMultistepScheduler", "DPM++ 2M Karras", (), {"use_karras_sigmas": True}),
     RegistryEntry(
         "dpmpp_2m_sde",
         "DPMSolverMultistepScheduler",
@@ -170,7 +166,13 @@ ENTRIES: tuple[RegistryEntry, ...] = (
     ),
     _base("DEISMultistepScheduler", "deis", "DEIS"),
     _base("UniPCMultistepScheduler", "unipc", "UniPC"),
-    RegistryEntry("euler_sgm_uniform", "EulerDiscreteScheduler", "Euler SGM Uniform", (), {"timestep_spacing": "trailing"}),
+    RegistryEntry(
+        "euler_sgm_uniform",
+        "EulerDiscreteScheduler",
+        "Euler SGM Uniform",
+        (),
+        {"timestep_spacing": "trailing"},
+    ),
     _base("EDMEulerScheduler", "edm_euler", "EDM Euler"),
 )
 
@@ -230,9 +232,10 @@ def _plain_config(config: Any) -> dict[str, Any]:
 
 def config_keys(scheduler_class: type) -> dict[str, ConfigKey]:
     """Overridable config keys of a scheduler class, typed from its `__init__` signature."""
-    signature = inspect.signature(scheduler_class.__init__)
+    initializer = vars(scheduler_class)["__init__"]
+    signature = inspect.signature(initializer)
     try:
-        hints = typing.get_type_hints(scheduler_class.__init__)
+        hints = typing.get_type_hints(initializer)
     except Exception:  # some annotations name types only importable at type-check time
         hints = {}
     keys: dict[str, ConfigKey] = {}
@@ -247,7 +250,7 @@ def config_keys(scheduler_class: type) -> dict[str, ConfigKey]:
 def _describe(annotation: Any, default: Any) -> ConfigKey:
     nullable = default is None
     choices: list[str] | None = None
-    kind: str = "any"
+    kind: JsonKind = "any"
     candidates = [annotation]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         candidates = list(typing.get_args(annotation))
@@ -265,10 +268,10 @@ def _describe(annotation: Any, default: Any) -> ConfigKey:
     if kind == "any" and default is not None:
         kind = _JSON_KIND.get(type(default), "any")
     json_default = default if isinstance(default, (bool, int, float, str, type(None))) else None
-    return ConfigKey(type=kind, nullable=nullable, choices=choices, default=json_default)  # type: ignore[arg-type]
+    return ConfigKey(type=kind, nullable=nullable, choices=choices, default=json_default)
 
 
-_JSON_KIND: dict[Any, str] = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+_JSON_KIND: dict[Any, JsonKind] = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
 
 
 def _is_array(hint: Any) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -49,7 +50,7 @@ def write_clip_tokenizer_files(directory: Path, words: list[str] = ()) -> None: 
     merges: list[str] = []
     for word in words:
         # Left-to-right merges: w+o -> wo, wo+r -> wor, ... ; the last merge carries the `</w>` marker.
-        pieces = list(word[:-1]) + [word[-1] + "</w>"]
+        pieces = [*word[:-1], word[-1] + "</w>"]
         built = pieces[0]
         for piece in pieces[1:]:
             merge = f"{built} {piece}"
@@ -72,9 +73,7 @@ def build_tiny_pipeline(directory: Path) -> Path:
 
     tokenizer_dir = directory / "_tokenizer_src"
     write_clip_tokenizer_files(tokenizer_dir)
-    tokenizer = CLIPTokenizer(
-        str(tokenizer_dir / "vocab.json"), str(tokenizer_dir / "merges.txt"), model_max_length=77
-    )
+    tokenizer = CLIPTokenizer(str(tokenizer_dir / "vocab.json"), str(tokenizer_dir / "merges.txt"), model_max_length=77)
 
     torch.manual_seed(TINY_WEIGHTS_SEED)
     unet = UNet2DConditionModel(
@@ -117,7 +116,7 @@ def build_tiny_pipeline(directory: Path) -> Path:
         )
     )
     scheduler = PNDMScheduler.from_config(SD15_SCHEDULER_CONFIG)
-    pipe = StableDiffusionPipeline(
+    pipe: Any = StableDiffusionPipeline(
         unet=unet,
         vae=vae,
         text_encoder=text_encoder,

@@ -55,7 +55,11 @@ def moto() -> Iterator[MotoServer]:
 
 def s3_client(endpoint: str):  # type: ignore[no-untyped-def]
     return boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
     )
 
 

@@ -71,7 +71,11 @@ class Stack:
         log = self.workdir / f"{name}.log"
         handle = log.open("wb")
         popen = subprocess.Popen(
-            args, env={**self.env, **(extra_env or {})}, stdout=handle, stderr=subprocess.STDOUT, cwd=self.workdir
+            args,
+            env={**self.env, **(extra_env or {})},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=self.workdir,
         )
         process = Process(name, popen, log)
         self.processes.append(process)

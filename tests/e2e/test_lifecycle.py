@@ -59,8 +59,13 @@ def download(client: Client, url: str) -> bytes:
 
 def test_full_lifecycle_through_the_generated_client(file_stack: Stack) -> None:
     client = Client(base_url=file_stack.base_url)
-    job = submit(client, schedulers=[{"name": "euler"}, {"name": "pndm"}, {"name": "DPM++ 2M Karras"}],
-                 steps=120, num_images=1, capture={"every": 40})
+    job = submit(
+        client,
+        schedulers=[{"name": "euler"}, {"name": "pndm"}, {"name": "DPM++ 2M Karras"}],
+        steps=120,
+        num_images=1,
+        capture={"every": 40},
+    )
     assert job.status is JobStatus.QUEUED
     seen: set[JobStatus] = set()
     partial_results_while_running = False
@@ -104,7 +109,9 @@ def test_results_readable_from_s3_storage(s3_stack: Stack) -> None:
     assert download(client, done.results[1].grid_url).startswith(b"\x89PNG")
     bucket = s3_stack.env["TEST_BUCKET"]
     s3 = s3_client(s3_stack.env["SCHEDLAB_S3_ENDPOINT_URL"])
-    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=f"schedlab/comparisons/{job.id}/")["Contents"]}
+    keys = {
+        item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=f"schedlab/comparisons/{job.id}/")["Contents"]
+    }
     assert f"schedlab/comparisons/{job.id}/manifest.json" in keys
     assert f"schedlab/comparisons/{job.id}/02-heun/grid.png" in keys
     assert len([key for key in keys if "/frames/" in key]) == len(done.results[0].frames) * 2
@@ -112,8 +119,10 @@ def test_results_readable_from_s3_storage(s3_stack: Stack) -> None:
 
 def test_cancel_while_queued_and_while_running(file_stack: Stack) -> None:
     client = Client(base_url=file_stack.base_url)
-    long_jobs = [submit(client, schedulers=[{"name": "euler"}], steps=1000, num_images=1, capture={"every": 50})
-                 for _ in range(2)]  # one per worker
+    long_jobs = [
+        submit(client, schedulers=[{"name": "euler"}], steps=1000, num_images=1, capture={"every": 50})
+        for _ in range(2)
+    ]  # one per worker
     wait_until(lambda: all(fetch(client, j.id).status is JobStatus.RUNNING for j in long_jobs), 60, "both running")
     queued = submit(client)
     assert fetch(client, queued.id).queue_position == 0
@@ -165,8 +174,8 @@ def test_two_workers_share_the_queue(file_stack: Stack) -> None:
 def test_killed_worker_job_is_retried_on_another_worker(
     tmp_path_factory: pytest.TempPathFactory, model_cache: Any
 ) -> None:
-    from tests.e2e.conftest import _stack
     from tests.conftest import cleanup_redis
+    from tests.e2e.conftest import _stack
 
     storage = tmp_path_factory.mktemp("kill-storage")
     stack = _stack(tmp_path_factory, model_cache, storage.as_uri())
@@ -175,8 +184,11 @@ def test_killed_worker_job_is_retried_on_another_worker(
         victim = stack.start_worker("victim")
         client = Client(base_url=stack.base_url)
         job = submit(client, schedulers=[{"name": "euler"}], steps=600, num_images=1, capture={"every": 100})
-        wait_until(lambda: fetch(client, job.id).progress and fetch(client, job.id).progress[0].steps_done > 100,
-                   60, "the job to make progress on the victim")
+        wait_until(
+            lambda: fetch(client, job.id).progress and fetch(client, job.id).progress[0].steps_done > 100,
+            60,
+            "the job to make progress on the victim",
+        )
         victim.stop(signal.SIGKILL)
         rescuer = stack.start_worker("rescuer")
         done = wait_terminal(client, job.id, timeout_s=120)

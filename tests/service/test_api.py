@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,11 @@ from service.api.app import create_app
 from service.contract import JobStatus
 from service.settings import Settings
 
-VALID = {"prompt": "a red circle", "schedulers": [{"name": "euler"}, {"name": "DPM++ 2M Karras"}], "steps": 10}
+VALID = {
+    "prompt": "a red circle",
+    "schedulers": [{"name": "euler"}, {"name": "DPM++ 2M Karras"}],
+    "steps": 10,
+}
 
 
 @pytest.fixture
@@ -27,10 +32,21 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def test_the_api_process_never_imports_torch_or_diffusers(client: TestClient) -> None:
-    client.post("/v1/comparisons", json=VALID)
-    client.get("/v1/schedulers")
-    assert "torch" not in sys.modules and "diffusers" not in sys.modules
+def test_the_api_process_never_imports_torch_or_diffusers(settings: Settings) -> None:
+    # In a fresh interpreter: this test process has torch loaded by the worker tests.
+    program = f"""
+import subprocess
+import sys
+from fastapi.testclient import TestClient
+from service.api.app import create_app
+from service.settings import Settings
+with TestClient(create_app(Settings.model_validate_json({settings.model_dump_json()!r}))) as client:
+    assert client.post("/v1/comparisons", json={VALID!r}).status_code == 202
+    assert client.get("/v1/schedulers").status_code == 200
+print(sorted(name for name in ("torch", "diffusers", "transformers") if name in sys.modules))
+"""
+    output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
 
 
 def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> None:
@@ -59,9 +75,7 @@ def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> N
         ({**VALID, "schedulers": "euler"}, "schedulers"),
     ],
 )
-def test_validation_errors_are_422_problem_json_naming_the_field(
-    client: TestClient, body: dict, field: str
-) -> None:
+def test_validation_errors_are_422_problem_json_naming_the_field(client: TestClient, body: dict, field: str) -> None:
     response = client.post("/v1/comparisons", json=body)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

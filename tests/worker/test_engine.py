@@ -26,7 +26,11 @@ def pixels(data: bytes) -> np.ndarray:
 
 def test_every_scheduler_captures_frames_at_exactly_the_asked_steps(engine: ComparisonEngine) -> None:
     outcome, sink = run_spec(
-        engine, schedulers=[{"name": name} for name in AVAILABLE], capture={"steps": [1, 4]}, num_images=1, steps=5
+        engine,
+        schedulers=[{"name": name} for name in AVAILABLE],
+        capture={"steps": [1, 4]},
+        num_images=1,
+        steps=5,
     )
     assert outcome.status == "succeeded"
     assert len(outcome.results) == len(AVAILABLE)
@@ -79,8 +83,8 @@ def test_every_scheduler_starts_from_the_same_noise_image_i_from_seed_plus_i(
 def test_a_job_run_twice_is_bit_identical_stochastic_schedulers_included(engine: ComparisonEngine) -> None:
     assert {"euler_a", "ddpm", "dpm2_a", "dpmpp_sde_tree", "dpmpp_2m_sde"} <= set(STOCHASTIC)
     fields = {"schedulers": [{"name": name} for name in [*STOCHASTIC, "euler"]], "capture": {"every": 2}}
-    first, first_files = run_spec(engine, **fields)
-    second, second_files = run_spec(engine, **fields)
+    _, first_files = run_spec(engine, **fields)
+    _, second_files = run_spec(engine, **fields)
     images = [key for key in first_files.files if key.endswith(".png")]
     assert images and sorted(images) == sorted(k for k in second_files.files if k.endswith(".png"))
     for key in images:
@@ -114,13 +118,15 @@ def test_dpmsolver_sde_noise_seed_comes_from_the_job_seed(engine: ComparisonEngi
     # Without the seed it would read the global RNG; consuming it must not change the job's images.
     torch.manual_seed(1234)
     torch.randn(100)
-    again, again_files = run_spec(engine, schedulers=[{"name": "dpmpp_sde_tree"}], seed=5)
+    _, again_files = run_spec(engine, schedulers=[{"name": "dpmpp_sde_tree"}], seed=5)
     key = first.results[0].final_images[0]
     assert first_files.files[key] == again_files.files[key]
     assert first_files.files[key] != other_files.files[key]
 
 
-def test_each_job_derives_schedulers_from_the_models_config_not_the_last_run(engine: ComparisonEngine) -> None:
+def test_each_job_derives_schedulers_from_the_models_config_not_the_last_run(
+    engine: ComparisonEngine,
+) -> None:
     run_spec(engine, schedulers=[{"name": "dpmpp_2m_sde"}])
     outcome, _ = run_spec(engine, schedulers=[{"name": "deis"}])
     assert outcome.results[0].effective_config["beta_schedule"] == "scaled_linear"
@@ -149,7 +155,11 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
     from tests.support import MemorySink
 
     spec = ComparisonSpec(
-        prompt="a square", steps=8, num_images=1, schedulers=[{"name": "euler"}, {"name": "ddim"}], capture={"every": 1}
+        prompt="a square",
+        steps=8,
+        num_images=1,
+        schedulers=[{"name": "euler"}, {"name": "ddim"}],
+        capture={"every": 1},
     )
     sink = MemorySink()
     outcome = engine.run(spec, sink, Keys(""), should_stop=stop_after_third_step)
@@ -184,7 +194,9 @@ def test_x0_computed_for_dpmsolver_matches_its_own_data_prediction(engine: Compa
         torch.testing.assert_close(tracker.latest, scheduler.model_outputs[-1], rtol=1e-5, atol=1e-5)
 
 
-def test_approx_decoder_gives_frames_at_image_size_and_records_its_projection(engine: ComparisonEngine) -> None:
+def test_approx_decoder_gives_frames_at_image_size_and_records_its_projection(
+    engine: ComparisonEngine,
+) -> None:
     outcome, sink = run_spec(engine, schedulers=[{"name": "euler"}], decoder="approx", frames="denoised")
     frame = pixels(sink.files[outcome.results[0].frames[0].key])
     final = pixels(sink.files[outcome.results[0].final_images[0]])
@@ -207,7 +219,9 @@ def test_manifest_records_what_reproduces_the_run(engine: ComparisonEngine) -> N
     assert manifest["convergence"]["emergence_threshold"] > 0
 
 
-def test_dpmsolver_singlestep_config_is_recorded_before_set_timesteps_rewrites_it(engine: ComparisonEngine) -> None:
+def test_dpmsolver_singlestep_config_is_recorded_before_set_timesteps_rewrites_it(
+    engine: ComparisonEngine,
+) -> None:
     outcome, _ = run_spec(engine, schedulers=[{"name": "dpmpp_sde", "config": {"lower_order_final": False}}])
     # set_timesteps flips lower_order_final to True on the live instance; the record keeps what was asked,
     # which rebuilds the same run (test_final_images_equal_plain_diffusers rebuilds from this record).

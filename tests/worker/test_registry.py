@@ -92,7 +92,9 @@ def test_stochastic_flag_and_order_per_entry() -> None:
     assert by_id["euler"].order == 1
 
 
-def test_the_tiny_model_loads_through_from_pretrained_with_sd15_scheduler_config(tiny_model: LoadedModel) -> None:
+def test_the_tiny_model_loads_through_from_pretrained_with_sd15_scheduler_config(
+    tiny_model: LoadedModel,
+) -> None:
     assert isinstance(tiny_model.pipe, StableDiffusionPipeline)
     config = tiny_model.scheduler_config
     assert tiny_model.pipe.scheduler.__class__.__name__ == "PNDMScheduler" or config

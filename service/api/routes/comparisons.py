@@ -73,7 +73,7 @@ def list_comparisons(
     limit: int = Query(20, ge=1, le=100),
 ) -> ComparisonsPublic:
     """The caller's most recent comparisons, newest first."""
-    records, total = store.list(caller, offset, limit)
+    records, total = store.recent(caller, offset, limit)
     return ComparisonsPublic(
         data=[render(request, record, _position(queue, record)) for record in records],
         count=total,
@@ -108,7 +108,11 @@ def cancel_comparison(
     responses={200: {"content": {"image/png": {}, "application/json": {}}}, **_problems(401, 404, 422)},
 )
 def get_comparison_file(
-    store: StoreDep, storage: StorageDep, caller: CallerDep, job_id: str = JobId, path: str = Path(max_length=512)
+    store: StoreDep,
+    storage: StorageDep,
+    caller: CallerDep,
+    job_id: str = JobId,
+    path: str = Path(max_length=512),
 ) -> Response:
     """A file of a comparison: frame, final image, grid, contact sheet or manifest."""
     _visible(store, job_id, caller)

@@ -14,4 +14,6 @@ router = APIRouter(prefix="/v1/schedulers", tags=["schedulers"])
 def list_schedulers() -> SchedulersPublic:
     """Every scheduler and preset: names, aliases, stochastic, order, overridable config keys."""
     catalog = load_catalog()
-    return SchedulersPublic(data=catalog.entries, count=len(catalog.entries), diffusers_version=catalog.diffusers_version)
+    return SchedulersPublic(
+        data=catalog.entries, count=len(catalog.entries), diffusers_version=catalog.diffusers_version
+    )

@@ -14,7 +14,6 @@ from .decoder import Decoder
 from .frame_kind import FrameKind
 from .frame_link import FrameLink
 from .health import Health
-from .http_validation_error import HTTPValidationError
 from .invalid_param import InvalidParam
 from .job_progress import JobProgress
 from .job_status import JobStatus
@@ -26,8 +25,6 @@ from .scheduler_result_public import SchedulerResultPublic
 from .scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig
 from .scheduler_timings import SchedulerTimings
 from .schedulers_public import SchedulersPublic
-from .validation_error import ValidationError
-from .validation_error_context import ValidationErrorContext
 from .worker_info import WorkerInfo
 from .worker_info_model import WorkerInfoModel
 
@@ -46,7 +43,6 @@ __all__ = (
     "FrameKind",
     "FrameLink",
     "Health",
-    "HTTPValidationError",
     "InvalidParam",
     "JobProgress",
     "JobStatus",
@@ -58,8 +54,6 @@ __all__ = (
     "SchedulerResultPublicEffectiveConfig",
     "SchedulersPublic",
     "SchedulerTimings",
-    "ValidationError",
-    "ValidationErrorContext",
     "WorkerInfo",
     "WorkerInfoModel",
 )

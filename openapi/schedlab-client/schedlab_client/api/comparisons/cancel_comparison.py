@@ -9,7 +9,6 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.comparison_public import ComparisonPublic
-from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
 from typing import cast
 
@@ -35,7 +34,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ComparisonPublic | HTTPValidationError | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ComparisonPublic | Problem | None:
     if response.status_code == 202:
         response_202 = ComparisonPublic.from_dict(response.json())
 
@@ -65,7 +64,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_409
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
 
 
@@ -77,7 +76,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ComparisonPublic | HTTPValidationError | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ComparisonPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -91,7 +90,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[ComparisonPublic | HTTPValidationError | Problem]:
+) -> Response[ComparisonPublic | Problem]:
     """ Cancel Comparison
 
      Cancel: a queued job never runs; a running one stops at its next step and keeps its frames.
@@ -104,7 +103,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ComparisonPublic | HTTPValidationError | Problem]
+        Response[ComparisonPublic | Problem]
      """
 
 
@@ -124,7 +123,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> ComparisonPublic | HTTPValidationError | Problem | None:
+) -> ComparisonPublic | Problem | None:
     """ Cancel Comparison
 
      Cancel: a queued job never runs; a running one stops at its next step and keeps its frames.
@@ -137,7 +136,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ComparisonPublic | HTTPValidationError | Problem
+        ComparisonPublic | Problem
      """
 
 
@@ -152,7 +151,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[ComparisonPublic | HTTPValidationError | Problem]:
+) -> Response[ComparisonPublic | Problem]:
     """ Cancel Comparison
 
      Cancel: a queued job never runs; a running one stops at its next step and keeps its frames.
@@ -165,7 +164,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ComparisonPublic | HTTPValidationError | Problem]
+        Response[ComparisonPublic | Problem]
      """
 
 
@@ -185,7 +184,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> ComparisonPublic | HTTPValidationError | Problem | None:
+) -> ComparisonPublic | Problem | None:
     """ Cancel Comparison
 
      Cancel: a queued job never runs; a running one stops at its next step and keeps its frames.
@@ -198,7 +197,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ComparisonPublic | HTTPValidationError | Problem
+        ComparisonPublic | Problem
      """
 
 

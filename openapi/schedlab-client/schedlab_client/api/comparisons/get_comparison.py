@@ -9,7 +9,6 @@ from ...types import Response, UNSET
 from ... import errors
 
 from ...models.comparison_public import ComparisonPublic
-from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
 from typing import cast
 
@@ -35,7 +34,7 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ComparisonPublic | HTTPValidationError | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ComparisonPublic | Problem | None:
     if response.status_code == 200:
         response_200 = ComparisonPublic.from_dict(response.json())
 
@@ -58,7 +57,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
 
 
@@ -70,7 +69,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ComparisonPublic | HTTPValidationError | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ComparisonPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -84,7 +83,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[ComparisonPublic | HTTPValidationError | Problem]:
+) -> Response[ComparisonPublic | Problem]:
     """ Get Comparison
 
      A comparison's status, progress and results so far.
@@ -97,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ComparisonPublic | HTTPValidationError | Problem]
+        Response[ComparisonPublic | Problem]
      """
 
 
@@ -117,7 +116,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 
-) -> ComparisonPublic | HTTPValidationError | Problem | None:
+) -> ComparisonPublic | Problem | None:
     """ Get Comparison
 
      A comparison's status, progress and results so far.
@@ -130,7 +129,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ComparisonPublic | HTTPValidationError | Problem
+        ComparisonPublic | Problem
      """
 
 
@@ -145,7 +144,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 
-) -> Response[ComparisonPublic | HTTPValidationError | Problem]:
+) -> Response[ComparisonPublic | Problem]:
     """ Get Comparison
 
      A comparison's status, progress and results so far.
@@ -158,7 +157,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ComparisonPublic | HTTPValidationError | Problem]
+        Response[ComparisonPublic | Problem]
      """
 
 
@@ -178,7 +177,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 
-) -> ComparisonPublic | HTTPValidationError | Problem | None:
+) -> ComparisonPublic | Problem | None:
     """ Get Comparison
 
      A comparison's status, progress and results so far.
@@ -191,7 +190,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ComparisonPublic | HTTPValidationError | Problem
+        ComparisonPublic | Problem
      """
 
 

@@ -1,0 +1,70 @@
+"""`schedlab submit`: the generated client at work — submit, follow progress, download the results."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+
+def submit_comparison(
+    url: str, api_key: str | None, body: dict[str, Any], *, wait: bool, out: Path | None, console: Console
+) -> int:
+    try:
+        from schedlab_client import AuthenticatedClient, Client
+        from schedlab_client.api.comparisons import create_comparison, get_comparison
+        from schedlab_client.models import ComparisonPublic, ComparisonSpec, JobStatus
+    except ImportError:  # pragma: no cover - the client is installed with the project's dev setup
+        console.print("[red]error:[/red] the generated client is not installed: pip install -e openapi/schedlab-client")
+        return 2
+
+    client: Client = AuthenticatedClient(base_url=url, token=api_key) if api_key else Client(base_url=url)
+    response = create_comparison.sync_detailed(client=client, body=ComparisonSpec.from_dict(body))
+    if not isinstance(response.parsed, ComparisonPublic):
+        console.print(f"[red]refused ({response.status_code}):[/red] {response.content.decode(errors='replace')}")
+        return 1
+    job = response.parsed
+    console.print(f"submitted {job.id} ({job.status.value}); follow it at {job.links.self_}")
+    if not wait:
+        return 0
+
+    terminal = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}
+    total = body["steps"] * len(body["schedulers"])
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("queued", total=total)
+        while job.status not in terminal:
+            time.sleep(0.5)
+            current = get_comparison.sync(job.id, client=client)
+            if not isinstance(current, ComparisonPublic):
+                continue
+            job = current
+            done = sum(p.steps_done for p in job.progress)
+            running = next((p.scheduler for p in job.progress if 0 < p.steps_done < p.steps_total), job.status.value)
+            bar.update(task, completed=done, description=str(running))
+    console.print(f"{job.id}: {job.status.value}" + (f" — {job.error}" if job.error else ""))
+    if out is not None and job.manifest_url:
+        _download(client, job, out, console)
+    return 0 if job.status is JobStatus.SUCCEEDED else 1
+
+
+def _download(client: Any, job: Any, out: Path, console: Console) -> None:
+    """Everything the job wrote, under `out`, by the paths the API serves them at."""
+    urls = [job.manifest_url, job.contact_sheet_url]
+    for result in job.results:
+        urls += [result.grid_url, *result.final_images, *(frame.url for frame in result.frames)]
+    http = client.get_httpx_client()
+    for url in filter(None, urls):
+        relative = urlparse(url).path.split("/files/", 1)[1]
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        response = http.get(url)
+        response.raise_for_status()
+        target.write_bytes(response.content)
+    console.print(f"downloaded {len([u for u in urls if u])} files to {out}")
+    for result in job.results:
+        if result.grid_url:
+            console.print(f"  grid {result.scheduler}: {out / urlparse(result.grid_url).path.split('/files/', 1)[1]}")
