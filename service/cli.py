@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -181,6 +180,34 @@ def submit(
 
 
 @app.command()
+def cleanup(
+    older_than_days: Annotated[
+        float | None, typer.Option(help="Overrides SCHEDLAB_RETENTION_DAYS for this run.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="List what would go; delete nothing.")] = False,
+) -> None:
+    """Delete stored comparisons older than the retention setting (run it from cron or a scheduled job)."""
+    from datetime import timedelta
+
+    from service.retention import delete_comparisons, expired_comparisons
+    from service.storage import storage_from_settings
+
+    settings = Settings()
+    days = settings.retention_days if older_than_days is None else older_than_days
+    if days <= 0:
+        raise _fail("no retention configured: set SCHEDLAB_RETENTION_DAYS or pass --older-than-days")
+    storage = storage_from_settings(settings)
+    expired = expired_comparisons(storage, timedelta(days=days))
+    if dry_run:
+        for job_id in expired:
+            console.print(job_id)
+        console.print(f"{len(expired)} comparisons older than {days:g} days (dry run)")
+        return
+    removed = delete_comparisons(storage, expired)
+    console.print(f"deleted {len(expired)} comparisons ({removed} files) older than {days:g} days")
+
+
+@app.command()
 def catalog(
     output: Annotated[Path, typer.Option(help="Where to write the catalog.")] = Path("service/scheduler_catalog.json"),
 ) -> None:
@@ -200,8 +227,18 @@ def api(
     """Serve the HTTP API with uvicorn (torch-free)."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO)
-    uvicorn.run("service.api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    from service.logs import configure_logging
+
+    configure_logging(Settings().log_format)
+    uvicorn.run(
+        "service.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,  # keep schedlab's handler (text or JSON) for uvicorn's loggers too
+    )
 
 
 @app.command()
@@ -210,10 +247,12 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
 ) -> None:
     """Load the model once and run comparison jobs from the queue."""
+    from service.logs import configure_logging
     from worker.process import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_worker(Settings(), name=name, burst=burst)
+    settings = Settings()
+    configure_logging(settings.log_format)
+    run_worker(settings, name=name, burst=burst)
 
 
 @app.command()

@@ -79,6 +79,19 @@ class Capture(StrictModel):
         return self
 
 
+class WebhookEvent(StrEnum):
+    started = "started"  # the job began running
+    scheduler_done = "scheduler_done"  # one scheduler's results are stored
+    completed = "completed"  # the job ended: succeeded, failed or canceled
+
+
+class Webhook(StrictModel):
+    """Where to POST job events. Deliveries are signed (see README) and retried with backoff."""
+
+    url: str = Field(min_length=8, max_length=2000, examples=["https://example.com/hooks/schedlab"])
+    events: list[WebhookEvent] = Field(default_factory=lambda: list(WebhookEvent), min_length=1)
+
+
 class ComparisonSpec(StrictModel):
     """One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler."""
 
@@ -94,6 +107,7 @@ class ComparisonSpec(StrictModel):
     capture: Capture = Field(default_factory=lambda: Capture(every=5))
     frames: FrameKind = FrameKind.latent
     decoder: Decoder = Decoder.vae
+    webhook: Webhook | None = Field(None, description="Job events are POSTed here, signed; not part of the manifest.")
 
     def capture_steps(self) -> list[int]:
         """The sorted scheduler steps to capture, the final step included."""

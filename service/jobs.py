@@ -6,6 +6,7 @@ Every status change is a compare-and-set in Lua, so a cancel and a worker's fini
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any, cast
@@ -50,18 +51,16 @@ class WorkerInfo(BaseModel):
     jobs_done: int = 0
 
 
-# KEYS[1] = job hash; ARGV = expected status (or "*" for any non-terminal), new status, then field/value pairs.
+# KEYS[1] = job hash, KEYS[2] = stats hash; ARGV = expected status, new status, then field/value pairs.
+# The stats hash counts jobs per status (current for queued/running, cumulative for the terminal ones).
 _TRANSITION = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -1 end
-local expected = ARGV[1]
-if expected == '*' then
-  if status == 'succeeded' or status == 'failed' or status == 'canceled' then return 0 end
-elseif status ~= expected then
-  return 0
-end
+if status ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HINCRBY', KEYS[2], 'jobs_' .. status, -1)
+redis.call('HINCRBY', KEYS[2], 'jobs_' .. ARGV[2], 1)
 return 1
 """
 
@@ -92,6 +91,10 @@ class JobStore:
     def _worker(self, name: str) -> str:
         return f"{self.prefix}:worker:{name}"
 
+    @property
+    def stats_key(self) -> str:
+        return f"{self.prefix}:stats"
+
     # -- lifecycle -------------------------------------------------------------------------------------------
     def create(self, job_id: str, spec: ComparisonSpec, owner: str = "") -> JobRecord:
         record = JobRecord(id=job_id, status=JobStatus.queued, created_at=utcnow(), spec=spec, owner=owner)
@@ -110,6 +113,7 @@ class JobStore:
             pipe.zadd(self._index(""), {job_id: score})
             if owner:
                 pipe.zadd(self._index(owner), {job_id: score})
+            pipe.hincrby(self.stats_key, "jobs_queued", 1)
             pipe.execute()
         return record
 
@@ -121,6 +125,7 @@ class JobStore:
             pipe.zrem(self._index(""), job_id)
             if owner:
                 pipe.zrem(self._index(owner), job_id)
+            pipe.hincrby(self.stats_key, "jobs_queued", -1)
             pipe.execute()
 
     def get(self, job_id: str) -> JobRecord:
@@ -165,7 +170,7 @@ class JobStore:
         args: list[Any] = [expected, status.value]
         for key, value in fields.items():
             args += [key, value]
-        outcome = cast(int, self._transition(keys=[self._job(job_id)], args=args))
+        outcome = cast(int, self._transition(keys=[self._job(job_id), self.stats_key], args=args))
         if outcome == -1:
             raise JobNotFoundError(job_id)
         if outcome == 1 and status.is_terminal:
@@ -204,10 +209,19 @@ class JobStore:
 
     def finish(self, job_id: str, status: JobStatus, error: str | None = None, **fields: str) -> bool:
         """running → a terminal status."""
-        values: dict[str, Any] = {"finished_at": utcnow().isoformat(), **fields}
+        finished_at = utcnow()
+        values: dict[str, Any] = {"finished_at": finished_at.isoformat(), **fields}
         if error is not None or status is JobStatus.succeeded:
             values["error"] = error or ""  # a retried job that succeeded carries no stale error
-        return self._set_status(job_id, JobStatus.running.value, status, **values)
+        started_at = cast(str | None, self.redis.hget(self._job(job_id), "started_at"))
+        finished = self._set_status(job_id, JobStatus.running.value, status, **values)
+        if finished and started_at:
+            duration = (finished_at - datetime.fromisoformat(started_at)).total_seconds()
+            with self.redis.pipeline() as pipe:
+                pipe.hincrbyfloat(self.stats_key, f"duration_seconds_sum_{status.value}", duration)
+                pipe.hincrby(self.stats_key, f"duration_count_{status.value}", 1)
+                pipe.execute()
+        return finished
 
     def cancel(self, job_id: str) -> JobStatus:
         """Cancel a queued job at once, or ask a running one to stop at its next step. Returns the new status."""
@@ -228,6 +242,23 @@ class JobStore:
             raise JobNotFoundError(job_id)
         return JobStatus(value)
 
+    # -- idempotency -----------------------------------------------------------------------------------------
+    def _idempotency(self, owner: str, key: str) -> str:
+        return f"{self.prefix}:idempotency:" + hashlib.sha256(f"{owner}\0{key}".encode()).hexdigest()
+
+    def claim_idempotency_key(self, owner: str, key: str, body_hash: str, job_id: str, ttl_s: int) -> str | None:
+        """Bind `key` to `job_id`; if it is bound already, the job it names (same body) or `JobStateError`."""
+        redis_key = self._idempotency(owner, key)
+        if self.redis.set(redis_key, json.dumps({"body": body_hash, "job_id": job_id}), nx=True, ex=ttl_s):
+            return None
+        bound = json.loads(cast(str, self.redis.get(redis_key)))
+        if bound["body"] != body_hash:
+            raise JobStateError("this Idempotency-Key was used with a different request body")
+        return str(bound["job_id"])
+
+    def release_idempotency_key(self, owner: str, key: str) -> None:
+        self.redis.delete(self._idempotency(owner, key))
+
     # -- progress and results --------------------------------------------------------------------------------
     def set_progress(self, job_id: str, progress: list[JobProgress]) -> None:
         payload = json.dumps([p.model_dump() for p in progress])
@@ -235,6 +266,16 @@ class JobStore:
 
     def add_result(self, job_id: str, result: SchedulerResult) -> None:
         self.redis.rpush(self._results(job_id), result.model_dump_json())
+
+    def record_run_stats(self, results: list[SchedulerResult]) -> None:
+        """UNet calls and the seconds they took, summed over every job (for /metrics' UNet evals/s)."""
+        with self.redis.pipeline() as pipe:
+            pipe.hincrby(self.stats_key, "unet_calls_total", sum(r.timings.unet_calls for r in results))
+            pipe.hincrbyfloat(self.stats_key, "unet_seconds_total", sum(r.timings.wall_s for r in results))
+            pipe.execute()
+
+    def stats(self) -> dict[str, float]:
+        return {key: float(value) for key, value in cast(dict[str, str], self.redis.hgetall(self.stats_key)).items()}
 
     # -- workers ---------------------------------------------------------------------------------------------
     def heartbeat(self, info: WorkerInfo, ttl_s: float) -> None:

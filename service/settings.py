@@ -69,7 +69,23 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated API keys; empty = open (local use only)."
     )
 
-    @field_validator("api_keys", mode="before")
+    webhook_secret: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key that signs webhook deliveries; webhooks are refused while unset."
+    )
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hosts, IPs or CIDRs that webhooks may reach although private or loopback.",
+    )
+    webhook_max_attempts: int = Field(5, ge=1, le=20)
+    webhook_backoff_s: float = Field(0.5, gt=0, description="First retry delay; doubles each attempt.")
+
+    # Operations
+    log_format: Literal["text", "json"] = Field("text", description="json: one object per line, with job_id.")
+    retention_days: float = Field(
+        0, ge=0, description="`schedlab cleanup` deletes stored results older than this; 0 keeps them forever."
+    )
+
+    @field_validator("api_keys", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -385,7 +385,7 @@ class ComparisonEngine:
             "status": "canceled" if canceled else "succeeded",
             "started_at": started_at.isoformat(),
             "finished_at": utcnow().isoformat(),
-            "spec": spec.model_dump(mode="json"),
+            "spec": spec.model_dump(mode="json", exclude={"webhook"}),
             "resolved": {"height": height, "width": width, "capture_steps": spec.capture_steps()},
             "seeds": {
                 "images": [spec.seed + i for i in range(spec.num_images)],

@@ -9,10 +9,12 @@ from typing import Any
 
 import torch
 
-from service.contract import ComparisonSpec, JobProgress, JobStatus, Keys, SchedulerResult
+from service.contract import ComparisonSpec, JobProgress, JobStatus, Keys, SchedulerResult, WebhookEvent
 from service.errors import SchedlabError, SpecError, StorageError
 from service.jobs import JobStore
+from service.logs import current_job_id
 from service.storage import Storage
+from service.webhooks import WebhookSender
 from worker.engine import ComparisonEngine, RunListener
 
 logger = logging.getLogger(__name__)
@@ -26,8 +28,13 @@ class WorkerRuntime:
     engine: ComparisonEngine
     store: JobStore
     storage: Storage
+    webhooks: WebhookSender | None = None
     jobs_done: int = 0
     current_job: str | None = None
+
+    def notify(self, spec: ComparisonSpec, event: WebhookEvent, job_id: str, data: dict[str, Any]) -> None:
+        if self.webhooks is not None:
+            self.webhooks.send(spec.webhook, event, job_id, data)
 
 
 _runtime: WorkerRuntime | None = None
@@ -46,14 +53,16 @@ def current_runtime() -> WorkerRuntime:
 
 
 class _JobListener(RunListener):
-    def __init__(self, store: JobStore, job_id: str, spec: ComparisonSpec) -> None:
-        self.store = store
+    def __init__(self, runtime: WorkerRuntime, job_id: str, spec: ComparisonSpec) -> None:
+        self.runtime = runtime
+        self.store = runtime.store
         self.job_id = job_id
+        self.spec = spec
         self.progress = [
             JobProgress(scheduler_index=i, scheduler=choice.name, steps_done=0, steps_total=spec.steps)
             for i, choice in enumerate(spec.schedulers)
         ]
-        store.set_progress(job_id, self.progress)
+        self.store.set_progress(job_id, self.progress)
 
     def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
         self.progress[scheduler_index].steps_done = steps_done
@@ -61,6 +70,8 @@ class _JobListener(RunListener):
 
     def on_scheduler_done(self, result: SchedulerResult) -> None:
         self.store.add_result(self.job_id, result)
+        summary = {"index": result.index, "scheduler": result.name, "id": result.id, "status": result.status}
+        self.runtime.notify(self.spec, WebhookEvent.scheduler_done, self.job_id, summary)
 
 
 def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
@@ -71,16 +82,18 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
         logger.info("job %s: not queued any more (%s); skipping", job_id, store.status(job_id).value)
         return "skipped"
     runtime.current_job = job_id
-    log = logging.LoggerAdapter(logger, {"job_id": job_id})
-    log.info("job %s: running on %s", job_id, runtime.name)
+    token = current_job_id.set(job_id)
+    logger.info("job %s: running on %s", job_id, runtime.name)
+    spec: ComparisonSpec | None = None
     try:
         spec = ComparisonSpec.model_validate(spec_json)
+        runtime.notify(spec, WebhookEvent.started, job_id, {"status": "running", "worker": runtime.name})
         outcome = runtime.engine.run(
             spec,
             runtime.storage,
             Keys.for_job(job_id),
             should_stop=lambda: store.cancel_requested(job_id),
-            listener=_JobListener(store, job_id, spec),
+            listener=_JobListener(runtime, job_id, spec),
         )
         status = JobStatus.canceled if outcome.status == "canceled" else JobStatus.succeeded
         store.finish(
@@ -89,16 +102,22 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
             contact_sheet=outcome.manifest["contact_sheet"] or "",
             manifest=outcome.keys.manifest,
         )
-        log.info("job %s: %s", job_id, status.value)
+        store.record_run_stats(outcome.results)
+        logger.info("job %s: %s", job_id, status.value)
+        runtime.notify(spec, WebhookEvent.completed, job_id, {"status": status.value})
         return status.value
     except BaseException as error:  # the job timeout arrives as an exception too; nothing may leave it running
-        store.finish(job_id, JobStatus.failed, error=describe_failure(error))
-        log.error("job %s failed: %s", job_id, describe_failure(error))
+        message = describe_failure(error)
+        store.finish(job_id, JobStatus.failed, error=message)
+        logger.error("job %s failed: %s", job_id, message)
         logger.debug("%s", traceback.format_exc())
+        if spec is not None:
+            runtime.notify(spec, WebhookEvent.completed, job_id, {"status": "failed", "error": message})
         if not isinstance(error, Exception):
             raise  # SystemExit / KeyboardInterrupt: record the failure, then let the worker stop
         return JobStatus.failed.value
     finally:
+        current_job_id.reset(token)
         runtime.current_job = None
         runtime.jobs_done += 1
         if torch.cuda.is_available():

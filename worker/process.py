@@ -24,6 +24,7 @@ from service.jobs import JobStore, WorkerInfo
 from service.queue import ComparisonQueue, reap_dead_workers
 from service.settings import Settings
 from service.storage import storage_from_settings
+from service.webhooks import WebhookSender
 from worker.engine import ComparisonEngine
 from worker.jobs import WorkerRuntime, current_runtime, install_runtime
 from worker.model import load_model
@@ -88,7 +89,15 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
     engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings))
     if settings.warmup:
         warm_up(engine)
-    install_runtime(WorkerRuntime(name, engine, store, storage))
+    webhooks = None
+    if settings.webhook_secret is not None:
+        webhooks = WebhookSender(
+            settings.webhook_secret.get_secret_value(),
+            settings.webhook_allowed_hosts,
+            settings.webhook_max_attempts,
+            settings.webhook_backoff_s,
+        )
+    install_runtime(WorkerRuntime(name, engine, store, storage, webhooks))
 
     # 3. Heartbeat: tells the API this worker is alive and what it runs
     info = WorkerInfo(
@@ -110,4 +119,6 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
         worker.work(burst=burst, with_scheduler=False, logging_level=logging.getLevelName(logger.getEffectiveLevel()))
     finally:
         heartbeat.stop()
+        if webhooks is not None:
+            webhooks.close()
         logger.info("worker %s stopped", name)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -138,6 +139,7 @@ def base_env(redis_url: str, key_prefix: str, storage_url: str, model_cache: Pat
             "SCHEDLAB_WORKER_HEARTBEAT_S": "0.5",
             "SCHEDLAB_WORKER_DEAD_AFTER_S": "3",
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(ROOT),  # test fixtures (e.g. tests.e2e.faulty_worker) run as modules
             "PYTHONWARNINGS": "ignore",
         }
     )

@@ -169,3 +169,32 @@ def test_api_keys_guard_every_endpoint_but_health_and_hide_other_keys_jobs(setti
         assert client.post(f"/v1/comparisons/{job['id']}/cancel", headers=b).status_code == 404
         assert client.get("/v1/comparisons", headers=b).json()["count"] == 0
         assert client.get("/v1/comparisons", headers=a).json()["count"] == 1
+
+
+def test_idempotency_key_returns_the_same_job_and_409_for_another_body(client: TestClient) -> None:
+    headers = {"Idempotency-Key": "order-42"}
+    first = client.post("/v1/comparisons", json=VALID, headers=headers)
+    again = client.post("/v1/comparisons", json=VALID, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert client.get("/v1/comparisons").json()["count"] == 1
+    other = client.post("/v1/comparisons", json={**VALID, "seed": 1}, headers=headers)
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+
+
+def test_webhook_to_a_private_address_is_422(settings: Settings) -> None:
+    secret = Settings(webhook_secret="s3cret").webhook_secret
+    with TestClient(create_app(settings.model_copy(update={"webhook_secret": secret}))) as client:
+        response = client.post("/v1/comparisons", json={**VALID, "webhook": {"url": "http://127.0.0.1:8/hook"}})
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "webhook.url"
+    with TestClient(create_app(settings)) as client:  # no secret: webhooks are off
+        response = client.post("/v1/comparisons", json={**VALID, "webhook": {"url": "https://example.com/h"}})
+        assert response.status_code == 422 and "SCHEDLAB_WEBHOOK_SECRET" in response.json()["detail"]
+
+
+def test_metrics_in_prometheus_format(client: TestClient) -> None:
+    client.post("/v1/comparisons", json=VALID)
+    text = client.get("/metrics").text
+    assert "schedlab_queue_depth 1.0" in text
+    assert 'schedlab_jobs{status="queued"} 1.0' in text
+    assert "schedlab_unet_evals_per_second" in text and "schedlab_job_duration_seconds_count" in text

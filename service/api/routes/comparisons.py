@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from service.api.deps import CallerDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, render
 from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
-from service.errors import JobNotFoundError, QueueFullError
+from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
 from service.jobs import JobRecord, JobStore
 from service.queue import ComparisonQueue
+from service.webhooks import check_webhook_url
 
 router = APIRouter(prefix="/v1/comparisons", tags=["comparisons"])
 
 QUEUE_FULL_RETRY_AFTER_S = 10
+IDEMPOTENCY_TTL_S = 24 * 3600
 JobId = Path(max_length=64, description="The comparison's id.")
 
 
@@ -36,7 +40,7 @@ def _position(queue: ComparisonQueue, record: JobRecord) -> int | None:
     return queue.position(record.id) if record.status is JobStatus.queued else None
 
 
-@router.post("", status_code=202, responses=_problems(401, 413, 422, 429))
+@router.post("", status_code=202, responses=_problems(401, 409, 413, 422, 429))
 def create_comparison(
     spec: ComparisonSpec,
     request: Request,
@@ -45,18 +49,46 @@ def create_comparison(
     store: StoreDep,
     queue: QueueDep,
     caller: CallerDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=255,
+            description="Retry-safe submits: the same key and body return the same job; another body, 409.",
+        ),
+    ] = None,
 ) -> ComparisonPublic:
     """Queue a comparison. Answers at once with the job; poll its `links.self`."""
     check_spec(spec, Limits.from_settings(settings))
-    depth = queue.depth()
-    if depth >= settings.max_queue_depth:
-        raise QueueFullError(depth, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
+    if spec.webhook is not None:
+        if settings.webhook_secret is None:
+            raise SpecError("webhook", "webhooks are disabled on this deployment (no SCHEDLAB_WEBHOOK_SECRET)")
+        check_webhook_url(spec.webhook.url, settings.webhook_allowed_hosts)
     job_id = str(uuid.uuid4())
-    record = store.create(job_id, spec, owner=caller)
+    if idempotency_key is not None:
+        body_hash = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
+        bound = store.claim_idempotency_key(caller, idempotency_key, body_hash, job_id, IDEMPOTENCY_TTL_S)
+        if bound is not None:  # a retry of a request already accepted: the same job, whatever the queue holds
+            try:
+                record = _visible(store, bound, caller)
+            except JobNotFoundError as error:
+                raise JobStateError("a request with this Idempotency-Key is still being accepted") from error
+            job = render(request, record, _position(queue, record))
+            response.headers["Location"] = job.links.self
+            return job
+    created = False
     try:
+        depth = queue.depth()
+        if depth >= settings.max_queue_depth:
+            raise QueueFullError(depth, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
+        record = store.create(job_id, spec, owner=caller)
+        created = True
         queue.enqueue(job_id, spec)
     except Exception:
-        store.delete(job_id)  # never show a job that no worker will ever see
+        if created:
+            store.delete(job_id)  # never show a job that no worker will ever see
+        if idempotency_key is not None:
+            store.release_idempotency_key(caller, idempotency_key)
         raise
     job = render(request, record, _position(queue, record))
     response.headers["Location"] = job.links.self

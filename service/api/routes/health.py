@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from service.api.deps import QueueDep, RedisDep, StorageDep, StoreDep
+from service.api.deps import CallerDep, QueueDep, RedisDep, StorageDep, StoreDep
 from service.api.schemas import Health, Readiness
 from service.errors import StorageError
+from service.metrics import SchedlabCollector
 
 router = APIRouter(tags=["health"])
 
@@ -40,3 +42,11 @@ def readyz(response: Response, redis: RedisDep, store: StoreDep, queue: QueueDep
         queue_depth=queue.depth() if redis_ok else None,
         workers=workers,
     )
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+def metrics(store: StoreDep, queue: QueueDep, caller: CallerDep) -> Response:
+    """Prometheus metrics: queue depth, jobs by status, job durations, UNet evaluations per second."""
+    registry = CollectorRegistry()
+    registry.register(SchedlabCollector(store, queue))
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

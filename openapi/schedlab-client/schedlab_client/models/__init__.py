@@ -25,6 +25,8 @@ from .scheduler_result_public import SchedulerResultPublic
 from .scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig
 from .scheduler_timings import SchedulerTimings
 from .schedulers_public import SchedulersPublic
+from .webhook import Webhook
+from .webhook_event import WebhookEvent
 from .worker_info import WorkerInfo
 from .worker_info_model import WorkerInfoModel
 
@@ -54,6 +56,8 @@ __all__ = (
     "SchedulerResultPublicEffectiveConfig",
     "SchedulersPublic",
     "SchedulerTimings",
+    "Webhook",
+    "WebhookEvent",
     "WorkerInfo",
     "WorkerInfoModel",
 )

@@ -16,6 +16,7 @@ from typing import cast
 if TYPE_CHECKING:
   from ..models.capture import Capture
   from ..models.scheduler_choice import SchedulerChoice
+  from ..models.webhook import Webhook
 
 
 
@@ -42,6 +43,7 @@ class ComparisonSpec:
             num_images (int | Unset):  Default: 4.
             seed (int | Unset):  Default: 0.
             steps (int | Unset):  Default: 30.
+            webhook (None | Unset | Webhook): Job events are POSTed here, signed; not part of the manifest.
             width (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
      """
 
@@ -56,6 +58,7 @@ class ComparisonSpec:
     num_images: int | Unset = 4
     seed: int | Unset = 0
     steps: int | Unset = 30
+    webhook: None | Unset | Webhook = UNSET
     width: int | None | Unset = UNSET
 
 
@@ -65,6 +68,7 @@ class ComparisonSpec:
     def to_dict(self) -> dict[str, Any]:
         from ..models.capture import Capture # noqa: PLC0415
         from ..models.scheduler_choice import SchedulerChoice # noqa: PLC0415
+        from ..models.webhook import Webhook # noqa: PLC0415
         prompt = self.prompt
 
         schedulers = []
@@ -108,6 +112,14 @@ class ComparisonSpec:
 
         steps = self.steps
 
+        webhook: dict[str, Any] | None | Unset
+        if isinstance(self.webhook, Unset):
+            webhook = UNSET
+        elif isinstance(self.webhook, Webhook):
+            webhook = self.webhook.to_dict()
+        else:
+            webhook = self.webhook
+
         width: int | None | Unset
         if isinstance(self.width, Unset):
             width = UNSET
@@ -139,6 +151,8 @@ class ComparisonSpec:
             field_dict["seed"] = seed
         if steps is not UNSET:
             field_dict["steps"] = steps
+        if webhook is not UNSET:
+            field_dict["webhook"] = webhook
         if width is not UNSET:
             field_dict["width"] = width
 
@@ -150,6 +164,7 @@ class ComparisonSpec:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.capture import Capture # noqa: PLC0415
         from ..models.scheduler_choice import SchedulerChoice # noqa: PLC0415
+        from ..models.webhook import Webhook # noqa: PLC0415
         d = dict(src_dict)
         prompt = d.pop("prompt")
 
@@ -221,6 +236,26 @@ class ComparisonSpec:
 
         steps = d.pop("steps", UNSET)
 
+        def _parse_webhook(data: object) -> None | Unset | Webhook:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                webhook_type_0 = Webhook.from_dict(data)
+
+
+
+                return webhook_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | Webhook, data)
+
+        webhook = _parse_webhook(d.pop("webhook", UNSET))
+
+
         def _parse_width(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -243,6 +278,7 @@ class ComparisonSpec:
             num_images=num_images,
             seed=seed,
             steps=steps,
+            webhook=webhook,
             width=width,
         )
 

@@ -11,6 +11,7 @@ from ... import errors
 from ...models.comparison_public import ComparisonPublic
 from ...models.comparison_spec import ComparisonSpec
 from ...models.problem import Problem
+from ...types import UNSET, Unset
 from typing import cast
 
 
@@ -18,9 +19,13 @@ from typing import cast
 def _get_kwargs(
     *,
     body: ComparisonSpec,
+    idempotency_key: None | str | Unset = UNSET,
 
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["idempotency-key"] = idempotency_key
+
 
 
     
@@ -55,6 +60,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
         return response_401
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+
+
+        return response_409
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -96,6 +108,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    idempotency_key: None | str | Unset = UNSET,
 
 ) -> Response[ComparisonPublic | Problem]:
     """ Create Comparison
@@ -103,6 +116,8 @@ def sync_detailed(
      Queue a comparison. Answers at once with the job; poll its `links.self`.
 
     Args:
+        idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
+            same job; another body, 409.
         body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
             for every scheduler.
 
@@ -117,6 +132,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+idempotency_key=idempotency_key,
 
     )
 
@@ -130,6 +146,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    idempotency_key: None | str | Unset = UNSET,
 
 ) -> ComparisonPublic | Problem | None:
     """ Create Comparison
@@ -137,6 +154,8 @@ def sync(
      Queue a comparison. Answers at once with the job; poll its `links.self`.
 
     Args:
+        idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
+            same job; another body, 409.
         body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
             for every scheduler.
 
@@ -152,6 +171,7 @@ def sync(
     return sync_detailed(
         client=client,
 body=body,
+idempotency_key=idempotency_key,
 
     ).parsed
 
@@ -159,6 +179,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    idempotency_key: None | str | Unset = UNSET,
 
 ) -> Response[ComparisonPublic | Problem]:
     """ Create Comparison
@@ -166,6 +187,8 @@ async def asyncio_detailed(
      Queue a comparison. Answers at once with the job; poll its `links.self`.
 
     Args:
+        idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
+            same job; another body, 409.
         body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
             for every scheduler.
 
@@ -180,6 +203,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+idempotency_key=idempotency_key,
 
     )
 
@@ -193,6 +217,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    idempotency_key: None | str | Unset = UNSET,
 
 ) -> ComparisonPublic | Problem | None:
     """ Create Comparison
@@ -200,6 +225,8 @@ async def asyncio(
      Queue a comparison. Answers at once with the job; poll its `links.self`.
 
     Args:
+        idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
+            same job; another body, 409.
         body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
             for every scheduler.
 
@@ -215,5 +242,6 @@ async def asyncio(
     return (await asyncio_detailed(
         client=client,
 body=body,
+idempotency_key=idempotency_key,
 
     )).parsed
