@@ -15,13 +15,24 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, Strict, model_validator
 
 from service.errors import SpecError, UnknownSchedulerError
 
 MAX_SEED = 2**63 - 1 - 16  # seed + image index must still fit torch.Generator.manual_seed
+
+
+def _not_a_flag(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+# JSON numbers only: no "30" strings, no true/false, no 30.0 where a count is meant (pydantic's lax mode allows them).
+Integer = Annotated[int, Strict()]
+Number = Annotated[float, BeforeValidator(_not_a_flag)]
 
 
 class FrameKind(StrEnum):
@@ -69,8 +80,8 @@ class SchedulerChoice(StrictModel):
 class Capture(StrictModel):
     """Which scheduler steps to capture frames at: every N steps, or a list. The final step always is."""
 
-    every: int | None = Field(None, ge=1, le=1000)
-    steps: list[int] | None = Field(None, min_length=1, max_length=1000)
+    every: Integer | None = Field(None, ge=1, le=1000)
+    steps: list[Annotated[Integer, Field(ge=1, le=1000)]] | None = Field(None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
@@ -95,14 +106,30 @@ class Webhook(StrictModel):
 class ComparisonSpec(StrictModel):
     """One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "prompt": "a lighthouse on a cliff at dusk",
+                    "seed": 42,
+                    "num_images": 2,
+                    "steps": 20,
+                    "schedulers": [{"name": "euler"}, {"name": "DPM++ 2M Karras"}, {"name": "heun"}],
+                    "capture": {"every": 5},
+                }
+            ]
+        },
+    )
+
     prompt: str = Field(min_length=1, max_length=10_000)
     negative_prompt: str | None = Field(None, max_length=10_000)
-    seed: int = Field(0, ge=0, le=MAX_SEED)
-    num_images: int = Field(4, ge=1, le=16)
-    steps: int = Field(30, ge=1, le=1000)
-    guidance_scale: float = Field(7.5, ge=0.0, le=50.0)
-    height: int | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
-    width: int | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
+    seed: Integer = Field(0, ge=0, le=MAX_SEED)
+    num_images: Integer = Field(4, ge=1, le=16)
+    steps: Integer = Field(30, ge=1, le=1000)
+    guidance_scale: Number = Field(7.5, ge=0.0, le=50.0)
+    height: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
+    width: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     schedulers: list[SchedulerChoice] = Field(min_length=1, max_length=64)
     capture: Capture = Field(default_factory=lambda: Capture(every=5))
     frames: FrameKind = FrameKind.latent

@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from redis import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import service
 from service.api import problems
+from service.api.deps import reject_unknown_query_parameters
 from service.api.routes import comparisons, health, schedulers
 from service.jobs import JobStore
 from service.queue import ComparisonQueue, reap_dead_workers
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Compare Stable Diffusion schedulers side by side: frames, grids and measured differences.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = settings
     app.state.redis = Redis.from_url(settings.redis_url, decode_responses=True)

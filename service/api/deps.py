@@ -7,6 +7,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 
@@ -73,3 +74,19 @@ def get_caller(
 
 
 CallerDep = Annotated[str, Depends(get_caller)]
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """Unknown query parameters are a 422, as unknown body fields are: a typo should not pass silently."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        known |= {param.alias for param in dependency.query_params}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [{"loc": ("query", name), "msg": "unknown query parameter", "type": "extra_forbidden"} for name in unknown]
+        )

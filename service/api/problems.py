@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -102,6 +103,9 @@ def install(app: FastAPI) -> None:
         response = problem(request, error.status_code, _title(error.status_code), str(error.detail))
         for key, value in (error.headers or {}).items():
             response.headers[key] = value
+        if error.status_code == 405:
+            # Starlette answers with the first route that matched the path; list every method the path has.
+            response.headers["Allow"] = ", ".join(sorted(_allowed_methods(app, request.url.path)))
         return response
 
 
@@ -112,3 +116,11 @@ def _title(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def _allowed_methods(app: FastAPI, path: str) -> set[str]:
+    methods: set[str] = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods
+    return methods

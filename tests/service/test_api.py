@@ -198,3 +198,9 @@ def test_metrics_in_prometheus_format(client: TestClient) -> None:
     assert "schedlab_queue_depth 1.0" in text
     assert 'schedlab_jobs{status="queued"} 1.0' in text
     assert "schedlab_unet_evals_per_second" in text and "schedlab_job_duration_seconds_count" in text
+
+
+def test_unknown_query_parameters_are_422(client: TestClient) -> None:
+    response = client.get("/v1/comparisons", params={"limit": 5, "limt": 5})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "limt"
+    assert client.get("/v1/comparisons", params={"limit": 5, "offset": 0}).status_code == 200

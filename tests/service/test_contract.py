@@ -101,3 +101,19 @@ def test_capture_steps_always_include_the_final_step() -> None:
 
 def test_a_good_spec_passes() -> None:
     check_spec(spec(schedulers=[{"name": "DPM++ 2M Karras", "config": {"solver_order": 3}}]), Limits())
+
+
+@pytest.mark.parametrize(
+    ("fields", "location"),
+    [
+        ({"seed": False}, ("seed",)),
+        ({"steps": "30"}, ("steps",)),
+        ({"num_images": 2.0}, ("num_images",)),
+        ({"guidance_scale": True}, ("guidance_scale",)),
+        ({"capture": {"every": True}}, ("capture", "every")),
+    ],
+)
+def test_numbers_are_json_numbers_not_coerced_strings_or_flags(fields: dict, location: tuple) -> None:
+    with pytest.raises(ValidationError) as error:
+        spec(**fields)
+    assert error.value.errors()[0]["loc"][: len(location)] == location

@@ -40,7 +40,7 @@ def _position(queue: ComparisonQueue, record: JobRecord) -> int | None:
     return queue.position(record.id) if record.status is JobStatus.queued else None
 
 
-@router.post("", status_code=202, responses=_problems(401, 409, 413, 422, 429))
+@router.post("", status_code=202, responses=_problems(400, 401, 409, 413, 422, 429))
 def create_comparison(
     spec: ComparisonSpec,
     request: Request,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from service.api.deps import CallerDep, QueueDep, RedisDep, StorageDep, StoreDep
+from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import Health, Readiness
 from service.errors import StorageError
 from service.metrics import SchedlabCollector
@@ -44,7 +45,11 @@ def readyz(response: Response, redis: RedisDep, store: StoreDep, queue: QueueDep
     )
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, 401: {"model": Problem, "content": {PROBLEM_JSON: {}}}},
+)
 def metrics(store: StoreDep, queue: QueueDep, caller: CallerDep) -> Response:
     """Prometheus metrics: queue depth, jobs by status, job durations, UNet evaluations per second."""
     registry = CollectorRegistry()
