@@ -1,0 +1,76 @@
+"""The job store and the reaper against the real Redis: lifecycle transitions, expiry, dead workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+
+from service.contract import ComparisonSpec, JobStatus
+from service.errors import JobStateError
+from service.jobs import JobStore
+from service.queue import MAX_ATTEMPTS, ComparisonQueue, reap_dead_workers
+
+SPEC = ComparisonSpec(prompt="a red circle", schedulers=[{"name": "euler"}])
+
+
+@pytest.fixture
+def store(redis_url: str, key_prefix: str) -> Iterator[JobStore]:
+    yield JobStore(Redis.from_url(redis_url, decode_responses=True), key_prefix, job_ttl_s=120)
+
+
+@pytest.fixture
+def queue(redis_url: str, key_prefix: str) -> ComparisonQueue:
+    return ComparisonQueue(Redis.from_url(redis_url), key_prefix, job_timeout_s=60)
+
+
+def test_lifecycle_transitions_are_compare_and_set(store: JobStore) -> None:
+    store.create("j1", SPEC)
+    assert store.start("j1", "w1") and not store.start("j1", "w2")  # claimed once
+    assert store.finish("j1", JobStatus.succeeded)
+    assert not store.finish("j1", JobStatus.failed, error="late")  # a finished job stays finished
+    record = store.get("j1")
+    assert record.status is JobStatus.succeeded and record.error is None and record.worker == "w1"
+    with pytest.raises(JobStateError):
+        store.cancel("j1")
+
+
+def test_cancel_queued_is_immediate_and_running_is_a_request(store: JobStore) -> None:
+    store.create("queued", SPEC)
+    assert store.cancel("queued") is JobStatus.canceled and not store.start("queued", "w1")
+    store.create("running", SPEC)
+    store.start("running", "w1")
+    assert store.cancel("running") is JobStatus.running and store.cancel_requested("running")
+
+
+def test_finished_jobs_expire_from_redis(store: JobStore) -> None:
+    store.create("j1", SPEC)
+    store.start("j1", "w1")
+    assert store.redis.ttl(f"{store.prefix}:job:j1") == -1  # live jobs never expire
+    store.finish("j1", JobStatus.succeeded)
+    assert 0 < store.redis.ttl(f"{store.prefix}:job:j1") <= 120
+
+
+def test_dead_workers_job_is_retried_once_then_failed(store: JobStore, queue: ComparisonQueue) -> None:
+    store.create("j1", SPEC)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert store.start("j1", f"dead-{attempt}")  # no heartbeat was ever written for this worker
+        assert reap_dead_workers(store, queue, dead_after_s=3) == ["j1"]
+        status = store.status("j1")
+        assert status is (JobStatus.queued if attempt < MAX_ATTEMPTS else JobStatus.failed)
+    record = store.get("j1")
+    assert record.attempts == MAX_ATTEMPTS and "stopped responding" in (record.error or "")
+    assert store.running_jobs() == []
+
+
+def test_a_live_workers_job_is_left_alone(store: JobStore, queue: ComparisonQueue) -> None:
+    from service.contract import utcnow
+    from service.jobs import WorkerInfo
+
+    info = WorkerInfo(name="alive", model={}, schedulers=[], pid=1, host="h", started_at=utcnow())
+    store.heartbeat(info, ttl_s=30)
+    store.create("j1", SPEC)
+    store.start("j1", "alive")
+    assert reap_dead_workers(store, queue, dead_after_s=30) == []
+    assert store.status("j1") is JobStatus.running
