@@ -49,7 +49,7 @@ bench: install redis
 	$(BIN)/python benchmarks/status_poll_load.py
 
 fuzz: install redis
-	SCHEDLAB_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:cacheprovider tests/e2e/test_fuzz.py
+	SCHEDLAB_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -p no:cacheprovider tests/e2e/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) var demo-output .mypy_cache .ruff_cache
