@@ -63,20 +63,28 @@ def s3_client(endpoint: str):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.fixture(scope="module")
-def s3_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, moto: MotoServer) -> Iterator[Stack]:
-    """API + one worker on S3 storage served by moto over real HTTP."""
+def s3_backed_stack(
+    tmp_path_factory: pytest.TempPathFactory, model_cache: Path, moto: MotoServer, prefix: str = ""
+) -> Stack:
+    """A stack (not started) whose storage is a fresh bucket on `moto`; its name is in env TEST_BUCKET."""
     bucket = f"frames-{uuid.uuid4().hex[:8]}"
     s3_client(moto.endpoint).create_bucket(Bucket=bucket)
     stack = _stack(
         tmp_path_factory,
         model_cache,
-        f"s3://{bucket}/schedlab",
+        f"s3://{bucket}/{prefix}".rstrip("/"),
         SCHEDLAB_S3_ENDPOINT_URL=moto.endpoint,
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
     )
     stack.env["TEST_BUCKET"] = bucket
+    return stack
+
+
+@pytest.fixture(scope="module")
+def s3_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, moto: MotoServer) -> Iterator[Stack]:
+    """API + one worker on S3 storage served by moto over real HTTP."""
+    stack = s3_backed_stack(tmp_path_factory, model_cache, moto, prefix="schedlab")
     try:
         stack.start_api()
         stack.start_worker("s3w1")

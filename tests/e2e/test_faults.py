@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from schedlab_client import Client
 
 from tests.conftest import cleanup_redis
-from tests.e2e.conftest import _stack, s3_client
+from tests.e2e.conftest import _stack, s3_backed_stack, s3_client
 from tests.e2e.stack import BIN, Stack, start_moto, wait_until
 from tests.e2e.test_lifecycle import fetch, submit, wait_terminal
 
@@ -191,16 +190,8 @@ def test_object_storage_down_mid_job_fails_it_clearly_and_the_worker_keeps_servi
 ) -> None:
     moto = start_moto()
     port = int(moto.endpoint.rsplit(":", 1)[1])
-    bucket = f"frames-{uuid.uuid4().hex[:8]}"
-    s3_client(moto.endpoint).create_bucket(Bucket=bucket)
-    stack = _stack(
-        tmp_path_factory,
-        model_cache,
-        f"s3://{bucket}",
-        SCHEDLAB_S3_ENDPOINT_URL=moto.endpoint,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-    )
+    stack = s3_backed_stack(tmp_path_factory, model_cache, moto)
+    bucket = stack.env["TEST_BUCKET"]
     try:
         stack.start_api()
         stack.start_worker("s3")
