@@ -236,6 +236,9 @@ class JobStore:
     def cancel_requested(self, job_id: str) -> bool:
         return self.redis.hget(self._job(job_id), "cancel_requested") == "1"
 
+    def exists(self, job_id: str) -> bool:
+        return bool(self.redis.exists(self._job(job_id)))
+
     def status(self, job_id: str) -> JobStatus:
         value = cast(str | None, self.redis.hget(self._job(job_id), "status"))
         if value is None:

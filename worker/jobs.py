@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from service.contract import ComparisonSpec, JobProgress, JobStatus, Keys, SchedulerResult, WebhookEvent
-from service.errors import SchedlabError, SpecError, StorageError
+from service.errors import JobNotFoundError, SchedlabError, SpecError, StorageError
 from service.jobs import JobStore
 from service.logs import current_job_id
 from service.storage import Storage
@@ -78,7 +78,12 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
     """Run a queued comparison. Returns its final status; failures are recorded, never left 'running'."""
     runtime = current_runtime()
     store = runtime.store
-    if not store.start(job_id, runtime.name):
+    try:
+        started = store.start(job_id, runtime.name)
+    except JobNotFoundError:  # withdrawn at submission (queue full) or expired
+        logger.info("job %s: no record; skipping", job_id)
+        return "skipped"
+    if not started:
         logger.info("job %s: not queued any more (%s); skipping", job_id, store.status(job_id).value)
         return "skipped"
     runtime.current_job = job_id

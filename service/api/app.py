@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import service
 from service.api import problems
-from service.api.deps import reject_unknown_query_parameters
+from service.api.deps import FinishedJobs, reject_unknown_query_parameters
 from service.api.routes import comparisons, health, schedulers
 from service.jobs import JobStore
 from service.queue import ComparisonQueue, reap_dead_workers
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = JobStore(app.state.redis, settings.key_prefix, settings.job_ttl_s)
     app.state.queue = ComparisonQueue(Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s)
     app.state.storage = storage_from_settings(settings)
+    app.state.finished_jobs = FinishedJobs()
     problems.install(app)
     app.include_router(comparisons.router)
     app.include_router(schedulers.router)

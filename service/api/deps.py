@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated
+import threading
+from collections import OrderedDict
+from typing import Annotated, NamedTuple
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +39,38 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
+class RenderedJob(NamedTuple):
+    owner: str
+    body: bytes
+
+
+class FinishedJobs:
+    """Rendered responses of finished jobs, which never change: the hot path of clients polling results."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple[str, str], RenderedJob] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, job_id: str, base_url: str) -> RenderedJob | None:
+        with self._lock:
+            entry = self._entries.get((job_id, base_url))
+            if entry is not None:
+                self._entries.move_to_end((job_id, base_url))
+            return entry
+
+    def put(self, job_id: str, base_url: str, owner: str, body: bytes) -> None:
+        with self._lock:
+            self._entries[(job_id, base_url)] = RenderedJob(owner, body)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+
+def get_finished_jobs(request: Request) -> FinishedJobs:
+    finished: FinishedJobs = request.app.state.finished_jobs
+    return finished
+
+
 def get_redis(request: Request) -> Redis:
     redis: Redis = request.app.state.redis
     return redis
@@ -47,6 +81,7 @@ StoreDep = Annotated[JobStore, Depends(get_store)]
 QueueDep = Annotated[ComparisonQueue, Depends(get_queue)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
+FinishedJobsDep = Annotated[FinishedJobs, Depends(get_finished_jobs)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from SCHEDLAB_API_KEYS.")
 

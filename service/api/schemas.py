@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from fastapi import Request
 from pydantic import BaseModel, Field, JsonValue
@@ -90,15 +91,19 @@ class Readiness(BaseModel):
     workers: list[WorkerInfo]
 
 
-def file_url(request: Request, job_id: str, key: str) -> str:
-    relative = key.removeprefix(Keys.for_job(job_id).root)
-    return str(request.url_for("get_comparison_file", job_id=job_id, path=relative))
+class _FileUrls:
+    """URLs of one job's files: `url_for` once per job, not once per frame (it dominated status reads)."""
+
+    def __init__(self, request: Request, job_id: str) -> None:
+        self.base = str(request.url_for("get_comparison_file", job_id=job_id, path="x"))[:-1]
+        self.root = Keys.for_job(job_id).root
+
+    def __call__(self, key: str) -> str:
+        return self.base + quote(key.removeprefix(self.root))
 
 
 def render(request: Request, record: JobRecord, queue_position: int | None) -> ComparisonPublic:
-    def url(key: str | None) -> str | None:
-        return file_url(request, record.id, key) if key else None
-
+    file_url = _FileUrls(request, record.id)
     return ComparisonPublic(
         id=record.id,
         status=record.status,
@@ -110,9 +115,9 @@ def render(request: Request, record: JobRecord, queue_position: int | None) -> C
         progress=record.progress,
         error=record.error,
         spec=record.spec,
-        results=[_render_result(request, record.id, result) for result in record.results],
-        contact_sheet_url=url(record.contact_sheet),
-        manifest_url=url(record.manifest),
+        results=[_render_result(file_url, result) for result in record.results],
+        contact_sheet_url=file_url(record.contact_sheet) if record.contact_sheet else None,
+        manifest_url=file_url(record.manifest) if record.manifest else None,
         links=ComparisonLinks(
             self=str(request.url_for("get_comparison", job_id=record.id)),
             cancel=str(request.url_for("cancel_comparison", job_id=record.id)),
@@ -120,7 +125,7 @@ def render(request: Request, record: JobRecord, queue_position: int | None) -> C
     )
 
 
-def _render_result(request: Request, job_id: str, result: SchedulerResult) -> SchedulerResultPublic:
+def _render_result(file_url: _FileUrls, result: SchedulerResult) -> SchedulerResultPublic:
     return SchedulerResultPublic(
         scheduler=result.name,
         id=result.id,
@@ -129,12 +134,12 @@ def _render_result(request: Request, job_id: str, result: SchedulerResult) -> Sc
         stochastic=result.stochastic,
         effective_config=result.effective_config,
         seeds=result.seeds,
-        final_images=[file_url(request, job_id, key) for key in result.final_images],
+        final_images=[file_url(key) for key in result.final_images],
         frames=[
-            FrameLink(step=frame.step, image_index=frame.image_index, url=file_url(request, job_id, frame.key))
+            FrameLink(step=frame.step, image_index=frame.image_index, url=file_url(frame.key))
             for frame in result.frames
         ],
-        grid_url=file_url(request, job_id, result.grid) if result.grid else None,
+        grid_url=file_url(result.grid) if result.grid else None,
         timings=result.timings,
         convergence=result.convergence,
         emergence_step=result.emergence_step,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from service.api.deps import CallerDep, QueueDep, SettingsDep, StorageDep, StoreDep
+from service.api.deps import CallerDep, FinishedJobsDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, render
 from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
@@ -84,6 +84,11 @@ def create_comparison(
         record = store.create(job_id, spec, owner=caller)
         created = True
         queue.enqueue(job_id, spec)
+        # The check above races with concurrent submits; this one cannot: each job sees its own place.
+        position = queue.position(job_id)
+        if position is not None and position >= settings.max_queue_depth:
+            queue.remove(job_id)
+            raise QueueFullError(position, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
     except Exception:
         if created:
             store.delete(job_id)  # never show a job that no worker will ever see
@@ -114,13 +119,28 @@ def list_comparisons(
     )
 
 
-@router.get("/{job_id}", responses=_problems(401, 404, 422))
+@router.get("/{job_id}", response_model=ComparisonPublic, responses=_problems(401, 404, 422))
 def get_comparison(
-    request: Request, store: StoreDep, queue: QueueDep, caller: CallerDep, job_id: str = JobId
-) -> ComparisonPublic:
+    request: Request,
+    store: StoreDep,
+    queue: QueueDep,
+    caller: CallerDep,
+    finished: FinishedJobsDep,
+    job_id: str = JobId,
+) -> Response:
     """A comparison's status, progress and results so far."""
-    record = _visible(store, job_id, caller)
-    return render(request, record, _position(queue, record))
+    base_url = str(request.base_url)
+    cached = finished.get(job_id, base_url)
+    if cached is not None and store.exists(job_id):
+        if cached.owner != caller:
+            raise JobNotFoundError(job_id)
+        body = cached.body
+    else:
+        record = _visible(store, job_id, caller)
+        body = render(request, record, _position(queue, record)).model_dump_json().encode()
+        if record.status.is_terminal:  # a finished job no longer changes: render it once
+            finished.put(job_id, base_url, record.owner, body)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/{job_id}/cancel", status_code=202, responses=_problems(401, 404, 409, 422))
