@@ -47,6 +47,7 @@ bench: install redis
 	$(BIN)/python benchmarks/engine_vs_notebook.py
 	$(BIN)/python benchmarks/service_vs_notebook.py
 	$(BIN)/python benchmarks/status_poll_load.py
+	$(BIN)/python benchmarks/submit_load.py
 
 fuzz: install redis
 	SCHEDLAB_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -p no:cacheprovider tests/e2e/test_fuzz.py
