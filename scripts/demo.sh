@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job end to end on the embedded defaults: an API and a worker (tiny model, CPU, local storage) on
+# The main job end to end on the embedded defaults: an API and a worker (demo model, CPU, local storage) on
 # the machine's Redis, the original experiment's nine scheduler variants submitted through the generated client,
 # the results downloaded to demo-output/. Stops what it started.
 set -euo pipefail
@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "demo: starting the API on :$port and a worker (model: ${SCHEDLAB_MODEL:-tiny}); logs in var/demo-*.log"
+echo "demo: starting the API on :$port and a worker (model: ${SCHEDLAB_MODEL:-demo}); logs in var/demo-*.log"
 schedlab api --port "$port" >var/demo-api.log 2>&1 & pids+=($!)
 schedlab worker --name demo-worker >var/demo-worker.log 2>&1 & pids+=($!)
 for _ in $(seq 600); do
@@ -42,9 +42,13 @@ import json, sys
 manifest = json.load(open(sys.argv[1]))
 rows = manifest["schedulers"]
 print(f"\nmodel {manifest['model']['id']} on {manifest['model']['device']}, {manifest['spec']['steps']} steps")
-print(f"{'scheduler':<20}{'wall s':>8}{'UNet calls':>12}{'emerged at':>12}")
+print(f"{'scheduler':<20}{'wall s':>8}{'UNet calls':>12}{'emerged at':>12}{'colour ok':>11}{'shape ok':>10}")
 for r in rows:
-    print(f"{r['name']:<20}{r['timings']['wall_s']:>8.2f}{r['timings']['unet_calls']:>12}{str(r['emergence_step']):>12}")
+    quality = r.get("quality") or {}
+    colour = f"{quality['colour_match']:.0%}" if quality else "-"
+    shape = f"{quality['shape_match']:.0%}" if quality else "-"
+    print(f"{r['name']:<20}{r['timings']['wall_s']:>8.2f}{r['timings']['unet_calls']:>12}"
+          f"{str(r['emergence_step']):>12}{colour:>11}{shape:>10}")
 emerged = [r for r in rows if r["emergence_step"] is not None]
 if emerged:
     first = min(emerged, key=lambda r: (r["emergence_step"], r["timings"]["unet_calls"]))

@@ -349,6 +349,9 @@ class SchedulerResult(BaseModel):
         description="(step, relative latent distance of that step's x0 prediction to the final latent)."
     )
     emergence_step: int | None
+    quality: dict[str, float] | None = Field(
+        None, description="Demo model only: shares of final images whose colour and shape match the prompt."
+    )
 
 
 class JobProgress(BaseModel):

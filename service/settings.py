@@ -31,8 +31,9 @@ class Settings(BaseSettings):
 
     # Model (worker)
     model: str = Field(
-        "tiny",
-        description="'tiny' (built-in random tiny SD), a Hugging Face model id, or a local diffusers directory.",
+        "demo",
+        description="'demo' (the committed shapes model), 'tiny' (random, for tests), a Hugging Face model id, "
+        "or a local diffusers directory.",
     )
     model_revision: str | None = None
     model_cache_dir: Path = Path.home() / ".cache" / "schedlab"

@@ -38,6 +38,7 @@ from service.contract import (
 from service.errors import SpecError
 from worker import frames as frame_images
 from worker import metrics
+from worker.demo_model import DEMO_MODEL_ID
 from worker.model import LoadedModel
 from worker.registry import BuiltScheduler, build_scheduler, entry_by_id
 
@@ -346,8 +347,17 @@ class ComparisonEngine:
             timings=SchedulerTimings(wall_s=round(time.perf_counter() - started, 4), unet_calls=run.unet_calls),
             convergence=curve,
             emergence_step=None if run.canceled else metrics.emergence_step(curve),
+            quality=self._quality(spec, final_images),
         )
         return result, final_images
+
+    def _quality(self, spec: ComparisonSpec, final_images: list[Image.Image]) -> dict[str, float] | None:
+        """On the demo model, what the checker sees: does each final image show the prompt's colour and shape?"""
+        if self.model.model_id != DEMO_MODEL_ID or not final_images:
+            return None
+        from worker.demo_model import checker
+
+        return checker.score(final_images, [spec.prompt] * len(final_images))
 
     def _emit_frames(
         self,

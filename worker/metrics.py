@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 # The x0 prediction has "emerged" once its relative latent distance to the final latent stays below this.
-EMERGENCE_THRESHOLD = 0.1
+EMERGENCE_THRESHOLD = 0.25
 
 
 def relative_distance(x0: torch.Tensor, final: torch.Tensor) -> float:

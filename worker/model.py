@@ -13,6 +13,7 @@ import torch
 from diffusers import StableDiffusionPipeline
 
 from service.settings import Settings
+from worker.demo_model import DEMO_MODEL_DIR, DEMO_MODEL_ID
 from worker.tiny_model import TINY_MODEL_ID, ensure_tiny_model
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,13 @@ def _locate(settings: Settings) -> tuple[str, str, str | None]:
     if settings.model == "tiny":
         directory = ensure_tiny_model(Path(settings.model_cache_dir))
         return str(directory), TINY_MODEL_ID, None
+    if settings.model == "demo":
+        if not (DEMO_MODEL_DIR / "model_index.json").exists():
+            raise FileNotFoundError(
+                f"the demo model is not at {DEMO_MODEL_DIR}: it ships with a source checkout (models/shapes-sd); "
+                "set SCHEDLAB_MODEL to 'tiny', a Hugging Face id or a diffusers directory"
+            )
+        return str(DEMO_MODEL_DIR), DEMO_MODEL_ID, None
     path = Path(settings.model).expanduser()
     if path.is_dir():
         marker = path / "schedlab-model.json"

@@ -40,6 +40,7 @@ class SchedulerResultPublic(BaseModel):
     timings: SchedulerTimings
     convergence: list[tuple[int, float]]
     emergence_step: int | None
+    quality: dict[str, float] | None = None
 
 
 class ComparisonLinks(BaseModel):
@@ -143,4 +144,5 @@ def _render_result(file_url: _FileUrls, result: SchedulerResult) -> SchedulerRes
         timings=result.timings,
         convergence=result.convergence,
         emergence_step=result.emergence_step,
+        quality=result.quality,
     )

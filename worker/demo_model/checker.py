@@ -19,9 +19,10 @@ from PIL import Image
 
 from worker.demo_model.shapes import COLOURS, SHAPES
 
-# Fill-ratio boundaries between the kinds: triangle 0.5 | 0.64 | circle 0.785 | 0.89 | square 1.0.
-TRIANGLE_MAX_FILL = 0.64
-CIRCLE_MAX_FILL = 0.89
+# Fill-ratio boundaries between the kinds. Drawn: triangle ~0.5, circle ~0.785, square 1.0; through the demo
+# model's VAE (softer edges, rounded corners) triangles read ~0.55-0.63, circles ~0.73-0.78, squares ~0.93-0.96.
+TRIANGLE_MAX_FILL = 0.66
+CIRCLE_MAX_FILL = 0.87
 # A pixel this far (RGB Euclidean) from the background may belong to the shape.
 MIN_CONTRAST = 60.0
 # A region smaller than this share of the image is no shape.
@@ -30,9 +31,7 @@ MIN_AREA_SHARE = 0.01
 _SHAPE_RE = re.compile(r"\b(" + "|".join(COLOURS) + r")\s+(" + "|".join(SHAPES) + r")s?\b", re.IGNORECASE)
 _ANY_SHAPE_RE = re.compile(r"\b(" + "|".join(SHAPES) + r")s?\b", re.IGNORECASE)
 _ANY_COLOUR_RE = re.compile(r"\b(" + "|".join(COLOURS) + r")\b", re.IGNORECASE)
-_BACKGROUND_RE = re.compile(
-    r"\bon\s+(?:an?\s+|the\s+)?(" + "|".join(COLOURS) + r")\s+background\b", re.IGNORECASE
-)
+_BACKGROUND_RE = re.compile(r"\bon\s+(?:an?\s+|the\s+)?(" + "|".join(COLOURS) + r")\s+background\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -172,9 +171,7 @@ def detect(image: Image.Image | np.ndarray) -> Detection:
     region = _largest_component((alpha > 0.5) & (off_axis < 0.5 * np.sqrt(float(axis @ axis)) + 1e-6))
     area = int(region.sum())
     if area < MIN_AREA_SHARE * height * width:
-        return Detection(
-            False, nearest_colour(shape_rgb), None, background, 0.0, area / (height * width), None
-        )
+        return Detection(False, nearest_colour(shape_rgb), None, background, 0.0, area / (height * width), None)
     ys, xs = np.nonzero(region)
     x0, x1, y0, y1 = int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
     box_area = (x1 - x0 + 1) * (y1 - y0 + 1)

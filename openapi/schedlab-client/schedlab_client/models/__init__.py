@@ -23,6 +23,7 @@ from .scheduler_choice import SchedulerChoice
 from .scheduler_choice_config import SchedulerChoiceConfig
 from .scheduler_result_public import SchedulerResultPublic
 from .scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig
+from .scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0
 from .scheduler_timings import SchedulerTimings
 from .schedulers_public import SchedulersPublic
 from .webhook import Webhook
@@ -54,6 +55,7 @@ __all__ = (
     "SchedulerChoiceConfig",
     "SchedulerResultPublic",
     "SchedulerResultPublicEffectiveConfig",
+    "SchedulerResultPublicQualityType0",
     "SchedulersPublic",
     "SchedulerTimings",
     "Webhook",

@@ -8,11 +8,13 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
   from ..models.frame_link import FrameLink
   from ..models.scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig
+  from ..models.scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0
   from ..models.scheduler_timings import SchedulerTimings
 
 
@@ -40,6 +42,7 @@ class SchedulerResultPublic:
             status (str):
             stochastic (bool):
             timings (SchedulerTimings):
+            quality (None | SchedulerResultPublicQualityType0 | Unset):
      """
 
     class_name: str
@@ -55,6 +58,7 @@ class SchedulerResultPublic:
     status: str
     stochastic: bool
     timings: SchedulerTimings
+    quality: None | SchedulerResultPublicQualityType0 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -64,6 +68,7 @@ class SchedulerResultPublic:
     def to_dict(self) -> dict[str, Any]:
         from ..models.frame_link import FrameLink # noqa: PLC0415
         from ..models.scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig # noqa: PLC0415
+        from ..models.scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0 # noqa: PLC0415
         from ..models.scheduler_timings import SchedulerTimings # noqa: PLC0415
         class_name = self.class_name
 
@@ -113,6 +118,14 @@ class SchedulerResultPublic:
 
         timings = self.timings.to_dict()
 
+        quality: dict[str, Any] | None | Unset
+        if isinstance(self.quality, Unset):
+            quality = UNSET
+        elif isinstance(self.quality, SchedulerResultPublicQualityType0):
+            quality = self.quality.to_dict()
+        else:
+            quality = self.quality
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -131,6 +144,8 @@ class SchedulerResultPublic:
             "stochastic": stochastic,
             "timings": timings,
         })
+        if quality is not UNSET:
+            field_dict["quality"] = quality
 
         return field_dict
 
@@ -140,6 +155,7 @@ class SchedulerResultPublic:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.frame_link import FrameLink # noqa: PLC0415
         from ..models.scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig # noqa: PLC0415
+        from ..models.scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0 # noqa: PLC0415
         from ..models.scheduler_timings import SchedulerTimings # noqa: PLC0415
         d = dict(src_dict)
         class_name = d.pop("class_name")
@@ -210,6 +226,26 @@ class SchedulerResultPublic:
 
 
 
+        def _parse_quality(data: object) -> None | SchedulerResultPublicQualityType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                quality_type_0 = SchedulerResultPublicQualityType0.from_dict(data)
+
+
+
+                return quality_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SchedulerResultPublicQualityType0 | Unset, data)
+
+        quality = _parse_quality(d.pop("quality", UNSET))
+
+
         scheduler_result_public = cls(
             class_name=class_name,
             convergence=convergence,
@@ -224,6 +260,7 @@ class SchedulerResultPublic:
             status=status,
             stochastic=stochastic,
             timings=timings,
+            quality=quality,
         )
 
 

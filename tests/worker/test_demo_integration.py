@@ -1,0 +1,59 @@
+"""The committed demo model through the normal model setting, with quality in the results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from service.contract import ComparisonSpec, Keys
+from service.settings import Settings
+from tests.support import MemorySink
+from worker.demo_model import DEMO_MODEL_ID
+from worker.engine import ComparisonEngine
+from worker.model import load_model
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> ComparisonEngine:
+    settings = Settings(model="demo", device="cpu", torch_threads=1, model_cache_dir=tmp_path_factory.mktemp("c"))
+    return ComparisonEngine(load_model(settings))
+
+
+def test_demo_model_is_the_default_and_loads_through_the_model_setting(demo_engine: ComparisonEngine) -> None:
+    assert Settings.model_fields["model"].default == "demo"
+    assert demo_engine.model.model_id == DEMO_MODEL_ID and demo_engine.model.revision
+    assert demo_engine.model.pipe.__class__.__name__ == "StableDiffusionPipeline"
+
+
+def test_comparison_on_the_demo_model_reports_quality_well_above_chance(demo_engine: ComparisonEngine) -> None:
+    spec = ComparisonSpec(
+        prompt="a red circle on a black background",
+        seed=0,
+        num_images=4,
+        steps=20,
+        guidance_scale=6.0,
+        schedulers=[{"name": "dpmpp_2m"}],
+        capture={"every": 10},
+    )
+    sink = MemorySink()
+    outcome = demo_engine.run(spec, sink, Keys(""))
+    quality = outcome.results[0].quality
+    assert quality is not None and quality["n"] == 4
+    assert quality["colour_match"] >= 0.75  # chance: 1 in 6 colours
+    manifest = json.loads(sink.files[outcome.keys.manifest])
+    assert manifest["schedulers"][0]["quality"] == quality
+
+
+def test_tiny_model_results_carry_no_quality(engine: ComparisonEngine) -> None:
+    from tests.support import run_spec
+
+    outcome, _ = run_spec(engine, schedulers=[{"name": "euler"}])
+    assert outcome.results[0].quality is None
+
+
+def test_the_demo_weights_are_committed_small_safetensors() -> None:
+    root = Path(__file__).resolve().parents[2] / "models" / "shapes-sd"
+    weights = list(root.rglob("*.safetensors"))
+    assert len(weights) == 3 and sum(w.stat().st_size for w in weights) < 20 * 2**20
