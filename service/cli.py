@@ -26,6 +26,8 @@ from service.settings import Settings
 
 app = typer.Typer(help="Compare Stable Diffusion schedulers side by side.", no_args_is_help=True)
 console = Console(stderr=True)
+# Piped output (scripts, CI logs) gets full-width tables instead of rich's 80-column default.
+stdout = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -46,7 +48,7 @@ def schedulers() -> None:
             str(entry.order),
             "yes" if entry.available else f"no: {entry.unavailable_reason}",
         )
-    Console().print(table)
+    stdout.print(table)
 
 
 @app.command()
@@ -141,7 +143,7 @@ def compare(
             str(result.emergence_step),
             str(out / result.grid) if result.grid else "-",
         )
-    Console().print(table)
+    stdout.print(table)
     console.print(f"contact sheet: {out / outcome.keys.contact_sheet}\nmanifest: {out / outcome.keys.manifest}")
 
 
