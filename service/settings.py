@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -70,6 +71,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated API keys; empty = open (local use only)."
     )
 
+    api_keys_file: Path | None = Field(
+        None,
+        description="A file of API keys, one per line: the key itself or `sha256:<hex digest>` (keys kept hashed).",
+    )
     webhook_secret: SecretStr | None = Field(
         None, description="HMAC-SHA256 key that signs webhook deliveries; webhooks are refused while unset."
     )
@@ -92,6 +97,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
+
+
+def api_key_digests(settings: Settings) -> list[str]:
+    """SHA-256 hex digests of every configured API key (from SCHEDLAB_API_KEYS and SCHEDLAB_API_KEYS_FILE)."""
+    digests = [_digest(key.get_secret_value()) for key in settings.api_keys]
+    if settings.api_keys_file is not None:
+        for line in settings.api_keys_file.read_text().splitlines():
+            entry = line.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            digests.append(entry.removeprefix("sha256:") if entry.startswith("sha256:") else _digest(entry))
+    return digests
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @lru_cache

@@ -19,7 +19,7 @@ from service.api.deps import FinishedJobs, reject_unknown_query_parameters
 from service.api.routes import comparisons, health, schedulers
 from service.jobs import JobStore
 from service.queue import ComparisonQueue, reap_dead_workers
-from service.settings import Settings, get_settings
+from service.settings import Settings, api_key_digests, get_settings
 from service.storage import storage_from_settings
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not settings.api_keys:
+        if not app.state.api_key_digests:
             logger.warning("SCHEDLAB_API_KEYS is not set: the API is open to anyone who can reach it")
         reaper = Reaper(app.state.store, app.state.queue, settings)
         reaper.start()
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.queue = ComparisonQueue(Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s)
     app.state.storage = storage_from_settings(settings)
     app.state.finished_jobs = FinishedJobs()
+    app.state.api_key_digests = api_key_digests(settings)  # read once: a missing keys file fails at start
     problems.install(app)
     app.include_router(comparisons.router)
     app.include_router(schedulers.router)

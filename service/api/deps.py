@@ -90,19 +90,25 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def get_key_digests(request: Request) -> list[str]:
+    digests: list[str] = request.app.state.api_key_digests
+    return digests
+
+
 def get_caller(
-    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    digests: Annotated[list[str], Depends(get_key_digests)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The caller's identity: a digest of their API key, or "" when the service runs open (no keys set)."""
-    if not settings.api_keys:
+    if not digests:
         return ""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "an API key is required: Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"})
     presented = key_digest(credentials.credentials)
     # Compare digests in constant time, against every key, so timing says nothing about which keys exist.
     matched = False
-    for key in settings.api_keys:
-        matched |= hmac.compare_digest(presented, key_digest(key.get_secret_value()))
+    for digest in digests:
+        matched |= hmac.compare_digest(presented, digest)
     if not matched:
         raise HTTPException(401, "unknown API key", {"WWW-Authenticate": "Bearer"})
     return presented[:32]

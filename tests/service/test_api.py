@@ -204,3 +204,15 @@ def test_unknown_query_parameters_are_422(client: TestClient) -> None:
     response = client.get("/v1/comparisons", params={"limit": 5, "limt": 5})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "limt"
     assert client.get("/v1/comparisons", params={"limit": 5, "offset": 0}).status_code == 200
+
+
+def test_api_keys_from_a_file_of_hashed_and_plain_keys(settings: Settings, tmp_path: Path) -> None:
+    import hashlib
+
+    keys_file = tmp_path / "keys"
+    keys_file.write_text(f"# team keys\nsha256:{hashlib.sha256(b'hashed-key').hexdigest()}\nplain-key\n")
+    with TestClient(create_app(settings.model_copy(update={"api_keys_file": keys_file}))) as client:
+        assert client.get("/v1/comparisons").status_code == 401
+        for key in ("hashed-key", "plain-key"):
+            assert client.get("/v1/comparisons", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert client.get("/v1/comparisons", headers={"Authorization": "Bearer sha256:x"}).status_code == 401
