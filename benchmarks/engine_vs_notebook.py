@@ -34,6 +34,18 @@ EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m"
 PROMPT = "a red circle on a black background"
 
 
+def experiment_spec(steps: int, images: int, every: int) -> ComparisonSpec:
+    """The experiment's comparison: its nine variants, one prompt, seed 42."""
+    return ComparisonSpec(
+        prompt=PROMPT,
+        seed=42,
+        num_images=images,
+        steps=steps,
+        schedulers=[{"name": name} for name in EXPERIMENT],
+        capture={"every": every},
+    )
+
+
 def notebook(engine: ComparisonEngine, spec: ComparisonSpec, out: Path) -> dict[str, list[Image.Image]]:
     """The notebook's loop: a callback decodes captured latents; the pipeline decodes the final images."""
     model = engine.model
@@ -85,14 +97,7 @@ def main() -> None:
 
     settings = Settings(model=args.model, torch_threads=args.threads)
     engine = ComparisonEngine(load_model(settings))
-    spec = ComparisonSpec(
-        prompt=PROMPT,
-        seed=42,
-        num_images=args.images,
-        steps=args.steps,
-        schedulers=[{"name": name} for name in EXPERIMENT],
-        capture={"every": args.every},
-    )
+    spec = experiment_spec(args.steps, args.images, args.every)
     timings: dict[str, list[float]] = {"notebook": [], "engine": []}
     same_finals = True
     for _ in range(args.repeats):  # interleaved, so drift in machine load hits both alike

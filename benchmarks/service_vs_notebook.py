@@ -37,9 +37,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import Stack, cpu_seconds, hard_limit, runqueue_wait_s
-from engine_vs_notebook import EXPERIMENT, PROMPT, notebook
+from engine_vs_notebook import EXPERIMENT, experiment_spec, notebook
 
-from service.contract import ComparisonSpec, Keys
+from service.contract import Keys
 from service.settings import Settings
 from worker.engine import ComparisonEngine
 from worker.model import load_model
@@ -87,14 +87,7 @@ def main() -> int:
         settings = Settings(model="tiny", torch_threads=1)
         torch.set_num_threads(1)
         engine = ComparisonEngine(load_model(settings))
-        spec = ComparisonSpec(
-            prompt=PROMPT,
-            seed=42,
-            num_images=args.images,
-            steps=args.steps,
-            schedulers=[{"name": name} for name in EXPERIMENT],
-            capture={"every": args.every},
-        )
+        spec = experiment_spec(args.steps, args.images, args.every)
         body = spec.model_dump(mode="json", exclude_none=True)
 
         wall: dict[str, list[float]] = {"notebook": [], "service": []}
