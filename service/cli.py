@@ -30,6 +30,11 @@ console = Console(stderr=True)
 stdout = Console(width=None if sys.stdout.isatty() else 200)
 
 
+def _capture_every(steps: int, every: int | None) -> int:
+    """The CLI's default: about six frames per scheduler."""
+    return every or max(1, steps // 6)
+
+
 def _fail(message: str) -> typer.Exit:
     console.print(f"[red]error:[/red] {message}")
     return typer.Exit(code=2)
@@ -85,7 +90,7 @@ def compare(
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
-    capture = Capture(steps=capture_step) if capture_step else Capture(every=capture_every or max(1, steps // 6))
+    capture = Capture(steps=capture_step) if capture_step else Capture(every=_capture_every(steps, capture_every))
     try:
         choices = load_catalog().expand(scheduler)
         for choice in choices:
@@ -173,7 +178,7 @@ def submit(
         "seed": seed,
         "guidance_scale": guidance_scale,
         "schedulers": [choice.model_dump() for choice in load_catalog().expand(scheduler)],
-        "capture": {"every": capture_every or max(1, steps // 6)},
+        "capture": {"every": _capture_every(steps, capture_every)},
         "frames": frames.value,
         "decoder": decoder.value,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from redis import Redis
 from rq import Queue
@@ -74,3 +75,30 @@ def reap_dead_workers(store: JobStore, queue: ComparisonQueue, dead_after_s: flo
             logger.warning("job %s: %s; failed", job_id, reason)
         reaped.append(job_id)
     return reaped
+
+
+class Reaper(threading.Thread):
+    """Every `interval_s`, fails or retries the jobs of workers that stopped heartbeating.
+
+    The API runs one, so dead workers' jobs end even when no worker is left; each worker's heartbeat is one too.
+    """
+
+    def __init__(self, store: JobStore, queue: ComparisonQueue, interval_s: float, dead_after_s: float) -> None:
+        super().__init__(name=f"schedlab-{type(self).__name__.lower()}", daemon=True)
+        self.store, self.queue = store, queue
+        self.interval_s, self.dead_after_s = interval_s, dead_after_s
+        self.stopped = threading.Event()
+
+    def tick(self) -> None:
+        reap_dead_workers(self.store, self.queue, self.dead_after_s)
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception:  # a Redis hiccup must not stop the loop for good
+                logger.exception("%s failed", self.name)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)

@@ -101,17 +101,18 @@ class Settings(BaseSettings):
 
 def api_key_digests(settings: Settings) -> list[str]:
     """SHA-256 hex digests of every configured API key (from SCHEDLAB_API_KEYS and SCHEDLAB_API_KEYS_FILE)."""
-    digests = [_digest(key.get_secret_value()) for key in settings.api_keys]
+    digests = [key_digest(key.get_secret_value()) for key in settings.api_keys]
     if settings.api_keys_file is not None:
         for line in settings.api_keys_file.read_text().splitlines():
             entry = line.strip()
             if not entry or entry.startswith("#"):
                 continue
-            digests.append(entry.removeprefix("sha256:") if entry.startswith("sha256:") else _digest(entry))
+            digests.append(entry.removeprefix("sha256:") if entry.startswith("sha256:") else key_digest(entry))
     return digests
 
 
-def _digest(key: str) -> str:
+def key_digest(key: str) -> str:
+    """How API keys are compared and kept: the SHA-256 hex digest."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 

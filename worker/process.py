@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 
 from redis import Redis
@@ -21,7 +20,7 @@ from rq.serializers import JSONSerializer
 
 from service.contract import ComparisonSpec, Keys, Limits, utcnow
 from service.jobs import JobStore, WorkerInfo
-from service.queue import ComparisonQueue, reap_dead_workers
+from service.queue import ComparisonQueue, Reaper
 from service.settings import Settings
 from service.storage import storage_from_settings
 from service.webhooks import WebhookSender
@@ -44,34 +43,25 @@ def warm_up(engine: ComparisonEngine) -> None:
     engine.run(spec, _NullSink(), Keys(""))
 
 
-class Heartbeat(threading.Thread):
+class Heartbeat(Reaper):
     """Publishes this worker's model, device and schedulers every few seconds, and reaps dead workers' jobs."""
 
     def __init__(self, settings: Settings, store: JobStore, queue: ComparisonQueue, info: WorkerInfo) -> None:
-        super().__init__(name="schedlab-heartbeat", daemon=True)
-        self.settings = settings
-        self.store = store
-        self.queue = queue
+        super().__init__(store, queue, settings.worker_heartbeat_s, settings.worker_dead_after_s)
         self.info = info
-        self.stopped = threading.Event()
 
     def beat(self) -> None:
         runtime = current_runtime()
         self.info.current_job = runtime.current_job
         self.info.jobs_done = runtime.jobs_done
-        self.store.heartbeat(self.info, self.settings.worker_dead_after_s)
+        self.store.heartbeat(self.info, self.dead_after_s)
 
-    def run(self) -> None:
-        while not self.stopped.wait(self.settings.worker_heartbeat_s):
-            try:
-                self.beat()
-                reap_dead_workers(self.store, self.queue, self.settings.worker_dead_after_s)
-            except Exception:  # a Redis hiccup must not kill the heartbeat for good
-                logger.exception("heartbeat failed")
+    def tick(self) -> None:
+        self.beat()
+        super().tick()
 
     def stop(self) -> None:
-        self.stopped.set()
-        self.join(timeout=5)
+        super().stop()
         self.store.forget_worker(self.info.name)
 
 

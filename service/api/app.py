@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,7 +17,7 @@ from service.api import problems
 from service.api.deps import FinishedJobs, reject_unknown_query_parameters
 from service.api.routes import comparisons, health, schedulers
 from service.jobs import JobStore
-from service.queue import ComparisonQueue, reap_dead_workers
+from service.queue import ComparisonQueue, Reaper
 from service.settings import Settings, api_key_digests, get_settings
 from service.storage import storage_from_settings
 
@@ -77,22 +76,6 @@ class _TooLarge(Exception):
     pass
 
 
-class Reaper(threading.Thread):
-    """Fails or retries the jobs of workers that stopped heartbeating, even when no worker is left to do it."""
-
-    def __init__(self, store: JobStore, queue: ComparisonQueue, settings: Settings) -> None:
-        super().__init__(name="schedlab-reaper", daemon=True)
-        self.store, self.queue, self.settings = store, queue, settings
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.settings.worker_heartbeat_s):
-            try:
-                reap_dead_workers(self.store, self.queue, self.settings.worker_dead_after_s)
-            except Exception:
-                logger.exception("reaping dead workers' jobs failed")
-
-
 def _operation_id(route: APIRoute) -> str:
     return route.name  # stable, readable names for the generated client: create_comparison, get_comparison…
 
@@ -104,10 +87,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not app.state.api_key_digests:
             logger.warning("SCHEDLAB_API_KEYS is not set: the API is open to anyone who can reach it")
-        reaper = Reaper(app.state.store, app.state.queue, settings)
+        reaper = Reaper(app.state.store, app.state.queue, settings.worker_heartbeat_s, settings.worker_dead_after_s)
         reaper.start()
         yield
-        reaper.stopped.set()
+        reaper.stop()
 
     app = FastAPI(
         title="schedlab",

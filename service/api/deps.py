@@ -6,7 +6,6 @@ costs more than their work on the hot path of clients polling status.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import threading
 from collections import OrderedDict
@@ -19,7 +18,7 @@ from redis import Redis
 
 from service.jobs import JobStore
 from service.queue import ComparisonQueue
-from service.settings import Settings
+from service.settings import Settings, key_digest
 from service.storage import Storage
 
 
@@ -88,10 +87,6 @@ RedisDep = Annotated[Redis, Depends(get_redis)]
 FinishedJobsDep = Annotated[FinishedJobs, Depends(get_finished_jobs)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from SCHEDLAB_API_KEYS.")
-
-
-def key_digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 async def get_key_digests(request: Request) -> list[str]:
