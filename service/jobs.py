@@ -117,6 +117,13 @@ class JobStore:
             pipe.execute()
         return record
 
+    def owner(self, job_id: str) -> str:
+        """Who created the job ("" when the service runs open); one field, not the whole record."""
+        owner = cast(str | None, self.redis.hget(self._job(job_id), "owner"))
+        if owner is None:
+            raise JobNotFoundError(job_id)
+        return owner
+
     def delete(self, job_id: str) -> None:
         """Forget a job that could not be enqueued."""
         owner = cast(str | None, self.redis.hget(self._job(job_id), "owner")) or ""

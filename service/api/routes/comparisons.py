@@ -29,9 +29,14 @@ def _problems(*codes: int) -> dict[int | str, dict[str, object]]:
     return {code: {"model": Problem, "content": {PROBLEM_JSON: {}}} for code in codes}
 
 
+def _check_visible(store: JobStore, job_id: str, caller: str) -> None:
+    if store.owner(job_id) != caller:  # another key's job does not exist, as far as this caller can tell
+        raise JobNotFoundError(job_id)
+
+
 def _visible(store: JobStore, job_id: str, caller: str) -> JobRecord:
-    record = store.get(job_id)
-    if record.owner != caller:  # another key's job does not exist, as far as this caller can tell
+    record = store.get(job_id)  # one read for the record and its owner
+    if record.owner != caller:
         raise JobNotFoundError(job_id)
     return record
 
@@ -148,7 +153,7 @@ def cancel_comparison(
     request: Request, store: StoreDep, queue: QueueDep, caller: CallerDep, job_id: str = JobId
 ) -> ComparisonPublic:
     """Cancel: a queued job never runs; a running one stops at its next step and keeps its frames."""
-    _visible(store, job_id, caller)
+    _check_visible(store, job_id, caller)
     if store.cancel(job_id) is JobStatus.canceled:
         queue.remove(job_id)
     return render(request, store.get(job_id), None)
@@ -167,7 +172,7 @@ def get_comparison_file(
     path: str = Path(max_length=512),
 ) -> Response:
     """A file of a comparison: frame, final image, grid, contact sheet or manifest."""
-    _visible(store, job_id, caller)
+    _check_visible(store, job_id, caller)
     data = storage.get_bytes(Keys.for_job(job_id).root + path)
     media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
