@@ -1,0 +1,1 @@
+"""Benchmarks: side-by-side measurements that print ratios and commit their figures under docs/data/."""
