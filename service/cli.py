@@ -20,6 +20,7 @@ from service.contract import (
     Limits,
     check_spec,
     load_catalog,
+    normalize_name,
 )
 from service.errors import SpecError
 from service.settings import Settings
@@ -75,7 +76,10 @@ def compare(
     config: Annotated[
         list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Overrides SCHEDLAB_MODEL.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Overrides SCHEDLAB_MODEL: demo, tiny, tiny-sdxl, tiny-sd2-v, tiny-sd3, tiny-flux, …"),
+    ] = None,
     device: Annotated[str | None, typer.Option(help="Overrides SCHEDLAB_DEVICE.")] = None,
 ) -> None:
     """Run a comparison in-process (no Redis) and write its files under --out."""
@@ -126,6 +130,12 @@ def compare(
 
     console.print(f"loading model {settings.model} …")
     engine = ComparisonEngine(load_model(settings), limits)
+    if any(normalize_name(name) == "all" for name in scheduler):
+        # 'all' means every scheduler this model can run, which only the loaded model knows.
+        choices = engine.catalog.expand(scheduler)
+        for choice in choices:
+            choice.config.update(overrides)
+        spec = spec.model_copy(update={"schedulers": choices})
     bar = tqdm(total=spec.steps * len(spec.schedulers), unit="step", file=sys.stderr)
 
     class Progress(RunListener):
@@ -167,6 +177,9 @@ def submit(
     decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
     wait: Annotated[bool, typer.Option(help="Wait for the job, showing progress.")] = False,
     out: Annotated[Path | None, typer.Option(help="With --wait: download grids, images and manifest here.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="A served model (GET /v1/models); default: the deployment's.")
+    ] = None,
 ) -> None:
     """Submit a comparison to a running service through the generated client; optionally wait and download."""
     from service.submit import submit_comparison
@@ -182,6 +195,8 @@ def submit(
         "frames": frames.value,
         "decoder": decoder.value,
     }
+    if model is not None:
+        body["model"] = model
     code = submit_comparison(url, api_key, body, wait=wait, out=out, console=console)
     raise typer.Exit(code)
 

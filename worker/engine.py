@@ -1,8 +1,9 @@
 """The comparison engine: one prompt through many schedulers, frames at chosen steps, measured differences.
 
-Each scheduler runs through the model's own `StableDiffusionPipeline.__call__` (no forked denoising loop), so its
-final images are bit-identical to plain diffusers on CPU. Frames come from `callback_on_step_end`; x0 predictions
-from a wrapper around the scheduler instance's `step`.
+Each scheduler runs through the model's own pipeline `__call__` (StableDiffusion, SDXL, SD 3 or Flux; no forked
+denoising loop), so its final images are bit-identical to plain diffusers on CPU. Frames come from
+`callback_on_step_end`; x0 predictions from a wrapper around the scheduler instance's `step`. What differs between
+model families (prompt encoding, packed latents, decoding) is asked of `worker.families`, so this path stays one.
 """
 
 from __future__ import annotations
@@ -32,15 +33,15 @@ from service.contract import (
     SchedulerResult,
     SchedulerTimings,
     check_spec,
-    load_catalog,
     utcnow,
 )
 from service.errors import SpecError
 from worker import frames as frame_images
 from worker import metrics
 from worker.demo_model import DEMO_MODEL_ID
+from worker.families import PromptEmbeds, predicted_x0
 from worker.model import LoadedModel
-from worker.registry import BuiltScheduler, build_scheduler, entry_by_id
+from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -135,22 +136,7 @@ class X0Tracker:
         scheduler.step = tracked_step
 
     def _x0_from_model_output(self, model_output: torch.Tensor, timestep: Any, sample: torch.Tensor) -> torch.Tensor:
-        scheduler = self.scheduler
-        if hasattr(scheduler, "_sigma_to_alpha_sigma_t") and scheduler.step_index is not None:
-            # DPM-Solver family: `step` has just advanced step_index past the noise level it used.
-            sigma = scheduler.sigmas[scheduler.step_index - 1]
-            alpha_t, sigma_t = scheduler._sigma_to_alpha_sigma_t(sigma)
-        else:
-            alpha_prod = scheduler.alphas_cumprod[int(timestep)]
-            alpha_t, sigma_t = alpha_prod**0.5, (1 - alpha_prod) ** 0.5
-        alpha_t = torch.as_tensor(alpha_t, dtype=sample.dtype, device=sample.device)
-        sigma_t = torch.as_tensor(sigma_t, dtype=sample.dtype, device=sample.device)
-        prediction = scheduler.config.prediction_type
-        if prediction == "epsilon":
-            return (sample - sigma_t * model_output) / alpha_t
-        if prediction == "v_prediction":
-            return alpha_t * sample - sigma_t * model_output
-        return model_output
+        return predicted_x0(self.scheduler, model_output, timestep, sample)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -166,6 +152,7 @@ class _SchedulerRun:
     name: str
     folder: str
     capture: set[int]
+    size: tuple[int, int] = (0, 0)  # (height, width) in pixels: Flux's packed latents unpack to it
     unet_calls: int = 0
     frames: dict[int, list[Image.Image]] = field(default_factory=dict)
     x0_at: dict[int, torch.Tensor] = field(default_factory=dict)
@@ -178,21 +165,27 @@ class ComparisonEngine:
     def __init__(self, model: LoadedModel, limits: Limits | None = None) -> None:
         self.model = model
         self.limits = limits or Limits()
+        # What this model can run, with a reason for what it cannot; workers register it for the API.
+        self.catalog = model_catalog(model.family, model.scheduler_config, model.public_info())
 
     def prepare(self, spec: ComparisonSpec) -> list[BuiltScheduler]:
         """Check the spec and build every scheduler; raises `SpecError` before any model work."""
-        check_spec(spec, self.limits)
-        catalog = load_catalog()
+        if spec.model is not None and spec.model != self.model.name:
+            raise SpecError("model", f"this worker serves {self.model.name!r}, not {spec.model!r}")
+        check_spec(spec, self.limits, self.catalog)
+        catalog = self.catalog
         model_config = self.model.scheduler_config
         built = []
         for index, choice in enumerate(spec.schedulers):
             field_name = f"schedulers[{index}]"
             entry = entry_by_id(catalog.resolve(choice.name, field=f"{field_name}.name").id)
             built.append(build_scheduler(entry, model_config, choice, spec.seed, field_name))
-        size = self.model.default_size
+        size, multiple = self.model.default_size, self.model.size_multiple
         for name, pixels in (("height", spec.height or size), ("width", spec.width or size)):
-            if pixels % self.model.vae_scale_factor:
-                raise SpecError(name, f"must be a multiple of {self.model.vae_scale_factor}, got {pixels}")
+            if pixels % multiple:
+                raise SpecError(
+                    name, f"must be a multiple of {multiple} for {self.model.name or 'this model'}, got {pixels}"
+                )
         return built
 
     @torch.no_grad()
@@ -215,11 +208,8 @@ class ComparisonEngine:
         width = spec.width or self.model.default_size
         capture = set(spec.capture_steps())
 
-        # 2. Encode the prompt once for the whole job
-        do_cfg = spec.guidance_scale > 1 and self.model.pipe.unet.config.time_cond_proj_dim is None
-        prompt_embeds, negative_embeds = self.model.pipe.encode_prompt(
-            spec.prompt, self.model.device, 1, do_cfg, spec.negative_prompt
-        )
+        # 2. Encode the prompt once for the whole job, the model family's way
+        embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
 
         # 3. Run each scheduler through the pipeline, capturing frames as they are made
         results: list[SchedulerResult] = []
@@ -232,10 +222,9 @@ class ComparisonEngine:
                 spec.schedulers[index].name,
                 Keys.scheduler_dir(index, scheduler.entry.id),
                 capture,
+                (height, width),
             )
-            result, final_images = self._run_scheduler(
-                spec, run, keys, sink, prompt_embeds, negative_embeds, height, width, should_stop, listener
-            )
+            result, final_images = self._run_scheduler(spec, run, keys, sink, embeds, should_stop, listener)
             results.append(result)
             listener.on_scheduler_done(result)
             if result.status == "canceled":
@@ -260,10 +249,7 @@ class ComparisonEngine:
         run: _SchedulerRun,
         keys: Keys,
         sink: ArtifactSink,
-        prompt_embeds: torch.Tensor,
-        negative_embeds: torch.Tensor | None,
-        height: int,
-        width: int,
+        embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
         listener: RunListener,
     ) -> tuple[SchedulerResult, list[Image.Image]]:
@@ -296,10 +282,11 @@ class ComparisonEngine:
 
         generators = [torch.Generator("cpu").manual_seed(spec.seed + i) for i in range(spec.num_images)]
         pipe.scheduler = scheduler
+        height, width = run.size
         latents = pipe(
-            prompt_embeds=prompt_embeds,
-            negative_prompt_embeds=negative_embeds,
-            num_images_per_prompt=spec.num_images,
+            **embeds.kwargs,
+            **run.built.call_config,
+            num_images_per_prompt=embeds.images_per_prompt,
             num_inference_steps=spec.steps,
             guidance_scale=spec.guidance_scale,
             height=height,
@@ -312,7 +299,7 @@ class ComparisonEngine:
         final_keys: list[str] = []
         final_images: list[Image.Image] = []
         if not run.canceled:
-            final_images = frame_images.decode_vae(self.model, latents)
+            final_images = frame_images.decode_vae(self.model, latents, run.size)
             for image_index, image in enumerate(final_images):
                 key = keys.final_image(run.folder, image_index)
                 put_png(sink, key, image)
@@ -369,7 +356,7 @@ class ComparisonEngine:
         decoder: Decoder,
     ) -> None:
         decode = frame_images.decode_vae if decoder is Decoder.vae else frame_images.decode_approx
-        self._store_frames(run, keys, sink, step, decode(self.model, latents))
+        self._store_frames(run, keys, sink, step, decode(self.model, latents, run.size))
 
     @staticmethod
     def _store_frames(run: _SchedulerRun, keys: Keys, sink: ArtifactSink, step: int, images: list[Image.Image]) -> None:

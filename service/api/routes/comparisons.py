@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from service.api.deps import CallerDep, FinishedJobsDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from service.api.problems import PROBLEM_JSON, Problem
+from service.api.routes.models import resolve_model
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, render
 from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
 from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
@@ -42,7 +43,7 @@ def _visible(store: JobStore, job_id: str, caller: str) -> JobRecord:
 
 
 def _position(queue: ComparisonQueue, record: JobRecord) -> int | None:
-    return queue.position(record.id) if record.status is JobStatus.queued else None
+    return queue.position(record.id, record.spec.model) if record.status is JobStatus.queued else None
 
 
 @router.post("", status_code=202, responses=_problems(400, 401, 409, 413, 422, 429))
@@ -63,8 +64,9 @@ def create_comparison(
         ),
     ] = None,
 ) -> ComparisonPublic:
-    """Queue a comparison. Answers at once with the job; poll its `links.self`."""
-    check_spec(spec, Limits.from_settings(settings))
+    """Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`."""
+    spec, catalog = resolve_model(spec, settings, store)
+    check_spec(spec, Limits.from_settings(settings), catalog)
     if spec.webhook is not None:
         if settings.webhook_secret is None:
             raise SpecError("webhook", "webhooks are disabled on this deployment (no SCHEDLAB_WEBHOOK_SECRET)")
@@ -90,9 +92,9 @@ def create_comparison(
         created = True
         queue.enqueue(job_id, spec)
         # The check above races with concurrent submits; this one cannot: each job sees its own place.
-        position = queue.position(job_id)
+        position = queue.position(job_id, spec.model)
         if position is not None and position >= settings.max_queue_depth:
-            queue.remove(job_id)
+            queue.remove(job_id, spec.model)
             raise QueueFullError(position, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
     except Exception:
         if created:
@@ -154,9 +156,11 @@ def cancel_comparison(
 ) -> ComparisonPublic:
     """Cancel: a queued job never runs; a running one stops at its next step and keeps its frames."""
     _check_visible(store, job_id, caller)
-    if store.cancel(job_id) is JobStatus.canceled:
-        queue.remove(job_id)
-    return render(request, store.get(job_id), None)
+    canceled = store.cancel(job_id) is JobStatus.canceled
+    record = store.get(job_id)
+    if canceled:
+        queue.remove(job_id, record.spec.model)
+    return render(request, record, None)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from .capture import Capture
 from .catalog_entry import CatalogEntry
 from .catalog_entry_config_keys import CatalogEntryConfigKeys
+from .catalog_entry_pipeline_config import CatalogEntryPipelineConfig
 from .catalog_entry_preset_config import CatalogEntryPresetConfig
 from .comparison_links import ComparisonLinks
 from .comparison_public import ComparisonPublic
@@ -17,6 +18,9 @@ from .health import Health
 from .invalid_param import InvalidParam
 from .job_progress import JobProgress
 from .job_status import JobStatus
+from .model_info import ModelInfo
+from .model_public import ModelPublic
+from .models_public import ModelsPublic
 from .problem import Problem
 from .readiness import Readiness
 from .scheduler_choice import SchedulerChoice
@@ -35,6 +39,7 @@ __all__ = (
     "Capture",
     "CatalogEntry",
     "CatalogEntryConfigKeys",
+    "CatalogEntryPipelineConfig",
     "CatalogEntryPresetConfig",
     "ComparisonLinks",
     "ComparisonPublic",
@@ -49,6 +54,9 @@ __all__ = (
     "InvalidParam",
     "JobProgress",
     "JobStatus",
+    "ModelInfo",
+    "ModelPublic",
+    "ModelsPublic",
     "Problem",
     "Readiness",
     "SchedulerChoice",

@@ -39,6 +39,8 @@ class ComparisonSpec:
             frames (FrameKind | Unset): What a captured frame shows.
             guidance_scale (float | Unset):  Default: 7.5.
             height (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
+            model (None | str | Unset): Which served model runs the job (see GET /v1/models); default: the deployment's
+                default model.
             negative_prompt (None | str | Unset):
             num_images (int | Unset):  Default: 4.
             seed (int | Unset):  Default: 0.
@@ -54,6 +56,7 @@ class ComparisonSpec:
     frames: FrameKind | Unset = UNSET
     guidance_scale: float | Unset = 7.5
     height: int | None | Unset = UNSET
+    model: None | str | Unset = UNSET
     negative_prompt: None | str | Unset = UNSET
     num_images: int | Unset = 4
     seed: int | Unset = 0
@@ -100,6 +103,12 @@ class ComparisonSpec:
         else:
             height = self.height
 
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
         negative_prompt: None | str | Unset
         if isinstance(self.negative_prompt, Unset):
             negative_prompt = UNSET
@@ -143,6 +152,8 @@ class ComparisonSpec:
             field_dict["guidance_scale"] = guidance_scale
         if height is not UNSET:
             field_dict["height"] = height
+        if model is not UNSET:
+            field_dict["model"] = model
         if negative_prompt is not UNSET:
             field_dict["negative_prompt"] = negative_prompt
         if num_images is not UNSET:
@@ -220,6 +231,16 @@ class ComparisonSpec:
         height = _parse_height(d.pop("height", UNSET))
 
 
+        def _parse_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+
         def _parse_negative_prompt(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -274,6 +295,7 @@ class ComparisonSpec:
             frames=frames,
             guidance_scale=guidance_scale,
             height=height,
+            model=model,
             negative_prompt=negative_prompt,
             num_images=num_images,
             seed=seed,

@@ -36,6 +36,7 @@ class WorkerInfo:
             started_at (datetime.datetime):
             current_job (None | str | Unset):
             jobs_done (int | Unset):  Default: 0.
+            serves (None | str | Unset):
      """
 
     host: str
@@ -46,6 +47,7 @@ class WorkerInfo:
     started_at: datetime.datetime
     current_job: None | str | Unset = UNSET
     jobs_done: int | Unset = 0
+    serves: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -76,6 +78,12 @@ class WorkerInfo:
 
         jobs_done = self.jobs_done
 
+        serves: None | str | Unset
+        if isinstance(self.serves, Unset):
+            serves = UNSET
+        else:
+            serves = self.serves
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -91,6 +99,8 @@ class WorkerInfo:
             field_dict["current_job"] = current_job
         if jobs_done is not UNSET:
             field_dict["jobs_done"] = jobs_done
+        if serves is not UNSET:
+            field_dict["serves"] = serves
 
         return field_dict
 
@@ -131,6 +141,16 @@ class WorkerInfo:
 
         jobs_done = d.pop("jobs_done", UNSET)
 
+        def _parse_serves(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        serves = _parse_serves(d.pop("serves", UNSET))
+
+
         worker_info = cls(
             host=host,
             model=model,
@@ -140,6 +160,7 @@ class WorkerInfo:
             started_at=started_at,
             current_job=current_job,
             jobs_done=jobs_done,
+            serves=serves,
         )
 
 

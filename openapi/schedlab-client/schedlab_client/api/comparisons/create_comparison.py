@@ -120,7 +120,7 @@ def sync_detailed(
 ) -> Response[ComparisonPublic | Problem]:
     """ Create Comparison
 
-     Queue a comparison. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
 
     Args:
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
@@ -158,7 +158,7 @@ def sync(
 ) -> ComparisonPublic | Problem | None:
     """ Create Comparison
 
-     Queue a comparison. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
 
     Args:
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
@@ -191,7 +191,7 @@ async def asyncio_detailed(
 ) -> Response[ComparisonPublic | Problem]:
     """ Create Comparison
 
-     Queue a comparison. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
 
     Args:
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
@@ -229,7 +229,7 @@ async def asyncio(
 ) -> ComparisonPublic | Problem | None:
     """ Create Comparison
 
-     Queue a comparison. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
 
     Args:
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
