@@ -226,16 +226,26 @@ def _approx_projection(
     return fit_approx_projection(pipe, family, latent_size=min(latent_size, 64))
 
 
+FIT_LATENT_PIXELS = 2048
+
+
 @torch.no_grad()
 def fit_approx_projection(
-    pipe: Any, family: Family | None = None, samples: int = 4, seed: int = 0, latent_size: int | None = None
+    pipe: Any,
+    family: Family | None = None,
+    samples: int | None = None,
+    seed: int = 0,
+    latent_size: int | None = None,
 ) -> ApproxProjection:
     """Fit the C x 3 matrix and bias by least squares against VAE decodes of seeded random latents.
 
     Latents are in the pipeline's own latent space (before the family's scaling and shift), as frames see them.
+    Enough latents for ~2048 latent pixels (4 at SD sizes; more for tiny models, whose 16-channel fit would
+    otherwise chase noise), and as many again from the next seed for the held-out error.
     """
     family = family or StableDiffusionFamily()
     size = latent_size or int(pipe.unet.config.sample_size)
+    samples = samples or max(4, -(-FIT_LATENT_PIXELS // (size * size)))
     x, y = _projection_samples(pipe, family, samples, seed, size)
     solution = torch.linalg.lstsq(x, y).solution
     rmse = float(((x @ solution - y) ** 2).mean().sqrt())

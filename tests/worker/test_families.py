@@ -167,6 +167,18 @@ def test_flux_packed_latents_are_unpacked_for_frames_and_previews(family_cache: 
     assert manifest["model"]["approx_decoder"]["heldout_rmse"] is not None
 
 
+def test_16_channel_projection_predicts_held_out_decodes_better_than_a_constant(family_cache: Path) -> None:
+    from worker.model import _projection_samples
+
+    model = engine_for("tiny-flux", family_cache).model
+    x, y = _projection_samples(model.pipe, model.family, 32, 7, 8)  # a seed the fit never saw
+    matrix = torch.tensor([*model.approx.matrix, model.approx.bias], dtype=torch.float64)
+    fitted = float((x @ matrix - y).pow(2).mean().sqrt())
+    constant = float((y - y.mean(dim=0)).pow(2).mean().sqrt())
+    assert model.approx.source == "fit" and len(model.approx.matrix) == 16
+    assert fitted < constant, (fitted, constant)
+
+
 def _synthetic(shape: tuple[int, ...] = (1, 4, 8, 8)) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
     return torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
