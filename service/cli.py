@@ -42,10 +42,19 @@ def _fail(message: str) -> typer.Exit:
 
 
 @app.command()
-def schedulers() -> None:
-    """List the scheduler registry: names, aliases, stochastic, order."""
+def schedulers(
+    model: Annotated[
+        str | None, typer.Option(help="Only what this model can run, and why not the rest (reads its configs).")
+    ] = None,
+) -> None:
+    """List the scheduler registry: names, aliases, stochastic, order; per model with --model."""
+    catalog = load_catalog()
+    if model is not None:
+        from worker.model import catalog_before_load
+
+        catalog = catalog_before_load(Settings().model_copy(update={"model": model}))
     table = Table("id", "class", "names users know", "stochastic", "order", "available")
-    for entry in load_catalog().entries:
+    for entry in catalog.entries:
         table.add_row(
             entry.id,
             entry.class_name,
@@ -120,22 +129,24 @@ def compare(
     updates = {key: value for key, value in (("model", model), ("device", device)) if value is not None}
     settings = settings.model_copy(update=updates)
     from worker.engine import ComparisonEngine, RunListener
-    from worker.model import load_model
+    from worker.model import catalog_before_load, load_model
 
     limits = Limits.from_settings(settings)
     try:
         check_spec(spec, limits)  # before the model loads: bad input costs nothing
+        # Then what this model can run, from its configs alone ('all' means every one of those).
+        model_catalog = catalog_before_load(settings)
+        if any(normalize_name(name) == "all" for name in scheduler):
+            choices = model_catalog.expand(scheduler)
+            for choice in choices:
+                choice.config.update(overrides)
+            spec = spec.model_copy(update={"schedulers": choices})
+        check_spec(spec, limits, model_catalog)
     except SpecError as error:
         raise _fail(str(error)) from error
 
     console.print(f"loading model {settings.model} …")
     engine = ComparisonEngine(load_model(settings), limits)
-    if any(normalize_name(name) == "all" for name in scheduler):
-        # 'all' means every scheduler this model can run, which only the loaded model knows.
-        choices = engine.catalog.expand(scheduler)
-        for choice in choices:
-            choice.config.update(overrides)
-        spec = spec.model_copy(update={"schedulers": choices})
     bar = tqdm(total=spec.steps * len(spec.schedulers), unit="step", file=sys.stderr)
 
     class Progress(RunListener):

@@ -16,10 +16,11 @@ from typing import Any
 import diffusers
 import torch
 
-from service.contract import ModelInfo
+from service.contract import Catalog, ModelInfo
 from service.settings import Settings
 from worker.demo_model import DEMO_MODEL_DIR, DEMO_MODEL_ID
 from worker.families import Family, StableDiffusionFamily, family_of, read_model_index
+from worker.registry import model_catalog
 from worker.tiny_families import TINY_FAMILIES, ensure_tiny_family
 from worker.tiny_model import TINY_MODEL_ID, ensure_tiny_model
 
@@ -175,6 +176,22 @@ def load_model(settings: Settings) -> LoadedModel:
         name=settings.model,
         default_size_override=default_size,
     )
+
+
+def catalog_before_load(settings: Settings) -> Catalog:
+    """The scheduler catalog of `settings.model` from its configs alone (model_index.json, scheduler config).
+
+    Lets the CLI refuse what the model cannot run before its weights load; a worker registers the catalog of the
+    loaded model instead (`ComparisonEngine.catalog`), which adds the model's sizes.
+    """
+    source, _, revision = _locate(settings)
+    local = Path(source).is_dir()
+    family = family_of(read_model_index(source, None if local else revision))
+    if local:
+        scheduler_config = json.loads((Path(source) / "scheduler" / "scheduler_config.json").read_text())
+    else:
+        scheduler_config = dict(diffusers.SchedulerMixin.load_config(source, subfolder="scheduler", revision=revision))
+    return model_catalog(family, scheduler_config)
 
 
 def _locate(settings: Settings) -> tuple[str, str, str | None]:
