@@ -314,3 +314,32 @@ def test_loaded_models_describe_themselves_as_the_tests_assume(family_cache: Pat
     for name in ("tiny-sd2-v", "tiny-flux"):
         model: LoadedModel = engine_for(name, family_cache).model
         assert model.public_info() == _info(name)
+
+
+def test_flow_shift_knob_reaches_the_scheduler_and_changes_the_images(family_cache: Path) -> None:
+    engine = engine_for("tiny-sd3", family_cache)
+    default, default_files = run_spec(engine, schedulers=[{"name": "flow_euler"}], steps=3, capture={"every": 3})
+    shifted, shifted_files = run_spec(
+        engine, schedulers=[{"name": "flow_euler", "config": {"shift": 1.0}}], steps=3, capture={"every": 3}
+    )
+    assert default.results[0].effective_config["shift"] == 3.0  # the model's own
+    assert shifted.results[0].effective_config["shift"] == 1.0
+    key = default.results[0].final_images[0]
+    assert default_files.files[key] != shifted_files.files[key]
+
+
+def test_flow_solvers_take_the_models_shift_as_flow_shift(family_cache: Path) -> None:
+    engine = engine_for("tiny-sd3", family_cache)
+    outcome, _ = run_spec(
+        engine, schedulers=[{"name": "flow_dpmpp_2m"}, {"name": "flow_unipc"}], steps=3, capture={"every": 3}
+    )
+    assert all(result.effective_config["flow_shift"] == 3.0 for result in outcome.results)
+    assert all(result.effective_config["use_flow_sigmas"] for result in outcome.results)
+
+
+def test_vae_tiling_setting_enables_tiled_decoding(family_cache: Path) -> None:
+    model = load_model(
+        Settings(model="tiny-sdxl", model_cache_dir=family_cache, device="cpu", torch_threads=1, vae_tiling=True)
+    )
+    assert model.pipe.vae.use_tiling
+    assert not engine_for("tiny-sdxl", family_cache).model.pipe.vae.use_tiling
