@@ -274,6 +274,7 @@ def fit_approx_projection(
     )
 
 
+@torch.no_grad()
 def _projection_samples(pipe: Any, family: Family, samples: int, seed: int, size: int) -> tuple[Any, Any]:
     """(latent pixels with a constant 1 column, the VAE decode's colour averaged over each latent pixel)."""
     vae = pipe.vae
