@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--latent-jitter",
         type=float,
-        default=0.3,
+        default=0.0,
         help="Gaussian noise (in units of the latents' std) added to latents when training the VAE decoder and the"
         " UNet: below this noise level the ideal denoiser no longer projects onto a thin data manifold, so the ODE"
         " is not stiff at the last steps and linear multistep samplers (LMS, PNDM) stay stable",
@@ -351,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-snr-gamma", type=float, default=5.0)
     parser.add_argument(
         "--loss-weighting",
-        choices=("uniform", "min-snr"),
-        default="uniform",
+        choices=("min-snr", "uniform"),
+        default="min-snr",
         help="uniform: plain epsilon MSE over uniform t, as SD was trained; min-snr: min(SNR, gamma) / SNR",
     )
     parser.add_argument("--unet-eval-every", type=int, default=1000, help="score samples every N steps (0: never)")
@@ -370,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         help="train nothing: measure the model in --out for stiffness, rewrite its card (see --previous, --note)",
     )
     parser.add_argument("--previous", type=Path, help="with --card-only: an earlier model to measure for comparison")
+    parser.add_argument("--previous-label", help="with --previous: how the card names it")
     parser.add_argument("--note", help="with --card-only: how the machine was shared during training")
     parser.add_argument("--log-every", type=int, default=100)
     args = parser.parse_args(argv)
@@ -588,6 +589,7 @@ def card_only(args: argparse.Namespace) -> int:
     if args.previous:
         previous = StableDiffusionPipeline.from_pretrained(args.previous)
         meta["stiffness"]["previous"] = stiffness(previous)["max_h_lambda"]
+        meta["stiffness"]["previous_label"] = args.previous_label or str(args.previous)
     if args.note:
         meta["priority_note"] = args.note
     log(f"stiffness {meta['stiffness']}")
@@ -658,9 +660,14 @@ def model_card(meta: dict) -> str:
     load = meta.get("load_average")
     stiff = meta.get("stiffness")
     stiff_text = (
-        f"Measured ({stiff['how']}): the largest step x Lipschitz estimate over the last"
+        "Stiffness at the last steps, which decides whether 4th-order linear multistep samplers (LMS, PNDM) stay"
+        f" stable ({stiff['how']}): the largest step x Lipschitz estimate over the last"
         f" {stiff['last_steps']} steps is {stiff['max_h_lambda']:.2f}"
-        + (f" (version 1 of this model: {stiff['previous']:.2f})" if stiff.get("previous") is not None else "")
+        + (
+            f" ({stiff['previous']:.2f} for {stiff.get('previous_label', 'the model compared')})"
+            if stiff.get("previous") is not None
+            else ""
+        )
         + "; linear multistep methods of order 4 stay stable below ~0.3."
         if stiff
         else ""
@@ -735,22 +742,27 @@ def model_card(meta: dict) -> str:
                 + (f" Samples scored during training (20 steps, 48 images): {'; '.join(evals)}." if evals else ""),
                 True,
             ),
-            para(
-                f"Latent jitter {jitter:g}: Gaussian noise of {jitter:g} x the latents' std is added to every latent"
-                " the decoder and the UNet train on, so the data set is full-dimensional below that noise level, as"
-                " SD's latents of natural images are. Without it the ideal denoiser of this tiny world projects onto"
-                " a thin manifold at the last steps: the sampling ODE turns stiff there, and 4th-order linear"
-                " multistep samplers (LMS, PNDM) oscillate and diverge at guidance 7.5 while Euler does not."
-                + (f" {stiff_text}" if stiff_text else ""),
-                True,
+            *(
+                [
+                    para(
+                        f"Latent jitter {jitter:g}: Gaussian noise of {jitter:g} x the latents' std is added to every"
+                        " latent the decoder and the UNet train on, so that the data set is full-dimensional below"
+                        " that noise level, as SD's latents of natural images are.",
+                        True,
+                    )
+                ]
+                if jitter
+                else []
             ),
+            *([para(stiff_text, True)] if stiff_text else []),
             para(
                 f"Time: VAE {t['vae_s']:.0f} s, precompute {t['encode_s']:.0f} s, UNet {t['unet_s']:.0f} s;"
                 f" training {t['train_total_s'] / 60:.1f} min"
                 + (f", {meta['wall_s'] / 60:.1f} min wall clock with the final evaluation" if "wall_s" in meta else "")
                 + (
                     f" on a 2-core machine shared with other work (load average {load['start'][0]:.1f} at the start,"
-                    f" {load['end'][0]:.1f} at the end; {meta.get('priority_note', '')})"
+                    f" {load['end'][0]:.1f} at the end"
+                    + (f"; {meta['priority_note']})" if meta.get("priority_note") else ")")
                     if load
                     else ""
                 )
