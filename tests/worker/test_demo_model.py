@@ -131,6 +131,7 @@ def test_short_sampling_run_beats_chance(pipe) -> None:
     images = pipe(prompts, num_inference_steps=20, guidance_scale=6.0, generator=generators, output_type="np").images
     assert images.shape == (len(prompts), 64, 64, 3)
     score = checker.score(list(images), prompts)
-    # Chance: 1/6 for the colour, 1/3 for the shape. Measured when the model was trained: 12/12 and 11/12.
-    assert score["colour_match"] >= 0.75, score
-    assert score["shape_match"] >= 0.6, score
+    # Chance (reported beside the score): ~0.17 for the colour, 1/3 for the shape. Measured with the strict
+    # checker (one flat shape, sharp edges, the kind's template): 12/12 and 6/12; the sweep holds the real figures.
+    assert score["colour_match"] >= 0.75 > 3 * score["colour_chance"], score
+    assert score["shape_match"] >= 0.5 > score["shape_chance"], score
