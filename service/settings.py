@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         0, ge=0, description="CPU threads for torch; 0 = torch's default. Tiny models run fastest on 1."
     )
     compile_unet: bool = Field(False, description="torch.compile the UNet (CUDA only; slow first job).")
+    max_batch: int = Field(
+        0,
+        ge=0,
+        description="Most UNet samples (images x 2 with guidance) per call in batched execution; 0 = per device: "
+        "one per GiB of GPU memory on CUDA, 64 on a CPU.",
+    )
     warmup: bool = Field(True, description="Run one short comparison after loading, before taking jobs.")
     approx_decoder: Literal["auto", "sd15", "fit"] = Field(
         "auto",

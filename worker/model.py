@@ -14,6 +14,7 @@ from diffusers import StableDiffusionPipeline
 
 from service.settings import Settings
 from worker.demo_model import DEMO_MODEL_DIR, DEMO_MODEL_ID
+from worker.sd15_random import SD15_RANDOM_ID, ensure_sd15_random
 from worker.tiny_model import TINY_MODEL_ID, ensure_tiny_model
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def load_model(settings: Settings) -> LoadedModel:
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
     dtype = resolve_dtype(settings.dtype, device)
-    source, model_id, revision = _locate(settings)
+    source, model_id, revision = _locate(settings, device)
     logger.info("loading model %s (revision %s) on %s as %s", model_id, revision, device, dtype)
     pipe = StableDiffusionPipeline.from_pretrained(
         source, revision=None if Path(source).is_dir() else revision, dtype=dtype, use_safetensors=True
@@ -118,8 +119,11 @@ def load_model(settings: Settings) -> LoadedModel:
     )
 
 
-def _locate(settings: Settings) -> tuple[str, str, str | None]:
+def _locate(settings: Settings, device: torch.device) -> tuple[str, str, str | None]:
     """(what to pass to from_pretrained, the model's id for the manifest, the revision if known)."""
+    if settings.model == "sd15-random":
+        directory = ensure_sd15_random(Path(settings.model_cache_dir), device)
+        return str(directory), SD15_RANDOM_ID, None
     if settings.model == "tiny":
         directory = ensure_tiny_model(Path(settings.model_cache_dir))
         return str(directory), TINY_MODEL_ID, None

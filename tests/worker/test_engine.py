@@ -72,7 +72,13 @@ def test_every_scheduler_starts_from_the_same_noise_image_i_from_seed_plus_i(
         return latents
 
     monkeypatch.setattr(pipe, "prepare_latents", record)
-    run_spec(engine, schedulers=[{"name": "ddim"}, {"name": "euler"}, {"name": "heun"}], seed=11, num_images=3)
+    run_spec(
+        engine,
+        schedulers=[{"name": "ddim"}, {"name": "euler"}, {"name": "heun"}],
+        seed=11,
+        num_images=3,
+        execution="sequential",
+    )
     assert len(seen) == 3
     for image_index in range(3):
         expected = torch.randn((4, 8, 8), generator=torch.Generator().manual_seed(11 + image_index))
@@ -160,6 +166,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         num_images=1,
         schedulers=[{"name": "euler"}, {"name": "ddim"}],
         capture={"every": 1},
+        execution="sequential",
     )
     sink = MemorySink()
     outcome = engine.run(spec, sink, Keys(""), should_stop=stop_after_third_step)
