@@ -110,6 +110,64 @@ def agreement(a: tuple[ComparisonOutcome, MemorySink], b: tuple[ComparisonOutcom
     return {"final_latents_max_abs_diff": latent_diff, "final_pixels_within_1_level": within / total}
 
 
+def measure(
+    args: argparse.Namespace,
+    engine: ComparisonEngine,
+    eager_unet: Any,
+    compiled: bool,
+    runs: list[dict[str, Any]],
+    comparisons: list[dict[str, Any]],
+) -> None:
+    """Every execution mode with the UNet eager or compiled: warm-up, timed runs, then batched vs sequential."""
+    model, device = engine.model, engine.model.device
+    model.pipe.unet = torch.compile(eager_unet, mode=args.compile_mode, dynamic=False) if compiled else eager_unet
+    kept: dict[str, tuple[ComparisonOutcome, MemorySink]] = {}
+    for mode in args.modes:
+        execution = Execution(mode)
+        warm_s, _, _ = timed_run(engine, experiment_spec(args, execution, args.warmup_steps))
+        times = []
+        for _ in range(args.repeats):
+            seconds, outcome, sink = timed_run(engine, experiment_spec(args, execution))
+            times.append(seconds)
+        unet_calls = sum(r.timings.unet_calls for r in outcome.results)
+        image_evals = unet_calls * args.images
+        total_s = statistics.median(times)
+        peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
+        record = {
+            "compile": compiled,
+            "execution": mode,
+            "warmup_s": round(warm_s, 3),
+            "total_s": round(total_s, 3),
+            "runs_s": [round(t, 3) for t in times],
+            "image_evaluations": image_evals,
+            "image_evaluations_per_s": round(image_evals / total_s, 2),
+            "peak_memory_bytes": peak,
+            "frames_per_scheduler": len({f.step for f in outcome.results[0].frames}),
+            "execution_record": outcome.manifest["execution"],
+            "per_scheduler_wall_s": {r.id: r.timings.wall_s for r in outcome.results},
+        }
+        runs.append(record)
+        kept[mode] = (outcome, sink)
+        peak_text = f"{peak / 2**30:6.2f} GiB" if peak is not None else "   n/a"
+        print(
+            f"compile={'on ' if compiled else 'off'} {mode:<10} total {total_s:8.2f} s   "
+            f"{image_evals / total_s:8.1f} image-evals/s   peak {peak_text}   warm-up {warm_s:6.1f} s",
+            flush=True,
+        )
+    if "batched" in kept and "sequential" in kept:
+        by_mode = {r["execution"]: r for r in runs if r["compile"] == compiled}
+        ratio = by_mode["sequential"]["total_s"] / by_mode["batched"]["total_s"]
+        comparison = {"compile": compiled, "speedup_batched_over_sequential": round(ratio, 3)}
+        comparison |= agreement(kept["batched"], kept["sequential"])
+        comparisons.append(comparison)
+        print(
+            f"compile={'on ' if compiled else 'off'} batched/sequential speed = {ratio:.2f}x   "
+            f"final latents max|diff| {comparison['final_latents_max_abs_diff']:.3g}   "
+            f"pixels within 1 level {100 * comparison['final_pixels_within_1_level']:.2f} %",
+            flush=True,
+        )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="folder for gpu_bench.json")
@@ -155,60 +213,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     compiles = compile_settings.get(args.compile, [False, True])
     eager_unet = model.pipe.unet
 
-    runs: list[dict[str, Any]] = []
-    comparisons: list[dict[str, Any]] = []
-    for compiled in compiles:
-        model.pipe.unet = torch.compile(eager_unet, mode=args.compile_mode, dynamic=False) if compiled else eager_unet
-        kept: dict[str, tuple[ComparisonOutcome, MemorySink]] = {}
-        for mode in args.modes:
-            execution = Execution(mode)
-            warm_s, _, _ = timed_run(engine, experiment_spec(args, execution, args.warmup_steps))
-            times = []
-            for _ in range(args.repeats):
-                seconds, outcome, sink = timed_run(engine, experiment_spec(args, execution))
-                times.append(seconds)
-            unet_calls = sum(r.timings.unet_calls for r in outcome.results)
-            image_evals = unet_calls * args.images
-            total_s = statistics.median(times)
-            peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
-            record = {
-                "compile": compiled,
-                "execution": mode,
-                "warmup_s": round(warm_s, 3),
-                "total_s": round(total_s, 3),
-                "runs_s": [round(t, 3) for t in times],
-                "image_evaluations": image_evals,
-                "image_evaluations_per_s": round(image_evals / total_s, 2),
-                "peak_memory_bytes": peak,
-                "frames_per_scheduler": len({f.step for f in outcome.results[0].frames}),
-                "execution_record": outcome.manifest["execution"],
-                "per_scheduler_wall_s": {r.id: r.timings.wall_s for r in outcome.results},
-            }
-            runs.append(record)
-            kept[mode] = (outcome, sink)
-            peak_text = f"{peak / 2**30:6.2f} GiB" if peak is not None else "   n/a"
-            print(
-                f"compile={'on ' if compiled else 'off'} {mode:<10} total {total_s:8.2f} s   "
-                f"{image_evals / total_s:8.1f} image-evals/s   peak {peak_text}   warm-up {warm_s:6.1f} s",
-                flush=True,
-            )
-        if "batched" in kept and "sequential" in kept:
-            by_mode = {r["execution"]: r for r in runs if r["compile"] == compiled}
-            ratio = by_mode["sequential"]["total_s"] / by_mode["batched"]["total_s"]
-            comparison = {"compile": compiled, "speedup_batched_over_sequential": round(ratio, 3)}
-            comparison |= agreement(kept["batched"], kept["sequential"])
-            comparisons.append(comparison)
-            print(
-                f"compile={'on ' if compiled else 'off'} batched/sequential speed = {ratio:.2f}x   "
-                f"final latents max|diff| {comparison['final_latents_max_abs_diff']:.3g}   "
-                f"pixels within 1 level {100 * comparison['final_pixels_within_1_level']:.2f} %",
-                flush=True,
-            )
-    model.pipe.unet = eager_unet
-
     from benchmarks.results import environment
 
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    runs: list[dict[str, Any]] = []
+    comparisons: list[dict[str, Any]] = []
+    errors: list[str] = []
     data = {
         "environment": {**environment(), "device": str(device), "gpu": gpu, "cuda": torch.version.cuda},
         "experiment": {
@@ -227,9 +237,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "model_load_s": round(load_s, 2),
         "runs": runs,
         "comparisons": comparisons,
+        "errors": errors,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gpu_bench.json").write_text(json.dumps(data, indent=2) + "\n")
+    for compiled in compiles:
+        try:
+            measure(args, engine, eager_unet, compiled, runs, comparisons)
+        except Exception as error:  # e.g. torch.compile without a C compiler: keep what the other setting measured
+            errors.append(f"compile={compiled}: {error.__class__.__name__}: {str(error)[:2000]}")
+            print(f"compile={compiled} failed: {error.__class__.__name__}: {error}", flush=True)
+        # Written after every setting, so a run cut short still leaves its figures.
+        (args.out / "gpu_bench.json").write_text(json.dumps(data, indent=2) + "\n")
+    model.pipe.unet = eager_unet
     print(f"wrote {args.out / 'gpu_bench.json'}", flush=True)
     return data
 
