@@ -97,9 +97,13 @@ def test_a_job_run_twice_is_bit_identical_stochastic_schedulers_included(engine:
         assert first_files.files[key] == second_files.files[key], key
 
 
+@pytest.mark.parametrize("execution", ["sequential", "batched"])
 @pytest.mark.parametrize("name", AVAILABLE)
-def test_final_images_equal_plain_diffusers(engine: ComparisonEngine, name: str) -> None:
-    outcome, sink = run_spec(engine, schedulers=[{"name": name}], seed=3, num_images=2, steps=5, guidance_scale=6.0)
+def test_final_images_equal_plain_diffusers(engine: ComparisonEngine, name: str, execution: str) -> None:
+    # Sequential is the bit-exact reference; a scheduler alone in a batched job is bit-exact too (same UNet batch).
+    outcome, sink = run_spec(
+        engine, schedulers=[{"name": name}], seed=3, num_images=2, steps=5, guidance_scale=6.0, execution=execution
+    )
     (result,) = outcome.results
     pipe = engine.model.pipe
     entry = entry_by_id(result.id)
