@@ -25,7 +25,6 @@ import gc
 import io
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -254,5 +253,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     main()

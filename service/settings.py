@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         0,
         ge=0,
         description="Most UNet samples (images x 2 with guidance) per call in batched execution; 0 = per device: "
-        "one per GiB of GPU memory on CUDA, 64 on a CPU.",
+        "on CUDA one per GiB of GPU memory at 512x512 (fewer for larger images), 64 on a CPU.",
     )
     warmup: bool = Field(True, description="Run one short comparison after loading, before taking jobs.")
     approx_decoder: Literal["auto", "sd15", "fit"] = Field(

@@ -42,16 +42,18 @@ from diffusers.utils.torch_utils import randn_tensor
 from service.errors import SchedlabError
 
 # Samples (images x 2 with guidance) per UNet call when SCHEDLAB_MAX_BATCH is 0: on CUDA one per GiB of GPU memory
-# (80 on an 80 GB H100: the nine-variant, four-image experiment in one chunk; 15 on a 16 GB T4); 64 on a CPU,
-# where the models that run there are small.
+# at 512x512, fewer in proportion to the pixels above that (79 on an 80 GB H100: the nine-variant, four-image
+# experiment in one chunk; 15 on a 16 GB T4; 19 on the H100 at 1024x1024); 64 on a CPU, where the models that
+# run are small.
 CPU_DEFAULT_MAX_BATCH = 64
+_REFERENCE_PIXELS = 512 * 512
 
 
-def default_max_batch(device: torch.device) -> int:
-    """The chunk size used when none is configured, from the device's memory."""
+def default_max_batch(device: torch.device, pixels: int = _REFERENCE_PIXELS) -> int:
+    """The chunk size used when none is configured, from the device's memory and the image size."""
     if device.type == "cuda":
-        total = torch.cuda.get_device_properties(device).total_memory
-        return max(2, int(total // 2**30))
+        gib = torch.cuda.get_device_properties(device).total_memory / 2**30
+        return max(2, int(gib * min(1.0, _REFERENCE_PIXELS / pixels)))
     return CPU_DEFAULT_MAX_BATCH
 
 
@@ -192,19 +194,22 @@ class LockstepRunner:
     """Runs many `Run`s through one pipeline's UNet, one batch per tick.
 
     `pipe` is a `StableDiffusionPipeline` (its UNet, VAE scale factor and guidance-embedding helper are used; its
-    own scheduler is never touched). `max_batch` caps the samples per UNet call (0: `default_max_batch`).
+    own scheduler is never touched). `max_batch` caps the samples per UNet call (0: `default_max_batch` for the
+    device and the largest run's image size).
     """
 
     def __init__(self, pipe: Any, max_batch: int = 0) -> None:
         self.pipe = pipe
         self.unet = pipe.unet
         self.device: torch.device = pipe._execution_device
-        self.max_batch = max_batch or default_max_batch(self.device)
+        self.max_batch = max_batch
 
     @torch.no_grad()
     def run(self, runs: Sequence[Run], should_stop: Callable[[], bool] = _never) -> LockstepReport:
+        pixels = max((run.height * run.width for run in runs), default=_REFERENCE_PIXELS)
+        max_batch = self.max_batch or default_max_batch(self.device, pixels)
         states = [self._prepare(index, run) for index, run in enumerate(runs)]
-        report = LockstepReport(self.max_batch, self.max_batch, 0, 0, 0, {}, states)
+        report = LockstepReport(max_batch, max_batch, 0, 0, 0, {}, states)
         active = [state for state in states if state.status == "running"]
         while active:
             tick_started = time.perf_counter()

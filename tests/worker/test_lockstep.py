@@ -342,5 +342,13 @@ def test_cuda_oom_after_the_retry_fails_with_the_chunk_size_tried(engine: Compar
     assert "chunk of 4 samples" in message and "SCHEDLAB_MAX_BATCH" in message and "8" in message
 
 
-def test_default_max_batch_per_device() -> None:
+def test_default_max_batch_per_device(monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_max_batch(torch.device("cpu")) == CPU_DEFAULT_MAX_BATCH == 64
+
+    class Properties:
+        total_memory = 81_559 * 2**20  # an 80 GB H100 as CUDA reports it
+
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: Properties())
+    cuda = torch.device("cuda:0")
+    assert default_max_batch(cuda) == 79  # the experiment's 9 x 4 x 2 = 72 samples in one chunk at 512x512
+    assert default_max_batch(cuda, 1024 * 1024) == 19 and default_max_batch(cuda, 256 * 256) == 79
