@@ -112,22 +112,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; do not write docs/data")
     args = parser.parse_args()
 
-    results = []
-    for model_name in args.models:
-        result = measure_model(model_name, args)
-        results.append(result)
-        print(
-            f"{result['model']:<20} sequential {result['sequential_median_s']:7.2f} s  batched "
-            f"{result['batched_median_s']:7.2f} s  speedup {result['speedup']:.2f}x  "
-            f"runs seq {result['sequential_s']} batched {result['batched_s']}",
-            flush=True,
-        )
-        for row in result["agreement"]:
-            print(
-                f"    {row['scheduler']:<18} final latents max|diff| {row['final_latents_max_abs_diff']:.2e} "
-                f"(max|latent| {row['final_latents_max_abs']:.1f})  pixels within 1 level "
-                f"{100 * row['final_pixels_within_1_level']:.2f} %"
-            )
+    results: list[dict[str, Any]] = []
     data = {
         "experiment": {
             "schedulers": EXPERIMENT,
@@ -141,8 +126,24 @@ def main() -> None:
         },
         "results": results,
     }
-    if not args.no_write:
-        print(f"wrote {write_result('batched_vs_sequential', data)}")
+    for model_name in args.models:
+        result = measure_model(model_name, args)
+        results.append(result)
+        print(
+            f"{result['model']:<20} sequential {result['sequential_median_s']:7.2f} s  batched "
+            f"{result['batched_median_s']:7.2f} s  speedup {result['speedup']:.2f}x  "
+            f"runs seq {result['sequential_s']} batched {result['batched_s']}",
+            flush=True,
+        )
+        for row in result["agreement"]:
+            print(
+                f"    {row['scheduler']:<18} final latents max|diff| {row['final_latents_max_abs_diff']:.2e} "
+                f"(max|latent| {row['final_latents_max_abs']:.1f})  pixels within 1 level "
+                f"{100 * row['final_pixels_within_1_level']:.2f} %",
+                flush=True,
+            )
+        if not args.no_write:  # after each model, so a run cut short keeps what it measured
+            print(f"wrote {write_result('batched_vs_sequential', data)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ def render(data: dict[str, Any]) -> str:
     lines = [
         f"The experiment's {len(experiment['schedulers'])} variants, {experiment['images']} images, "
         f"{experiment['steps']} steps, a frame every {experiment['frame_every']} (VAE-decoded and stored), "
-        f"{experiment['device'].upper()} {experiment['dtype']}, {experiment['torch_threads']} torch threads, "
+        f"{experiment['device'].upper()} {experiment['dtype']}, torch threads: {experiment['torch_threads']}, "
         f"medians of {experiment['repeats']} interleaved repeats ({environment['cpus']} cores, torch "
         f"{environment['versions']['torch']}, measured {environment['measured_at'][:10]} with "
         f"`{environment['command']}`):",
