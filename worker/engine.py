@@ -92,16 +92,30 @@ class BackgroundWriter:
     flushes before a scheduler's result is announced and before the manifest, so no result names a missing file.
     """
 
-    def __init__(self, sink: ArtifactSink, workers: int = 4) -> None:
+    def __init__(self, sink: ArtifactSink, workers: int = 4, max_pending: int = 64) -> None:
         self.sink = sink
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="schedlab-write")
         self.pending: list[Future[None]] = []
+        self.max_pending = max_pending
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        self.pending.append(self.pool.submit(self.sink.put_bytes, key, data, content_type))
+        self._submit(self.pool.submit(self.sink.put_bytes, key, data, content_type))
 
     def put_png(self, key: str, image: Image.Image) -> None:
-        self.pending.append(self.pool.submit(_encode_and_put, self.sink, key, image))
+        self._submit(self.pool.submit(_encode_and_put, self.sink, key, image))
+
+    def _submit(self, future: Future[None]) -> None:
+        # A failed write fails the job at the next write, not at the end of a long run; a slow store holds the
+        # run back (at most `max_pending` writes in flight) instead of piling frames up in memory.
+        still_pending = []
+        for earlier in self.pending:
+            if earlier.done():
+                earlier.result()
+            else:
+                still_pending.append(earlier)
+        if len(still_pending) >= self.max_pending:
+            still_pending.pop(0).result()
+        self.pending = [*still_pending, future]
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
