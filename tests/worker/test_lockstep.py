@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from typing import Any
 
 import numpy as np
@@ -253,23 +254,30 @@ def test_progress_and_scheduler_done_hooks_fire_per_scheduler_in_batched_mode(en
         def __init__(self) -> None:
             self.progress: dict[int, list[int]] = {}
             self.done: list[SchedulerResult] = []
+            self.files_when_done: list[set[str]] = []
 
         def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
             self.progress.setdefault(scheduler_index, []).append(steps_done)
 
         def on_scheduler_done(self, result: SchedulerResult) -> None:
             self.done.append(result)
+            self.files_when_done.append(set(sink.files))
+
+    class SlowSink(MemorySink):  # a store slower than the run: a result announced early would name missing files
+        def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+            time.sleep(0.02)
+            super().put_bytes(key, data, content_type)
 
     recorder = Recorder()
     spec = ComparisonSpec(
         prompt="a square", steps=3, num_images=1, schedulers=[{"name": "heun"}, {"name": "euler"}], capture={"every": 2}
     )
-    sink = MemorySink()
+    sink = SlowSink()
     outcome = engine.run(spec, sink, Keys(""), listener=recorder)
     assert recorder.progress == {0: [1, 2, 3], 1: [1, 2, 3]}
     assert [r.id for r in recorder.done] == ["euler", "heun"]  # euler finishes first: 3 ticks against 5
-    for result in recorder.done:  # announced only when its files are stored
-        assert all(key in sink.files for key in [*result.final_images, result.grid])
+    for result, files_then in zip(recorder.done, recorder.files_when_done, strict=True):
+        assert {*result.final_images, result.grid} <= files_then  # announced only when its files are stored
     assert [r.id for r in outcome.results] == ["heun", "euler"]  # results in the spec's order
 
 
