@@ -25,6 +25,7 @@ import gc
 import io
 import json
 import statistics
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,15 @@ def measure(
         )
 
 
+def code_commit() -> str | None:
+    """The checkout's commit, for the README's provenance line (None outside a git checkout)."""
+    try:
+        found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="folder for gpu_bench.json")
@@ -219,7 +229,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     comparisons: list[dict[str, Any]] = []
     errors: list[str] = []
     data = {
-        "environment": {**environment(), "device": str(device), "gpu": gpu, "cuda": torch.version.cuda},
+        "environment": {
+            **environment(),
+            "device": str(device),
+            "gpu": gpu,
+            "cuda": torch.version.cuda,
+            "code_commit": code_commit(),
+        },
         "experiment": {
             "model": model.model_id,
             "dtype": str(model.dtype).removeprefix("torch."),

@@ -33,3 +33,8 @@ def test_gpu_bench_tiny_cpu_mode_compares_batched_with_sequential(
     assert comparison["final_latents_max_abs_diff"] <= 1e-4
     assert comparison["final_pixels_within_1_level"] >= 0.999
     assert data["experiment"]["model"] == "schedlab/tiny-sd" and data["environment"]["device"] == "cpu"
+
+    from benchmarks.readme_sections.gpu_bench import render
+
+    section = render(data)  # the README section the GPU figures are shown in renders this data too
+    assert "| off | batched |" in section and "batched is **" in section
