@@ -45,6 +45,7 @@ client: openapi
 
 bench: install redis
 	$(BIN)/python benchmarks/engine_vs_notebook.py
+	$(BIN)/python benchmarks/batched_vs_sequential.py
 	$(BIN)/python benchmarks/service_vs_notebook.py
 	$(BIN)/python benchmarks/status_poll_load.py
 	$(BIN)/python benchmarks/submit_load.py

@@ -15,6 +15,7 @@ from service.contract import (
     Capture,
     ComparisonSpec,
     Decoder,
+    Execution,
     FrameKind,
     Keys,
     Limits,
@@ -82,6 +83,9 @@ def compare(
     capture_step: Annotated[list[int] | None, typer.Option(help="Capture at this step; repeat.")] = None,
     frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
     decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
+    execution: Annotated[
+        Execution, typer.Option(help="batched: one UNet batch per step for all schedulers; sequential: one by one.")
+    ] = Execution.batched,
     config: Annotated[
         list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")
     ] = None,
@@ -121,6 +125,7 @@ def compare(
             capture=capture,
             frames=frames,
             decoder=decoder,
+            execution=execution,
         )
     except (SpecError, ValueError) as error:
         raise _fail(str(error)) from error
@@ -146,7 +151,7 @@ def compare(
         raise _fail(str(error)) from error
 
     console.print(f"loading model {settings.model} …")
-    engine = ComparisonEngine(load_model(settings), limits)
+    engine = ComparisonEngine(load_model(settings), limits, settings.max_batch)
     bar = tqdm(total=spec.steps * len(spec.schedulers), unit="step", file=sys.stderr)
 
     class Progress(RunListener):

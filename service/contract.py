@@ -49,6 +49,13 @@ class Decoder(StrEnum):
     approx = "approx"  # a linear latent-to-RGB projection at 1/8 resolution: nearly free
 
 
+class Execution(StrEnum):
+    """How a comparison's schedulers share the model."""
+
+    batched = "batched"  # in lock-step: one UNet batch per tick for all schedulers (faster; equal within rounding)
+    sequential = "sequential"  # one pipeline call per scheduler (the bit-exact reference against plain diffusers)
+
+
 class JobStatus(StrEnum):
     """A comparison job's lifecycle: queued → running → succeeded | failed | canceled."""
 
@@ -140,6 +147,11 @@ class ComparisonSpec(StrictModel):
     capture: Capture = Field(default_factory=lambda: Capture(every=5))
     frames: FrameKind = FrameKind.latent
     decoder: Decoder = Decoder.vae
+    execution: Execution = Field(
+        Execution.batched,
+        description="batched: every scheduler in one UNet batch per step (faster; equal to sequential within "
+        "rounding); sequential: one pipeline call per scheduler, bit-identical to plain diffusers.",
+    )
     webhook: Webhook | None = Field(None, description="Job events are POSTed here, signed; not part of the manifest.")
 
     def capture_steps(self) -> list[int]:

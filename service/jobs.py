@@ -156,7 +156,8 @@ class JobStore:
             attempts=int(fields.get("attempts", 0)),
             error=fields.get("error") or None,
             progress=[JobProgress.model_validate(p) for p in json.loads(fields.get("progress", "[]"))],
-            results=[SchedulerResult.model_validate_json(r) for r in results],
+            # In the spec's order: batched schedulers finish (and are added) in the order their runs end.
+            results=sorted((SchedulerResult.model_validate_json(r) for r in results), key=lambda r: r.index),
             contact_sheet=fields.get("contact_sheet") or None,
             manifest=fields.get("manifest") or None,
             cancel_requested=fields.get("cancel_requested") == "1",

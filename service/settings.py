@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         False, description="enable_model_cpu_offload: components visit the GPU one at a time (CUDA; slower)."
     )
     vae_tiling: bool = Field(False, description="Decode with a tiled VAE: less GPU memory at large sizes.")
+    max_batch: int = Field(
+        0,
+        ge=0,
+        description="Most UNet samples (images x 2 with guidance) per call in batched execution; 0 = per device: "
+        "on CUDA one per GiB of GPU memory at 512x512 (fewer for larger images), 64 on a CPU.",
+    )
     warmup: bool = Field(True, description="Run one short comparison after loading, before taking jobs.")
     approx_decoder: Literal["auto", "sd15", "fit"] = Field(
         "auto",

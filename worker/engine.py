@@ -15,6 +15,7 @@ import logging
 import platform
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Protocol
@@ -26,6 +27,7 @@ import service
 from service.contract import (
     ComparisonSpec,
     Decoder,
+    Execution,
     FrameKind,
     FrameRef,
     Keys,
@@ -40,6 +42,7 @@ from worker import frames as frame_images
 from worker import metrics
 from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
+from worker.lockstep import EncodedPrompt, LockstepRunner, Run, RunHooks, RunState, StepCounter
 from worker.model import LoadedModel
 from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
 
@@ -68,41 +71,76 @@ class ComparisonOutcome:
     results: list[SchedulerResult]
     manifest: dict[str, Any]
     keys: Keys
+    # Each finished scheduler's final latents, in result order (what the exactness tests and benchmarks compare).
+    final_latents: list[torch.Tensor] = field(default_factory=list)
 
 
 def _never() -> bool:
     return False
 
 
-def put_png(sink: ArtifactSink, key: str, image: Image.Image) -> None:
+def _encode_and_put(sink: ArtifactSink, key: str, image: Image.Image) -> None:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)  # fast: frames are many, and previews
     sink.put_bytes(key, buffer.getvalue(), "image/png")
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Scheduler-step bookkeeping
+class BackgroundWriter:
+    """Encodes PNGs and writes them to the sink on a few threads, so sampling goes on meanwhile.
 
-
-class StepCounter:
-    """Counts completed scheduler steps from UNet calls, with the pipeline's own progress-bar rule.
-
-    PNDM (skip_prk_steps) repeats its first timestep and order-2 schedulers (Heun, KDPM2, DPMSolverSDE) call the
-    UNet twice per step; a frame labelled step k is the state after k completed steps for all of them.
+    PNG encoding holds no GIL (Pillow releases it); at 512x512 it costs about as much as a UNet step on a GPU.
+    `flush` waits for every pending write and raises the first error (a storage failure fails the job); the engine
+    flushes before a scheduler's result is announced and before the manifest, so no result names a missing file.
     """
 
-    def __init__(self, num_timesteps: int, steps: int, order: int) -> None:
-        self.num_timesteps = num_timesteps
-        self.num_warmup = num_timesteps - steps * order
-        self.order = order
-        self.completed = 0
+    def __init__(self, sink: ArtifactSink, workers: int = 4, max_pending: int = 64) -> None:
+        self.sink = sink
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="schedlab-write")
+        self.pending: list[Future[None]] = []
+        self.max_pending = max_pending
 
-    def step_completed(self, call_index: int) -> bool:
-        done = call_index == self.num_timesteps - 1 or (
-            call_index + 1 > self.num_warmup and (call_index + 1) % self.order == 0
-        )
-        self.completed += int(done)
-        return done
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        self._submit(self.pool.submit(self.sink.put_bytes, key, data, content_type))
+
+    def put_png(self, key: str, image: Image.Image) -> None:
+        self._submit(self.pool.submit(_encode_and_put, self.sink, key, image))
+
+    def _submit(self, future: Future[None]) -> None:
+        # A failed write fails the job at the next write, not at the end of a long run; a slow store holds the
+        # run back (at most `max_pending` writes in flight) instead of piling frames up in memory.
+        still_pending = []
+        for earlier in self.pending:
+            if earlier.done():
+                earlier.result()
+            else:
+                still_pending.append(earlier)
+        if len(still_pending) >= self.max_pending:
+            still_pending.pop(0).result()
+        self.pending = [*still_pending, future]
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def put_png(sink: ArtifactSink, key: str, image: Image.Image) -> None:
+    if isinstance(sink, BackgroundWriter):
+        sink.put_png(key, image)
+    else:
+        _encode_and_put(sink, key, image)
+
+
+def _flush(sink: ArtifactSink) -> None:
+    if isinstance(sink, BackgroundWriter):
+        sink.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scheduler-step bookkeeping
 
 
 class X0Tracker:
@@ -159,12 +197,55 @@ class _SchedulerRun:
     canceled: bool = False
 
 
+class _BatchedHooks(RunHooks):
+    """One scheduler's frames, progress and result in a lock-step run: what the step callback does sequentially."""
+
+    def __init__(
+        self,
+        engine: ComparisonEngine,
+        spec: ComparisonSpec,
+        run: _SchedulerRun,
+        tracker: X0Tracker,
+        keys: Keys,
+        sink: ArtifactSink,
+        listener: RunListener,
+    ) -> None:
+        self.engine, self.spec, self.run, self.tracker = engine, spec, run, tracker
+        self.keys, self.sink, self.listener = keys, sink, listener
+        self.result: SchedulerResult | None = None
+        self.final_images: list[Image.Image] = []
+        self.final_latents: torch.Tensor | None = None
+
+    def on_step(self, state: RunState, step: int) -> None:
+        self.engine._on_completed_step(
+            self.spec, self.run, self.tracker, self.keys, self.sink, step, state.latents, self.listener
+        )
+
+    def on_finish(self, state: RunState) -> None:
+        started = time.perf_counter()
+        self.run.unet_calls = state.unet_calls
+        self.run.canceled = state.status == "canceled"
+        self.result, self.final_images = self.engine._finish_scheduler(
+            self.spec,
+            self.run,
+            self.keys,
+            self.sink,
+            state.latents,
+            lambda: state.seconds + time.perf_counter() - started,
+        )
+        if not self.run.canceled:
+            self.final_latents = state.latents
+        _flush(self.sink)
+        self.listener.on_scheduler_done(self.result)
+
+
 class ComparisonEngine:
     """Runs comparisons on one loaded model; reuse it for every job of the process."""
 
-    def __init__(self, model: LoadedModel, limits: Limits | None = None) -> None:
+    def __init__(self, model: LoadedModel, limits: Limits | None = None, max_batch: int = 0) -> None:
         self.model = model
         self.limits = limits or Limits()
+        self.max_batch = max_batch  # UNet samples per batched call; 0: worker.lockstep.default_max_batch
         # What this model can run, with a reason for what it cannot; workers register it for the API.
         self.catalog = model_catalog(model.family, model.scheduler_config, model.public_info())
 
@@ -188,11 +269,26 @@ class ComparisonEngine:
                 )
         return built
 
-    @torch.no_grad()
     def run(
         self,
         spec: ComparisonSpec,
         sink: ArtifactSink,
+        keys: Keys,
+        should_stop: Callable[[], bool] = _never,
+        listener: RunListener | None = None,
+    ) -> ComparisonOutcome:
+        """Run one comparison, writing its files to `sink` as they are made (PNGs encoded in the background)."""
+        writer = BackgroundWriter(sink)
+        try:
+            return self._run(spec, writer, keys, should_stop, listener)
+        finally:
+            writer.close()
+
+    @torch.no_grad()
+    def _run(
+        self,
+        spec: ComparisonSpec,
+        sink: BackgroundWriter,
         keys: Keys,
         should_stop: Callable[[], bool] = _never,
         listener: RunListener | None = None,
@@ -211,26 +307,19 @@ class ComparisonEngine:
         # 2. Encode the prompt once for the whole job, the model family's way
         embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
 
-        # 3. Run each scheduler through the pipeline, capturing frames as they are made
-        results: list[SchedulerResult] = []
-        finals: list[list[Image.Image]] = []
-        canceled = False
-        for index, scheduler in enumerate(built):
-            run = _SchedulerRun(
-                index,
-                scheduler,
-                spec.schedulers[index].name,
-                Keys.scheduler_dir(index, scheduler.entry.id),
-                capture,
-                (height, width),
+        # 3. Sample: all schedulers in one UNet batch per tick (batched), or one pipeline call each (sequential)
+        unbatchable = self._unbatchable_reason(built) if spec.execution is Execution.batched else None
+        if spec.execution is Execution.batched and unbatchable is None:
+            results, finals, final_latents, execution = self._run_batched(
+                spec, built, capture, keys, sink, embeds, (height, width), should_stop, listener
             )
-            result, final_images = self._run_scheduler(spec, run, keys, sink, embeds, should_stop, listener)
-            results.append(result)
-            listener.on_scheduler_done(result)
-            if result.status == "canceled":
-                canceled = True
-                break
-            finals.append(final_images)
+        else:
+            results, finals, final_latents, execution = self._run_sequential(
+                spec, built, capture, keys, sink, embeds, (height, width), should_stop, listener
+            )
+            if unbatchable is not None:
+                execution |= {"requested": Execution.batched.value, "why_sequential": unbatchable}
+        canceled = any(r.status == "canceled" for r in results)
 
         # 4. Across schedulers: contact sheet and similarity
         finished = [r for r in results if r.status == "succeeded"]
@@ -239,9 +328,117 @@ class ComparisonEngine:
             put_png(sink, keys.contact_sheet, frame_images.make_contact_sheet(rows))
 
         # 5. The manifest: everything needed to reproduce the run
-        manifest = self._manifest(spec, results, finals, keys, height, width, started_at, canceled)
+        manifest = self._manifest(spec, results, finals, keys, height, width, started_at, canceled, execution)
+        sink.flush()
         sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
-        return ComparisonOutcome("canceled" if canceled else "succeeded", results, manifest, keys)
+        sink.flush()
+        return ComparisonOutcome("canceled" if canceled else "succeeded", results, manifest, keys, final_latents)
+
+    def _unbatchable_reason(self, built: list[BuiltScheduler]) -> str | None:
+        """Why this job cannot run lock-step, or None: the runner drives SD 1.x/2.x's UNet call alone."""
+        if self.model.family.name != "sd":
+            return f"batched execution drives the SD 1.x/2.x UNet only; {self.model.family.name} runs sequentially"
+        with_call_config = [b.entry.id for b in built if b.call_config]
+        if with_call_config:
+            return f"pipeline options ({', '.join(with_call_config)}: e.g. guidance_rescale) run through the pipeline"
+        return None
+
+    def _run_sequential(
+        self,
+        spec: ComparisonSpec,
+        built: list[BuiltScheduler],
+        capture: set[int],
+        keys: Keys,
+        sink: ArtifactSink,
+        embeds: PromptEmbeds,
+        size: tuple[int, int],
+        should_stop: Callable[[], bool],
+        listener: RunListener,
+    ) -> tuple[list[SchedulerResult], list[list[Image.Image]], list[torch.Tensor], dict[str, Any]]:
+        """Each scheduler through the pipeline's own `__call__`, one after another: the bit-exact reference."""
+        results: list[SchedulerResult] = []
+        finals: list[list[Image.Image]] = []
+        final_latents: list[torch.Tensor] = []
+        for index, scheduler in enumerate(built):
+            run = _SchedulerRun(
+                index,
+                scheduler,
+                spec.schedulers[index].name,
+                Keys.scheduler_dir(index, scheduler.entry.id),
+                capture,
+                size,
+            )
+            result, final_images, latents = self._run_scheduler(spec, run, keys, sink, embeds, should_stop, listener)
+            results.append(result)
+            _flush(sink)
+            listener.on_scheduler_done(result)
+            if result.status == "canceled":
+                break
+            finals.append(final_images)
+            final_latents.append(latents)
+        samples = spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
+        execution = {
+            "mode": Execution.sequential.value,
+            "guarantee": "each scheduler through the family pipeline's __call__: bit-identical to plain diffusers",
+            "unet_batch_size": samples,
+            "timing": "wall_s: each scheduler's own pipeline call, frames and final decode",
+        }
+        return results, finals, final_latents, execution
+
+    def _run_batched(
+        self,
+        spec: ComparisonSpec,
+        built: list[BuiltScheduler],
+        capture: set[int],
+        keys: Keys,
+        sink: ArtifactSink,
+        embeds: PromptEmbeds,
+        size: tuple[int, int],
+        should_stop: Callable[[], bool],
+        listener: RunListener,
+    ) -> tuple[list[SchedulerResult], list[list[Image.Image]], list[torch.Tensor], dict[str, Any]]:
+        """Every scheduler in lock-step, one UNet batch per tick (`worker.lockstep`)."""
+        prompt = EncodedPrompt(embeds.kwargs["prompt_embeds"], embeds.kwargs.get("negative_prompt_embeds"))
+        height, width = size
+        hooks: list[_BatchedHooks] = []
+        runs: list[Run] = []
+        for index, scheduler in enumerate(built):
+            run = _SchedulerRun(
+                index,
+                scheduler,
+                spec.schedulers[index].name,
+                Keys.scheduler_dir(index, scheduler.entry.id),
+                capture,
+                size,
+            )
+            hook = _BatchedHooks(self, spec, run, X0Tracker(scheduler.scheduler), keys, sink, listener)
+            hooks.append(hook)
+            runs.append(
+                Run(
+                    scheduler=scheduler.scheduler,
+                    steps=spec.steps,
+                    guidance_scale=spec.guidance_scale,
+                    generators=[torch.Generator("cpu").manual_seed(spec.seed + i) for i in range(spec.num_images)],
+                    embeds=prompt,
+                    height=height,
+                    width=width,
+                    hooks=hook,
+                )
+            )
+        report = LockstepRunner(self.model.pipe, self.max_batch).run(runs, should_stop)
+        results = [hook.result for hook in hooks if hook.result is not None]
+        finals = [hook.final_images for hook in hooks if hook.result is not None and hook.result.status == "succeeded"]
+        final_latents = [hook.final_latents for hook in hooks if hook.final_latents is not None]
+        execution = {
+            "mode": Execution.batched.value,
+            "guarantee": "all schedulers in one UNet batch per tick; each keeps its own scheduler, generators and "
+            "noise: equal to sequential up to the UNet's batch-size rounding (CPU float32: final latents within "
+            "1e-4, PNGs within one level on 99.9 % of pixels)",
+            **report.describe(),
+            "timing": "wall_s: each scheduler's share of every tick it took part in (tick time split by its share "
+            "of the tick's UNet samples), plus its own frame and final-image work",
+        }
+        return results, finals, final_latents, execution
 
     def _run_scheduler(
         self,
@@ -252,14 +449,12 @@ class ComparisonEngine:
         embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
         listener: RunListener,
-    ) -> tuple[SchedulerResult, list[Image.Image]]:
+    ) -> tuple[SchedulerResult, list[Image.Image], torch.Tensor]:
         pipe = self.model.pipe
         scheduler = run.built.scheduler
         tracker = X0Tracker(scheduler)
         started = time.perf_counter()
         counter: StepCounter | None = None
-        # Latent frames at the last step are the final images: decode them once, after the loop, the pipeline's way.
-        reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
 
         def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             nonlocal counter
@@ -267,14 +462,7 @@ class ComparisonEngine:
                 counter = StepCounter(len(pipeline.scheduler.timesteps), spec.steps, pipeline.scheduler.order)
             run.unet_calls += 1
             if counter.step_completed(call_index):
-                step = counter.completed
-                if step in run.capture:
-                    assert tracker.latest is not None
-                    run.x0_at[step] = tracker.latest.detach().clone()
-                    if not (reuse_final and step == spec.steps):
-                        latents = tensors["latents"] if spec.frames is FrameKind.latent else tracker.latest
-                        self._emit_frames(run, keys, sink, step, latents, spec.decoder)
-                listener.on_progress(run.index, run.name, step, spec.steps)
+                self._on_completed_step(spec, run, tracker, keys, sink, counter.completed, tensors["latents"], listener)
             if should_stop():
                 run.canceled = True
                 pipeline._interrupt = True
@@ -295,7 +483,44 @@ class ComparisonEngine:
             output_type="latent",
             callback_on_step_end=on_step_end,
         ).images
+        result, final_images = self._finish_scheduler(
+            spec, run, keys, sink, latents, lambda: time.perf_counter() - started
+        )
+        return result, final_images, latents
 
+    def _on_completed_step(
+        self,
+        spec: ComparisonSpec,
+        run: _SchedulerRun,
+        tracker: X0Tracker,
+        keys: Keys,
+        sink: ArtifactSink,
+        step: int,
+        latents: torch.Tensor,
+        listener: RunListener,
+    ) -> None:
+        """Scheduler step `step` is complete: capture its frames and x0 if asked, report progress."""
+        if step in run.capture:
+            assert tracker.latest is not None
+            run.x0_at[step] = tracker.latest.detach().clone()
+            # Latent frames at the last step are the final images: decoded once, after the loop, the pipeline's way.
+            reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
+            if not (reuse_final and step == spec.steps):
+                frame_latents = latents if spec.frames is FrameKind.latent else tracker.latest
+                self._emit_frames(run, keys, sink, step, frame_latents, spec.decoder)
+        listener.on_progress(run.index, run.name, step, spec.steps)
+
+    def _finish_scheduler(
+        self,
+        spec: ComparisonSpec,
+        run: _SchedulerRun,
+        keys: Keys,
+        sink: ArtifactSink,
+        latents: torch.Tensor,
+        wall_s: Callable[[], float],
+    ) -> tuple[SchedulerResult, list[Image.Image]]:
+        """Final images, grid, convergence curve and the scheduler's result, once its sampling has ended."""
+        reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
         final_keys: list[str] = []
         final_images: list[Image.Image] = []
         if not run.canceled:
@@ -331,7 +556,7 @@ class ComparisonEngine:
             final_images=final_keys,
             frames=frame_refs,
             grid=grid_key,
-            timings=SchedulerTimings(wall_s=round(time.perf_counter() - started, 4), unet_calls=run.unet_calls),
+            timings=SchedulerTimings(wall_s=round(wall_s(), 4), unet_calls=run.unet_calls),
             convergence=curve,
             emergence_step=None if run.canceled else metrics.emergence_step(curve),
             quality=self._quality(spec, final_images),
@@ -374,6 +599,7 @@ class ComparisonEngine:
         width: int,
         started_at: Any,
         canceled: bool,
+        execution: dict[str, Any],
     ) -> dict[str, Any]:
         model = self.model
         peak = torch.cuda.max_memory_allocated(model.device) if model.device.type == "cuda" else None
@@ -411,6 +637,7 @@ class ComparisonEngine:
                 "matrix": metrics.similarity_matrix(finals) if finals else [],
             },
             "contact_sheet": keys.contact_sheet if finals else None,
+            "execution": execution,
             "peak_memory_bytes": peak,
             "schedulers": [r.model_dump(mode="json") for r in results],
         }

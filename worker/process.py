@@ -84,7 +84,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
     storage.check()
 
     # 2. The model, loaded once for every job of this process
-    engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings))
+    engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings), settings.max_batch)
     if settings.warmup:
         warm_up(engine)
     webhooks = None

@@ -75,7 +75,13 @@ def test_every_scheduler_starts_from_the_same_noise_image_i_from_seed_plus_i(
         return latents
 
     monkeypatch.setattr(pipe, "prepare_latents", record)
-    run_spec(engine, schedulers=[{"name": "ddim"}, {"name": "euler"}, {"name": "heun"}], seed=11, num_images=3)
+    run_spec(
+        engine,
+        schedulers=[{"name": "ddim"}, {"name": "euler"}, {"name": "heun"}],
+        seed=11,
+        num_images=3,
+        execution="sequential",
+    )
     assert len(seen) == 3
     for image_index in range(3):
         expected = torch.randn((4, 8, 8), generator=torch.Generator().manual_seed(11 + image_index))
@@ -94,9 +100,13 @@ def test_a_job_run_twice_is_bit_identical_stochastic_schedulers_included(engine:
         assert first_files.files[key] == second_files.files[key], key
 
 
+@pytest.mark.parametrize("execution", ["sequential", "batched"])
 @pytest.mark.parametrize("name", AVAILABLE)
-def test_final_images_equal_plain_diffusers(engine: ComparisonEngine, name: str) -> None:
-    outcome, sink = run_spec(engine, schedulers=[{"name": name}], seed=3, num_images=2, steps=5, guidance_scale=6.0)
+def test_final_images_equal_plain_diffusers(engine: ComparisonEngine, name: str, execution: str) -> None:
+    # Sequential is the bit-exact reference; a scheduler alone in a batched job is bit-exact too (same UNet batch).
+    outcome, sink = run_spec(
+        engine, schedulers=[{"name": name}], seed=3, num_images=2, steps=5, guidance_scale=6.0, execution=execution
+    )
     (result,) = outcome.results
     pipe = engine.model.pipe
     entry = entry_by_id(result.id)
@@ -163,6 +173,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         num_images=1,
         schedulers=[{"name": "euler"}, {"name": "ddim"}],
         capture={"every": 1},
+        execution="sequential",
     )
     sink = MemorySink()
     outcome = engine.run(spec, sink, Keys(""), should_stop=stop_after_third_step)

@@ -12,6 +12,7 @@ from .comparisons_public import ComparisonsPublic
 from .config_key import ConfigKey
 from .config_key_type import ConfigKeyType
 from .decoder import Decoder
+from .execution import Execution
 from .frame_kind import FrameKind
 from .frame_link import FrameLink
 from .health import Health
@@ -48,6 +49,7 @@ __all__ = (
     "ConfigKey",
     "ConfigKeyType",
     "Decoder",
+    "Execution",
     "FrameKind",
     "FrameLink",
     "Health",

@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.decoder import Decoder
+from ..models.execution import Execution
 from ..models.frame_kind import FrameKind
 from ..types import UNSET, Unset
 from typing import cast
@@ -36,6 +37,7 @@ class ComparisonSpec:
             capture (Capture | Unset): Which scheduler steps to capture frames at: every N steps, or a list. The final step
                 always is.
             decoder (Decoder | Unset): How frames become pixels.
+            execution (Execution | Unset): How a comparison's schedulers share the model.
             frames (FrameKind | Unset): What a captured frame shows.
             guidance_scale (float | Unset):  Default: 7.5.
             height (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
@@ -53,6 +55,7 @@ class ComparisonSpec:
     schedulers: list[SchedulerChoice]
     capture: Capture | Unset = UNSET
     decoder: Decoder | Unset = UNSET
+    execution: Execution | Unset = UNSET
     frames: FrameKind | Unset = UNSET
     guidance_scale: float | Unset = 7.5
     height: int | None | Unset = UNSET
@@ -88,6 +91,11 @@ class ComparisonSpec:
         decoder: str | Unset = UNSET
         if not isinstance(self.decoder, Unset):
             decoder = self.decoder.value
+
+
+        execution: str | Unset = UNSET
+        if not isinstance(self.execution, Unset):
+            execution = self.execution.value
 
 
         frames: str | Unset = UNSET
@@ -146,6 +154,8 @@ class ComparisonSpec:
             field_dict["capture"] = capture
         if decoder is not UNSET:
             field_dict["decoder"] = decoder
+        if execution is not UNSET:
+            field_dict["execution"] = execution
         if frames is not UNSET:
             field_dict["frames"] = frames
         if guidance_scale is not UNSET:
@@ -205,6 +215,16 @@ class ComparisonSpec:
             decoder = UNSET
         else:
             decoder = Decoder(_decoder)
+
+
+
+
+        _execution = d.pop("execution", UNSET)
+        execution: Execution | Unset
+        if isinstance(_execution,  Unset):
+            execution = UNSET
+        else:
+            execution = Execution(_execution)
 
 
 
@@ -292,6 +312,7 @@ class ComparisonSpec:
             schedulers=schedulers,
             capture=capture,
             decoder=decoder,
+            execution=execution,
             frames=frames,
             guidance_scale=guidance_scale,
             height=height,
