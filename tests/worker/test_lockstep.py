@@ -16,8 +16,9 @@ import pytest
 import torch
 from PIL import Image
 
-from service.contract import ComparisonSpec, Keys, SchedulerChoice, SchedulerResult, load_catalog
+from service.contract import ComparisonSpec, Keys, SchedulerChoice, SchedulerResult
 from tests.support import MemorySink, run_spec
+from tests.worker.test_engine import SD1_CATALOG
 from worker.engine import ComparisonEngine, RunListener
 from worker.jobs import describe_failure
 from worker.lockstep import (
@@ -32,7 +33,8 @@ from worker.lockstep import (
 )
 from worker.registry import build_scheduler, entry_by_id
 
-AVAILABLE = [entry.id for entry in load_catalog().available()]
+# Every entry an SD 1.x epsilon model can run (the tiny model's catalog).
+AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
 PROMPT = "a red circle on a black background"
 
 
