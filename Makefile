@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml openapi/schedlab-client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[worker,dev]" -e openapi/schedlab-client
-	command -v docker-compose >/dev/null || scripts/install-system-deps.sh
+	command -v docker-compose >/dev/null && test -x /usr/bin/chromium || scripts/install-system-deps.sh
 	touch $@
 
 install: $(STAMP)

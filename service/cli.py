@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -155,7 +155,9 @@ def compare(
     bar = tqdm(total=spec.steps * len(spec.schedulers), unit="step", file=sys.stderr)
 
     class Progress(RunListener):
-        def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+        def on_progress(
+            self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int, **details: Any
+        ) -> None:
             bar.set_description(scheduler, refresh=False)
             bar.update(scheduler_index * spec.steps + steps_done - bar.n)
 

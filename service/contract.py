@@ -414,6 +414,43 @@ class JobProgress(BaseModel):
     steps_total: int
 
 
+class JobEventType(StrEnum):
+    """The typed events of a job's event stream (`GET /v1/comparisons/{id}/events`), in the order they occur.
+
+    `queued` comes again when a job is retried after its worker died; exactly one terminal event ends a stream.
+    """
+
+    queued = "queued"
+    started = "started"
+    step = "step"
+    scheduler_done = "scheduler_done"
+    succeeded = "succeeded"
+    failed = "failed"
+    canceled = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobEventType.succeeded, JobEventType.failed, JobEventType.canceled)
+
+
+class StepRecord(BaseModel):
+    """One completed scheduler step as the worker records it (the `step` event's data, with storage keys).
+
+    New optional fields (a sweep cell's label, say) can be added without breaking readers.
+    """
+
+    scheduler_index: int
+    scheduler: str
+    step: int = Field(description="Completed scheduler steps, 1-based.")
+    of: int = Field(description="The scheduler's total steps.")
+    timestep: float | None = Field(None, description="The model timestep of the step just completed.")
+    sigma: float | None = Field(
+        None, description="Noise level of the sample after this step, for schedulers that have sigmas."
+    )
+    frames: list[str] = Field(default_factory=list, description="Frames captured at this step (storage keys).")
+    at: float = Field(description="Unix time at which the worker recorded the step.")
+
+
 @dataclass(frozen=True)
 class Keys:
     """Storage keys of one comparison, relative to the storage root. Human-readable on purpose."""
@@ -436,6 +473,9 @@ class Keys:
 
     def grid(self, scheduler_dir: str) -> str:
         return f"{self.root}{scheduler_dir}/grid.png"
+
+    def chart(self, name: str) -> str:
+        return f"{self.root}charts/{name}.png"
 
     @property
     def contact_sheet(self) -> str:

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     job_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="Finished jobs expire from Redis after this.")
     worker_heartbeat_s: float = Field(2.0, gt=0)
     worker_dead_after_s: float = Field(15.0, gt=0, description="A worker silent this long is dead.")
+    events_heartbeat_s: float = Field(
+        15.0, gt=0, le=300, description="An idle event stream sends a heartbeat comment this often."
+    )
 
     # Security
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(

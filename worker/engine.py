@@ -14,7 +14,7 @@ import json
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -38,6 +38,7 @@ from service.contract import (
     utcnow,
 )
 from service.errors import SpecError
+from worker import charts as charts_png
 from worker import frames as frame_images
 from worker import metrics
 from worker.demo_model import DEMO_MODEL_ID
@@ -58,8 +59,18 @@ class ArtifactSink(Protocol):
 class RunListener:
     """Hooks for progress reporting; the defaults do nothing."""
 
-    def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
-        pass
+    def on_progress(
+        self,
+        scheduler_index: int,
+        scheduler: str,
+        steps_done: int,
+        steps_total: int,
+        *,
+        timestep: float | None = None,
+        sigma: float | None = None,
+        frames: Sequence[str] = (),
+    ) -> None:
+        """A scheduler step completed; `frames` are the storage keys of the frames already written for it."""
 
     def on_scheduler_done(self, result: SchedulerResult) -> None:
         pass
@@ -177,6 +188,15 @@ class X0Tracker:
         return predicted_x0(self.scheduler, model_output, timestep, sample)
 
 
+def _current_sigma(scheduler: Any) -> float | None:
+    """The noise level of the sample a scheduler holds after its last step (None for schedulers without sigmas)."""
+    sigmas = getattr(scheduler, "sigmas", None)
+    index = getattr(scheduler, "step_index", None)
+    if sigmas is None or index is None or not 0 <= index < len(sigmas):
+        return None
+    return float(sigmas[index])
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The engine
 
@@ -218,7 +238,16 @@ class _BatchedHooks(RunHooks):
 
     def on_step(self, state: RunState, step: int) -> None:
         self.engine._on_completed_step(
-            self.spec, self.run, self.tracker, self.keys, self.sink, step, state.latents, self.listener
+            self.spec,
+            self.run,
+            self.tracker,
+            self.keys,
+            self.sink,
+            step,
+            state.latents,
+            self.listener,
+            float(state.timesteps[state.call_index]),
+            _current_sigma(state.run.scheduler),
         )
 
     def on_finish(self, state: RunState) -> None:
@@ -329,6 +358,9 @@ class ComparisonEngine:
 
         # 5. The manifest: everything needed to reproduce the run
         manifest = self._manifest(spec, results, finals, keys, height, width, started_at, canceled, execution)
+
+        # 6. Charts as PNG files, for clients without the viewer
+        manifest["charts"] = self._charts(spec, results, manifest, keys, sink)
         sink.flush()
         sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
         sink.flush()
@@ -462,7 +494,18 @@ class ComparisonEngine:
                 counter = StepCounter(len(pipeline.scheduler.timesteps), spec.steps, pipeline.scheduler.order)
             run.unet_calls += 1
             if counter.step_completed(call_index):
-                self._on_completed_step(spec, run, tracker, keys, sink, counter.completed, tensors["latents"], listener)
+                self._on_completed_step(
+                    spec,
+                    run,
+                    tracker,
+                    keys,
+                    sink,
+                    counter.completed,
+                    tensors["latents"],
+                    listener,
+                    float(timestep),
+                    _current_sigma(pipeline.scheduler),
+                )
             if should_stop():
                 run.canceled = True
                 pipeline._interrupt = True
@@ -498,8 +541,11 @@ class ComparisonEngine:
         step: int,
         latents: torch.Tensor,
         listener: RunListener,
+        timestep: float | None,
+        sigma: float | None,
     ) -> None:
         """Scheduler step `step` is complete: capture its frames and x0 if asked, report progress."""
+        written: list[str] = []
         if step in run.capture:
             assert tracker.latest is not None
             run.x0_at[step] = tracker.latest.detach().clone()
@@ -508,7 +554,9 @@ class ComparisonEngine:
             if not (reuse_final and step == spec.steps):
                 frame_latents = latents if spec.frames is FrameKind.latent else tracker.latest
                 self._emit_frames(run, keys, sink, step, frame_latents, spec.decoder)
-        listener.on_progress(run.index, run.name, step, spec.steps)
+                written = [keys.frame(run.folder, step, i) for i in range(spec.num_images)]
+                _flush(sink)  # a step event names its frames: they must be readable when it goes out
+        listener.on_progress(run.index, run.name, step, spec.steps, timestep=timestep, sigma=sigma, frames=written)
 
     def _finish_scheduler(
         self,
@@ -562,6 +610,21 @@ class ComparisonEngine:
             quality=self._quality(spec, final_images),
         )
         return result, final_images
+
+    @staticmethod
+    def _charts(
+        spec: ComparisonSpec, results: list[SchedulerResult], manifest: dict[str, Any], keys: Keys, sink: ArtifactSink
+    ) -> dict[str, str]:
+        curves = [(f"{r.index + 1}. {r.name}", r.convergence) for r in results]
+        charts = {
+            "convergence": charts_png.convergence_png(curves, spec.steps, metrics.EMERGENCE_THRESHOLD),
+        }
+        similarity = manifest["similarity"]
+        if similarity["matrix"]:
+            charts["similarity"] = charts_png.similarity_png(similarity["schedulers"], similarity["matrix"])
+        for name, png in charts.items():
+            sink.put_bytes(keys.chart(name), png, "image/png")
+        return {name: keys.chart(name) for name in charts}
 
     def _quality(self, spec: ComparisonSpec, final_images: list[Image.Image]) -> dict[str, float] | None:
         """On the demo model, what the checker sees: does each final image show the prompt's colour and shape?"""

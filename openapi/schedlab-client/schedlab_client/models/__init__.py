@@ -7,6 +7,7 @@ from .catalog_entry_pipeline_config import CatalogEntryPipelineConfig
 from .catalog_entry_preset_config import CatalogEntryPresetConfig
 from .comparison_links import ComparisonLinks
 from .comparison_public import ComparisonPublic
+from .comparison_public_charts import ComparisonPublicCharts
 from .comparison_spec import ComparisonSpec
 from .comparisons_public import ComparisonsPublic
 from .config_key import ConfigKey
@@ -44,6 +45,7 @@ __all__ = (
     "CatalogEntryPresetConfig",
     "ComparisonLinks",
     "ComparisonPublic",
+    "ComparisonPublicCharts",
     "ComparisonSpec",
     "ComparisonsPublic",
     "ConfigKey",

@@ -9,11 +9,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.job_status import JobStatus
+from ..types import UNSET, Unset
 from typing import cast
 import datetime
 
 if TYPE_CHECKING:
   from ..models.comparison_links import ComparisonLinks
+  from ..models.comparison_public_charts import ComparisonPublicCharts
   from ..models.comparison_spec import ComparisonSpec
   from ..models.job_progress import JobProgress
   from ..models.scheduler_result_public import SchedulerResultPublic
@@ -45,6 +47,7 @@ class ComparisonPublic:
             spec (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler.
             started_at (datetime.datetime | None):
             status (JobStatus): A comparison job's lifecycle: queued → running → succeeded | failed | canceled.
+            charts (ComparisonPublicCharts | Unset): PNG charts by name (`convergence`, `similarity`): their URLs.
      """
 
     attempts: int
@@ -61,6 +64,7 @@ class ComparisonPublic:
     spec: ComparisonSpec
     started_at: datetime.datetime | None
     status: JobStatus
+    charts: ComparisonPublicCharts | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -69,6 +73,7 @@ class ComparisonPublic:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.comparison_links import ComparisonLinks # noqa: PLC0415
+        from ..models.comparison_public_charts import ComparisonPublicCharts # noqa: PLC0415
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
@@ -122,6 +127,10 @@ class ComparisonPublic:
 
         status = self.status.value
 
+        charts: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.charts, Unset):
+            charts = self.charts.to_dict()
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -141,6 +150,8 @@ class ComparisonPublic:
             "started_at": started_at,
             "status": status,
         })
+        if charts is not UNSET:
+            field_dict["charts"] = charts
 
         return field_dict
 
@@ -149,6 +160,7 @@ class ComparisonPublic:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.comparison_links import ComparisonLinks # noqa: PLC0415
+        from ..models.comparison_public_charts import ComparisonPublicCharts # noqa: PLC0415
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
@@ -265,6 +277,16 @@ class ComparisonPublic:
 
 
 
+        _charts = d.pop("charts", UNSET)
+        charts: ComparisonPublicCharts | Unset
+        if isinstance(_charts,  Unset):
+            charts = UNSET
+        else:
+            charts = ComparisonPublicCharts.from_dict(_charts)
+
+
+
+
         comparison_public = cls(
             attempts=attempts,
             contact_sheet_url=contact_sheet_url,
@@ -280,6 +302,7 @@ class ComparisonPublic:
             spec=spec,
             started_at=started_at,
             status=status,
+            charts=charts,
         )
 
 
