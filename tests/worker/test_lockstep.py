@@ -258,7 +258,9 @@ def test_progress_and_scheduler_done_hooks_fire_per_scheduler_in_batched_mode(en
             self.done: list[SchedulerResult] = []
             self.files_when_done: list[set[str]] = []
 
-        def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+        def on_progress(
+            self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int, **step: Any
+        ) -> None:
             self.progress.setdefault(scheduler_index, []).append(steps_done)
 
         def on_scheduler_done(self, result: SchedulerResult) -> None:
