@@ -406,7 +406,7 @@ class ComparisonEngine:
                 "emergence_threshold": metrics.EMERGENCE_THRESHOLD,
             },
             "similarity": {
-                "metric": "psnr_db (identical = 100), final images pairwise, averaged over image index",
+                "metric": metrics.SIMILARITY_RULE,
                 "schedulers": [r.id if r.name == r.id else r.name for r in results if r.status == "succeeded"],
                 "matrix": metrics.similarity_matrix(finals) if finals else [],
             },
