@@ -11,7 +11,7 @@ Quirks and where they are handled:
 - DPMSolverSinglestep rewrites its own config in `set_timesteps`: `build_scheduler` records the effective config
   at construction, before any `set_timesteps`.
 - EDMEuler: its sigmas (sigma_max=80, log-sigma timesteps) don't fit an SD 1.x UNet; listed as unavailable.
-- PNDM's repeated first timestep and order-2 schedulers' two UNet calls per step: the runner counts completed
+- PNDM's repeated second timestep and order-2 schedulers' two UNet calls per step: the runner counts completed
   scheduler steps with the pipeline's own rule (`worker.engine.StepCounter`).
 - Flow-sigma solvers (DPM-Solver, UniPC, DEIS with `use_flow_sigmas`) read their shift from `flow_shift`, while
   flow models' scheduler configs call it `shift`: `build_scheduler` copies the model's `shift` unless overridden.

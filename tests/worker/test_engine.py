@@ -47,7 +47,7 @@ def test_every_scheduler_captures_frames_at_exactly_the_asked_steps(engine: Comp
     assert [s["id"] for s in manifest["schedulers"]] == AVAILABLE
 
 
-def test_pndm_repeated_first_timestep_still_yields_the_step_1_frame(engine: ComparisonEngine) -> None:
+def test_pndm_repeated_second_timestep_still_yields_the_step_1_frame(engine: ComparisonEngine) -> None:
     outcome, _ = run_spec(engine, schedulers=[{"name": "pndm"}], capture={"every": 1}, steps=4)
     (result,) = outcome.results
     assert result.timings.unet_calls == 5  # the second timestep repeats: N + 1 UNet calls
@@ -92,25 +92,6 @@ def test_a_job_run_twice_is_bit_identical_stochastic_schedulers_included(engine:
     assert images and sorted(images) == sorted(k for k in second_files.files if k.endswith(".png"))
     for key in images:
         assert first_files.files[key] == second_files.files[key], key
-
-
-@pytest.mark.parametrize("name", AVAILABLE)
-def test_final_images_equal_plain_diffusers(engine: ComparisonEngine, name: str) -> None:
-    outcome, sink = run_spec(engine, schedulers=[{"name": name}], seed=3, num_images=2, steps=5, guidance_scale=6.0)
-    (result,) = outcome.results
-    pipe = engine.model.pipe
-    entry = entry_by_id(result.id)
-    pipe.scheduler = entry.scheduler_class.from_config(result.effective_config)
-    plain = pipe(
-        "a red circle on a black background",
-        num_inference_steps=5,
-        guidance_scale=6.0,
-        num_images_per_prompt=2,
-        generator=[torch.Generator().manual_seed(3 + i) for i in range(2)],
-        output_type="pil",
-    ).images
-    for key, image in zip(result.final_images, plain, strict=True):
-        assert np.array_equal(pixels(sink.files[key]), np.asarray(image)), key
 
 
 def test_dpmsolver_sde_noise_seed_comes_from_the_job_seed(engine: ComparisonEngine) -> None:
