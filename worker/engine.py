@@ -41,7 +41,7 @@ from worker import metrics
 from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.model import LoadedModel
-from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
+from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog, plain_config
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class ComparisonEngine:
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
-        # 1. Check inputs and build fresh scheduler instances, recording their configs before set_timesteps
+        # 1. Check inputs and build fresh scheduler instances
         built = self.prepare(spec)
         height = spec.height or self.model.default_size
         width = spec.width or self.model.default_size
@@ -326,7 +326,8 @@ class ComparisonEngine:
             key=f"{keys.root}{run.folder}",
             status="canceled" if run.canceled else "succeeded",
             stochastic=run.built.stochastic,
-            effective_config=run.built.effective_config,
+            # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
+            effective_config=plain_config(scheduler.config),
             seeds=[spec.seed + i for i in range(spec.num_images)],
             final_images=final_keys,
             frames=frame_refs,

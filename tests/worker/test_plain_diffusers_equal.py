@@ -7,6 +7,7 @@ The plain side never sees the engine's effective config: it is `Cls.from_config(
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -94,3 +95,16 @@ def test_ddim_from_the_models_config_equals_ddim_with_the_explicit_sd_config(eng
     (ddim, explicit, class_defaults), _ = engine_finals(engine, "ddim", "ddim_sd_explicit", "ddim_class_defaults")
     assert all(np.array_equal(a, b) for a, b in zip(ddim, explicit, strict=True))
     assert not any(np.array_equal(a, b) for a, b in zip(ddim, class_defaults, strict=True))
+
+
+def test_the_recorded_effective_config_is_what_ran_after_set_timesteps(
+    engine: ComparisonEngine, plain_pipe: StableDiffusionPipeline
+) -> None:
+    outcome, _ = run_spec(engine, schedulers=[{"name": name} for name in AVAILABLE], steps=STEPS, seed=SEED)
+    for result in outcome.results:
+        scheduler = user_scheduler(plain_pipe, result.id, SEED)
+        scheduler.set_timesteps(STEPS)  # as the pipeline does before its loop
+        ran = {key: value for key, value in dict(scheduler.config).items() if not key.startswith("_")}
+        assert result.effective_config == json.loads(json.dumps(ran)), result.id
+    singlestep = next(r for r in outcome.results if r.class_name == "DPMSolverSinglestepScheduler")
+    assert singlestep.effective_config["lower_order_final"] is True  # set_timesteps turned it on
