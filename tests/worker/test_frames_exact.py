@@ -9,6 +9,7 @@ counter, so labelling frames by UNet call (PNDM's lost step-1 frame, Heun's half
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -124,3 +125,36 @@ def test_the_step_rule_finds_pndms_repeat_and_order2_half_steps(plain_pipe: Stab
     heun.set_timesteps(4)
     assert len(heun.timesteps) == 7
     assert call_of_each_step(heun, 4) == {1: 1, 2: 3, 3: 5, 4: 6}
+
+
+@pytest.mark.parametrize("entry_id", ["euler", "pndm", "heun"])
+def test_approx_frames_are_the_recorded_linear_projection_of_the_plain_pipelines_latents(
+    engine: ComparisonEngine, plain_pipe: StableDiffusionPipeline, entry_id: str
+) -> None:
+    """README: rgb = latent @ matrix + bias in [-1, 1], then (x + 1) / 2 as 8-bit, each latent pixel an 8x8 block."""
+    spec = ComparisonSpec(
+        prompt=PROMPT,
+        seed=SEED,
+        num_images=IMAGES,
+        steps=STEPS,
+        guidance_scale=GUIDANCE,
+        schedulers=[{"name": entry_id}],
+        capture={"every": 1},
+        frames="latent",
+        decoder="approx",
+    )
+    sink = MemorySink()
+    outcome = engine.run(spec, sink, Keys(""))
+    projection = json.loads(sink.files[outcome.keys.manifest])["approx_projection"]
+    assert projection["source"] == "fit" and projection["heldout_rmse"] is not None
+    matrix, bias = np.array(projection["matrix"]), np.array(projection["bias"])
+    scheduler = user_scheduler(plain_pipe, entry_id, SEED)
+    run = plain_run(plain_pipe, scheduler, steps=STEPS, seed=SEED, num_images=IMAGES, guidance_scale=GUIDANCE)
+    calls = call_of_each_step(scheduler, STEPS)
+    assert sorted({frame.step for frame in outcome.results[0].frames}) == list(range(1, STEPS + 1))
+    for frame in outcome.results[0].frames:
+        latent = run.latents_by_call[calls[frame.step]][frame.image_index].double().numpy()
+        rgb = np.clip(np.moveaxis(latent, 0, -1) @ matrix + bias, -1, 1)
+        expected = np.round((rgb + 1) * 127.5).repeat(8, axis=0).repeat(8, axis=1)
+        got = pixels(sink.files[frame.key]).astype(float)
+        assert np.abs(got - expected).max() <= 1, (entry_id, frame.step)  # float32 vs float64 rounding
