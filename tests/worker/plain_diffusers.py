@@ -17,9 +17,13 @@ import torch
 from diffusers import StableDiffusionPipeline
 from PIL import Image
 
-from service.contract import load_catalog
+from worker.families import StableDiffusionFamily
+from worker.registry import model_catalog
+from worker.tiny_model import SD15_SCHEDULER_CONFIG
 
 PROMPT = "a red circle on a black background"
+# The documented catalog of an SD 1.x model (what `GET /v1/schedulers?model=...` lists for the tiny model).
+SD1_CATALOG = model_catalog(StableDiffusionFamily(), {"_class_name": "PNDMScheduler", **SD15_SCHEDULER_CONFIG})
 
 # Schedulers whose `convert_model_output` returns the noise prediction rather than x0, for these configs.
 _EPSILON_FORM_ALGORITHMS = {"deis", "dpmsolver", "sde-dpmsolver"}
@@ -31,7 +35,7 @@ def user_scheduler(pipe: StableDiffusionPipeline, entry_id: str, seed: int, **ov
     DPMSolverSDE is the one documented exception: it draws its noise from a Brownian tree seeded by
     `noise_sampler_seed` and ignores the pipeline's generator, so a user must pass the seed to reproduce a job.
     """
-    entry = next(e for e in load_catalog().entries if e.id == entry_id)
+    entry = next(e for e in SD1_CATALOG.entries if e.id == entry_id)
     config = {**entry.preset_config, **overrides}
     if entry.class_name == "DPMSolverSDEScheduler":
         config.setdefault("noise_sampler_seed", seed)

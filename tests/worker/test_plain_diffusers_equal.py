@@ -15,12 +15,11 @@ import torch
 from diffusers import DPMSolverSDEScheduler, StableDiffusionPipeline
 from PIL import Image
 
-from service.contract import load_catalog
 from tests.support import MemorySink, run_spec
-from tests.worker.plain_diffusers import PROMPT, plain_run, user_images, user_scheduler
+from tests.worker.plain_diffusers import PROMPT, SD1_CATALOG, plain_run, user_images, user_scheduler
 from worker.engine import ComparisonEngine
 
-AVAILABLE = [entry.id for entry in load_catalog().available()]
+AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
 SEED, STEPS, IMAGES, GUIDANCE = 3, 5, 2, 6.0
 
 # README, "Frames, decoders and metrics": Euler a equals DDPM up to float rounding.

@@ -12,13 +12,12 @@ import pytest
 import torch
 from diffusers import StableDiffusionPipeline
 
-from service.contract import load_catalog
 from tests.support import run_spec
-from tests.worker.plain_diffusers import record_x0, user_scheduler
+from tests.worker.plain_diffusers import SD1_CATALOG, record_x0, user_scheduler
 from worker.engine import ComparisonEngine, X0Tracker
 
-AVAILABLE = [entry.id for entry in load_catalog().available()]
-DETERMINISTIC = [entry.id for entry in load_catalog().available() if not entry.stochastic]
+AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
+DETERMINISTIC = [entry.id for entry in SD1_CATALOG.available() if not entry.stochastic]
 
 # Where the last x0 lands, as relative latent distance ||x0(last step) - final|| / ||final|| (README, "Frames"):
 # schedulers whose last step is first order to sigma = 0 end exactly on their last x0 (up to rounding);
