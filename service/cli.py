@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from service.contract import (
+    SPEC_DEFAULTS,
     Capture,
     ComparisonSpec,
     Decoder,
@@ -32,9 +33,14 @@ console = Console(stderr=True)
 stdout = Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _capture_every(steps: int, every: int | None) -> int:
-    """The CLI's default: about six frames per scheduler."""
-    return every or max(1, steps // 6)
+_CAPTURE_EVERY_HELP = "Capture a frame every N steps; default: every ceil(steps / 6), as the API."
+
+
+def _capture(every: int | None, steps: list[int] | None) -> Capture | None:
+    """None leaves the capture to the spec's default, the same for the CLI and the API."""
+    if steps:
+        return Capture(steps=steps)
+    return None if every is None else Capture(every=every)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -72,20 +78,22 @@ def compare(
     prompt: Annotated[str, typer.Option(help="What to draw.")],
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     out: Annotated[Path, typer.Option(help="Folder for images, grids, contact sheet and manifest.")],
-    negative_prompt: Annotated[str | None, typer.Option()] = None,
-    steps: Annotated[int, typer.Option()] = 30,
-    images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = 4,
-    seed: Annotated[int, typer.Option()] = 0,
-    guidance_scale: Annotated[float, typer.Option()] = 7.5,
-    height: Annotated[int | None, typer.Option()] = None,
-    width: Annotated[int | None, typer.Option()] = None,
-    capture_every: Annotated[int | None, typer.Option(help="Capture a frame every N steps.")] = None,
+    negative_prompt: Annotated[str | None, typer.Option()] = SPEC_DEFAULTS["negative_prompt"],
+    steps: Annotated[int, typer.Option()] = SPEC_DEFAULTS["steps"],
+    images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = SPEC_DEFAULTS[
+        "num_images"
+    ],
+    seed: Annotated[int, typer.Option()] = SPEC_DEFAULTS["seed"],
+    guidance_scale: Annotated[float, typer.Option()] = SPEC_DEFAULTS["guidance_scale"],
+    height: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["height"],
+    width: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["width"],
+    capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
     capture_step: Annotated[list[int] | None, typer.Option(help="Capture at this step; repeat.")] = None,
-    frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
-    decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
+    frames: Annotated[FrameKind, typer.Option()] = SPEC_DEFAULTS["frames"],
+    decoder: Annotated[Decoder, typer.Option()] = SPEC_DEFAULTS["decoder"],
     execution: Annotated[
         Execution, typer.Option(help="batched: one UNet batch per step for all schedulers; sequential: one by one.")
-    ] = Execution.batched,
+    ] = SPEC_DEFAULTS["execution"],
     config: Annotated[
         list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")
     ] = None,
@@ -107,7 +115,7 @@ def compare(
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
-    capture = Capture(steps=capture_step) if capture_step else Capture(every=_capture_every(steps, capture_every))
+    capture = _capture(capture_every, capture_step)
     try:
         choices = load_catalog().expand(scheduler)
         for choice in choices:
@@ -186,13 +194,13 @@ def submit(
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     url: Annotated[str, typer.Option(envvar="SCHEDLAB_URL", help="The API's base URL.")] = "http://127.0.0.1:8000",
     api_key: Annotated[str | None, typer.Option(envvar="SCHEDLAB_API_KEY", help="Bearer key.")] = None,
-    steps: Annotated[int, typer.Option()] = 30,
-    images: Annotated[int, typer.Option()] = 4,
-    seed: Annotated[int, typer.Option()] = 0,
-    guidance_scale: Annotated[float, typer.Option()] = 7.5,
-    capture_every: Annotated[int | None, typer.Option()] = None,
-    frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
-    decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
+    steps: Annotated[int, typer.Option()] = SPEC_DEFAULTS["steps"],
+    images: Annotated[int, typer.Option()] = SPEC_DEFAULTS["num_images"],
+    seed: Annotated[int, typer.Option()] = SPEC_DEFAULTS["seed"],
+    guidance_scale: Annotated[float, typer.Option()] = SPEC_DEFAULTS["guidance_scale"],
+    capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
+    frames: Annotated[FrameKind, typer.Option()] = SPEC_DEFAULTS["frames"],
+    decoder: Annotated[Decoder, typer.Option()] = SPEC_DEFAULTS["decoder"],
     wait: Annotated[bool, typer.Option(help="Wait for the job, showing progress.")] = False,
     out: Annotated[Path | None, typer.Option(help="With --wait: download grids, images and manifest here.")] = None,
     model: Annotated[
@@ -209,7 +217,7 @@ def submit(
         "seed": seed,
         "guidance_scale": guidance_scale,
         "schedulers": [choice.model_dump() for choice in load_catalog().expand(scheduler)],
-        "capture": {"every": _capture_every(steps, capture_every)},
+        "capture": None if capture_every is None else {"every": capture_every},
         "frames": frames.value,
         "decoder": decoder.value,
     }

@@ -8,6 +8,7 @@ worker's registry generates (`schedlab catalog`) and a test keeps in step with t
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,6 +85,11 @@ class SchedulerChoice(StrictModel):
     )
 
 
+def default_capture_every(steps: int) -> int:
+    """The capture default for API and CLI alike: at most six frames plus the final step, whatever `steps` is."""
+    return max(1, math.ceil(steps / 6))
+
+
 class Capture(StrictModel):
     """Which scheduler steps to capture frames at: every N steps, or a list. The final step always is."""
 
@@ -144,7 +150,11 @@ class ComparisonSpec(StrictModel):
     height: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     width: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     schedulers: list[SchedulerChoice] = Field(min_length=1, max_length=64)
-    capture: Capture = Field(default_factory=lambda: Capture(every=5))
+    capture: Capture | None = Field(
+        None,
+        description="Default: every ceil(steps / 6) steps (about six frames), so it fits any `steps`. "
+        "The final step is always captured.",
+    )
     frames: FrameKind = FrameKind.latent
     decoder: Decoder = Decoder.vae
     execution: Execution = Field(
@@ -156,12 +166,19 @@ class ComparisonSpec(StrictModel):
 
     def capture_steps(self) -> list[int]:
         """The sorted scheduler steps to capture, the final step included."""
-        if self.capture.steps is not None:
-            wanted = set(self.capture.steps)
+        capture = self.capture or Capture(every=default_capture_every(self.steps))
+        if capture.steps is not None:
+            wanted = set(capture.steps)
         else:
-            assert self.capture.every is not None
-            wanted = set(range(self.capture.every, self.steps + 1, self.capture.every))
+            assert capture.every is not None
+            wanted = set(range(capture.every, self.steps + 1, capture.every))
         return sorted(wanted | {self.steps})
+
+
+# Every optional field's default, one source for all clients: the CLI's options read theirs from here.
+SPEC_DEFAULTS: dict[str, Any] = {
+    name: field.default for name, field in ComparisonSpec.model_fields.items() if not field.is_required()
+}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -200,7 +217,9 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
         if pixels % 8:
             raise SpecError(field, f"must be a multiple of 8, got {pixels}")
         _check_range(field, pixels, 8, limits.max_resolution)
-    if spec.capture.steps is not None:
+    if spec.capture is None:
+        pass  # the default fits any `steps`
+    elif spec.capture.steps is not None:
         for index, step in enumerate(spec.capture.steps):
             _check_range(f"capture.steps[{index}]", step, 1, spec.steps, limit_name="steps")
     elif spec.capture.every is not None and spec.capture.every > spec.steps:

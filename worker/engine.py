@@ -45,7 +45,7 @@ from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepRunner, Run, RunHooks, RunState, StepCounter
 from worker.model import LoadedModel
-from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
+from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog, plain_config
 
 logger = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ class ComparisonEngine:
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
-        # 1. Check inputs and build fresh scheduler instances, recording their configs before set_timesteps
+        # 1. Check inputs and build fresh scheduler instances
         built = self.prepare(spec)
         height = spec.height or self.model.default_size
         width = spec.width or self.model.default_size
@@ -599,7 +599,8 @@ class ComparisonEngine:
             key=f"{keys.root}{run.folder}",
             status="canceled" if run.canceled else "succeeded",
             stochastic=run.built.stochastic,
-            effective_config=run.built.effective_config,
+            # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
+            effective_config=plain_config(scheduler.config),
             seeds=[spec.seed + i for i in range(spec.num_images)],
             final_images=final_keys,
             frames=frame_refs,
@@ -695,7 +696,7 @@ class ComparisonEngine:
                 "emergence_threshold": metrics.EMERGENCE_THRESHOLD,
             },
             "similarity": {
-                "metric": "psnr_db (identical = 100), final images pairwise, averaged over image index",
+                "metric": metrics.SIMILARITY_RULE,
                 "schedulers": [r.id if r.name == r.id else r.name for r in results if r.status == "succeeded"],
                 "matrix": metrics.similarity_matrix(finals) if finals else [],
             },

@@ -72,7 +72,7 @@ class BatchOutOfMemory(SchedlabError):
 class StepCounter:
     """Counts completed scheduler steps from UNet calls, with the pipeline's own progress-bar rule.
 
-    PNDM (skip_prk_steps) repeats its first timestep and order-2 schedulers (Heun, KDPM2, DPMSolverSDE) call the
+    PNDM (skip_prk_steps) repeats its second timestep and order-2 schedulers (Heun, KDPM2, DPMSolverSDE) call the
     UNet twice per step; a frame labelled step k is the state after k completed steps for all of them.
     """
 

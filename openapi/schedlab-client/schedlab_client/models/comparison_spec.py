@@ -34,8 +34,8 @@ class ComparisonSpec:
         Attributes:
             prompt (str):
             schedulers (list[SchedulerChoice]):
-            capture (Capture | Unset): Which scheduler steps to capture frames at: every N steps, or a list. The final step
-                always is.
+            capture (Capture | None | Unset): Default: every ceil(steps / 6) steps (about six frames), so it fits any
+                `steps`. The final step is always captured.
             decoder (Decoder | Unset): How frames become pixels.
             execution (Execution | Unset): How a comparison's schedulers share the model.
             frames (FrameKind | Unset): What a captured frame shows.
@@ -53,7 +53,7 @@ class ComparisonSpec:
 
     prompt: str
     schedulers: list[SchedulerChoice]
-    capture: Capture | Unset = UNSET
+    capture: Capture | None | Unset = UNSET
     decoder: Decoder | Unset = UNSET
     execution: Execution | Unset = UNSET
     frames: FrameKind | Unset = UNSET
@@ -84,9 +84,13 @@ class ComparisonSpec:
 
 
 
-        capture: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.capture, Unset):
+        capture: dict[str, Any] | None | Unset
+        if isinstance(self.capture, Unset):
+            capture = UNSET
+        elif isinstance(self.capture, Capture):
             capture = self.capture.to_dict()
+        else:
+            capture = self.capture
 
         decoder: str | Unset = UNSET
         if not isinstance(self.decoder, Unset):
@@ -199,14 +203,24 @@ class ComparisonSpec:
             schedulers.append(schedulers_item)
 
 
-        _capture = d.pop("capture", UNSET)
-        capture: Capture | Unset
-        if isinstance(_capture,  Unset):
-            capture = UNSET
-        else:
-            capture = Capture.from_dict(_capture)
+        def _parse_capture(data: object) -> Capture | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                capture_type_0 = Capture.from_dict(data)
 
 
+
+                return capture_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Capture | None | Unset, data)
+
+        capture = _parse_capture(d.pop("capture", UNSET))
 
 
         _decoder = d.pop("decoder", UNSET)
