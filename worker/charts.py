@@ -47,16 +47,22 @@ def convergence_png(
     return _png(figure)
 
 
-def similarity_png(names: Sequence[str], matrix: Sequence[Sequence[float]]) -> bytes:
-    """The PSNR matrix of final images as a heatmap, values written in the cells."""
+def similarity_png(names: Sequence[str], matrix: Sequence[Sequence[float | None]]) -> bytes:
+    """The PSNR matrix of final images as a heatmap, values written in the cells.
+
+    A `None` cell is a pair of identical images (infinite PSNR): it is drawn in the top colour and labelled so.
+    """
     pyplot = _pyplot()
     size = len(names)
     figure, axes = pyplot.subplots(figsize=(1.2 + 0.9 * size, 0.8 + 0.8 * size))
-    off_diagonal = [matrix[i][j] for i in range(size) for j in range(size) if i != j] or [100.0]
-    image = axes.imshow(matrix, cmap="viridis", vmin=min(off_diagonal), vmax=max(off_diagonal))
+    finite = [v for i in range(size) for j in range(size) if i != j and (v := matrix[i][j]) is not None] or [100.0]
+    top = max(finite)
+    values = [[top if value is None else value for value in row] for row in matrix]
+    image = axes.imshow(values, cmap="viridis", vmin=min(finite), vmax=top)
     for i in range(size):
         for j in range(size):
-            text = "—" if i == j else f"{matrix[i][j]:.1f}"
+            value = matrix[i][j]
+            text = "—" if i == j else "same" if value is None else f"{value:.1f}"
             axes.text(j, i, text, ha="center", va="center", color="white", fontsize=8)
     axes.set_xticks(range(size), [str(i + 1) for i in range(size)])
     axes.set_yticks(range(size), [f"{i + 1}. {name}" for i, name in enumerate(names)])

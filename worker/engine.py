@@ -600,7 +600,7 @@ class ComparisonEngine:
             status="canceled" if run.canceled else "succeeded",
             stochastic=run.built.stochastic,
             # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
-            effective_config=plain_config(scheduler.config),
+            effective_config=plain_config(run.built.scheduler.config),
             seeds=[spec.seed + i for i in range(spec.num_images)],
             final_images=final_keys,
             frames=frame_refs,

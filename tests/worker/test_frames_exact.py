@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,7 +33,7 @@ class ProgressLog(RunListener):
     def __init__(self) -> None:
         self.steps_done: list[int] = []
 
-    def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+    def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int, **step: Any) -> None:
         assert steps_total == STEPS
         self.steps_done.append(steps_done)
 
