@@ -218,19 +218,31 @@ def run_reference(
     guidance_scale: float,
     alphas_cumprod: torch.Tensor,
     generator: torch.Generator,
+    discard_penultimate_sigma: bool | None = None,
+    brownian_tree: bool | None = None,
+    sigmas: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(final latent, sigmas) of k-diffusion's sampler; `generator` has drawn the initial noise already."""
+    """(final latent, sigmas) of k-diffusion's sampler; `generator` has drawn the initial noise already.
+
+    `discard_penultimate_sigma`, `brownian_tree` and `sigmas` override the sampler's own habits and the schedule
+    (for `diagnose` only)."""
     sampling, external = k_diffusion()
     eps_model = GuidedEpsUNet(model.pipe.unet, prompt_embeds, guidance_scale)
     denoiser = external.DiscreteEpsDDPMDenoiser(eps_model, alphas_cumprod, quantize=False)
-    if sampler.discard_penultimate_sigma:
+    if discard_penultimate_sigma is None:
+        discard_penultimate_sigma = sampler.discard_penultimate_sigma
+    if brownian_tree is None:
+        brownian_tree = sampler.brownian_tree
+    if sigmas is not None:
+        pass
+    elif discard_penultimate_sigma:
         sigmas = reference_sigmas(denoiser, schedule, steps + 1)
         sigmas = torch.cat([sigmas[:-2], sigmas[-1:]])
     else:
         sigmas = reference_sigmas(denoiser, schedule, steps)
     function = getattr(sampling, sampler.function)
     kwargs: dict[str, Any] = {"disable": True}
-    if sampler.brownian_tree:
+    if brownian_tree:
         sigma_min, sigma_max = sigmas[sigmas > 0].min(), sigmas.max()
         kwargs["noise_sampler"] = sampling.BrownianTreeNoiseSampler(noise, sigma_min, sigma_max, seed=seed)
     elif sampler.stochastic:
@@ -267,12 +279,17 @@ def run_schedlab(
     steps: int,
     guidance_scale: float,
     catalog: Catalog,
+    adjust: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
-    """(final latent, step sigmas, effective config) of the name resolved and built as the engine does."""
+    """(final latent, step sigmas, effective config) of the name resolved and built as the engine does.
+
+    `adjust(scheduler, generator)`, for `diagnose` only, may patch the built scheduler and return initial latents."""
     from service.contract import SchedulerChoice
 
     resolved = catalog.resolve_choice(SchedulerChoice(name=name, config=config), field="name")
     built = build_scheduler(entry_by_id(resolved.entry.id), model.scheduler_config, resolved.choice, seed, "name")
+    generator = torch.Generator("cpu").manual_seed(seed)
+    latents = adjust(built.scheduler, generator) if adjust else None
     pipe = model.pipe
     pipe.scheduler = built.scheduler
     negative, positive = prompt_embeds.chunk(2)
@@ -281,7 +298,8 @@ def run_schedlab(
         negative_prompt_embeds=negative,
         num_inference_steps=steps,
         guidance_scale=guidance_scale,
-        generator=torch.Generator("cpu").manual_seed(seed),
+        generator=generator,
+        latents=latents,
         output_type="latent",
     ).images
     return latent, step_sigmas(built.scheduler), built.effective_config
@@ -390,6 +408,130 @@ def _alphas_cumprod(model: LoadedModel) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Diagnoses: where a name differs, remove one suspected cause and measure again. If the distance falls to the
+# level of the matching names, that cause is the whole difference (and it is what `differs_from_a1111` says).
+
+DIAGNOSES: dict[str, str] = {
+    "DPM2": "reference keeps the next-to-last sigma",
+    "DPM2 a": "reference keeps the next-to-last sigma",
+    "DPM++ SDE": "both sides draw per-step noise from the seed's generator instead of a Brownian tree",
+    "DPM++ SDE Karras": "both sides draw per-step noise from the seed's generator instead of a Brownian tree",
+    "DPM++ 2M Karras": "schedlab's UNet gets fractional timesteps and starts from sigma_max x noise",
+    "DPM++ 2M": "reference runs on schedlab's own sigmas; schedlab starts from sigma_max x noise",
+}
+
+
+@torch.no_grad()
+def diagnose(
+    model: LoadedModel,
+    name: str,
+    seeds: tuple[int, ...] = DEFAULT_SEEDS,
+    steps: int = DEFAULT_STEPS,
+    guidance_scale: float = DEFAULT_GUIDANCE,
+    prompt: str = DEFAULT_PROMPT,
+) -> float:
+    """The worst-seed distance of `name` with the change `DIAGNOSES[name]` describes."""
+    catalog = load_catalog()
+    sampler_name, schedule = A1111_NAMES[name]
+    sampler = K_SAMPLERS[sampler_name]
+    positive, negative = model.pipe.encode_prompt(prompt, model.device, 1, True, "")
+    prompt_embeds = torch.cat([negative, positive])
+    alphas_cumprod = _alphas_cumprod(model)
+    worst = 0.0
+    for seed in seeds:
+        noise = torch.randn((1, 4, *_latent_size(model)), generator=torch.Generator("cpu").manual_seed(seed))
+        reference_generator = torch.Generator("cpu").manual_seed(seed)
+        reference_generator.set_state(_after_one_draw(seed, noise))
+        adjust, reference_options = None, {}
+        if name.startswith("DPM2"):
+            reference_options = {"discard_penultimate_sigma": False}
+        elif name.startswith("DPM++ SDE"):
+            reference_options = {"brownian_tree": False}
+            adjust = _generator_noise_sampler(noise.shape)
+        elif name.startswith("DPM++ 2M"):
+            sigma_max = float((((1 - alphas_cumprod) / alphas_cumprod) ** 0.5).max())
+            # the VP scale of k-diffusion's start, sigma_max x noise
+            start = noise * sigma_max / (sigma_max**2 + 1) ** 0.5
+            adjust = _fractional_timesteps(start) if name == "DPM++ 2M Karras" else _start_from(start)
+        latent, schedlab_sigmas, _ = run_schedlab(
+            model, name, {}, prompt_embeds, seed, steps, guidance_scale, catalog, adjust=adjust
+        )
+        if name == "DPM++ 2M":
+            reference_options = {"sigmas": schedlab_sigmas}
+        reference, _ = run_reference(
+            model,
+            sampler,
+            schedule,
+            prompt_embeds,
+            noise,
+            seed,
+            steps,
+            guidance_scale,
+            alphas_cumprod,
+            reference_generator,
+            **reference_options,
+        )
+        worst = max(worst, relative_distance(latent, reference))
+    return worst
+
+
+def _generator_noise_sampler(shape: torch.Size) -> Any:
+    """An `adjust` that makes DPMSolverSDE draw its per-step noise from the pipeline's generator."""
+
+    def adjust(scheduler: Any, generator: torch.Generator) -> None:
+        original = scheduler.set_timesteps
+
+        def set_timesteps(*args: Any, **kwargs: Any) -> None:
+            original(*args, **kwargs)  # it resets `noise_sampler`
+            scheduler.noise_sampler = lambda sigma, sigma_next: torch.randn(shape, generator=generator)
+
+        scheduler.set_timesteps = set_timesteps
+
+    return adjust
+
+
+def _start_from(initial_latents: torch.Tensor) -> Any:
+    """An `adjust` that only sets the pipeline's initial latents."""
+
+    def adjust(scheduler: Any, generator: torch.Generator) -> torch.Tensor:
+        return initial_latents
+
+    return adjust
+
+
+def _fractional_timesteps(initial_latents: torch.Tensor) -> Any:
+    """An `adjust` that gives DPMSolverMultistep's UNet the unrounded t of each sigma, from given initial latents."""
+
+    def adjust(scheduler: Any, generator: torch.Generator) -> torch.Tensor:
+        original = scheduler.set_timesteps
+
+        def set_timesteps(*args: Any, **kwargs: Any) -> None:
+            original(*args, **kwargs)
+            alphas = scheduler.alphas_cumprod.double()
+            log_sigmas = (((1 - alphas) / alphas) ** 0.5).log().numpy()
+            exact = [
+                float(scheduler._sigma_to_t(sigma.double().numpy(), log_sigmas)) for sigma in scheduler.sigmas[:-1]
+            ]
+            scheduler.timesteps = torch.tensor(exact, dtype=torch.float32)
+
+        scheduler.set_timesteps = set_timesteps
+        return initial_latents
+
+    return adjust
+
+
+def _latent_size(model: LoadedModel) -> tuple[int, int]:
+    size = int(model.pipe.unet.config.sample_size)
+    return size, size
+
+
+def _after_one_draw(seed: int, noise: torch.Tensor) -> torch.Tensor:
+    generator = torch.Generator("cpu").manual_seed(seed)
+    torch.randn(noise.shape, generator=generator)
+    return generator.get_state()
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The report
 
 # Names the catalog accepts that have no k-diffusion sampler to compare with: A1111 and ComfyUI run their own
@@ -463,9 +605,12 @@ def run(
             measurement = measure(model, name, sampler, schedule, seeds, steps, guidance, catalog=catalog)
             row = measurement.as_dict()
             resolved = catalog.resolve_choice(_choice(name))
+            row["kind"] = "a1111" if name in A1111_NAMES else "comfyui"
             row["entry"] = resolved.entry.id
             row["config"] = resolved.choice.config
             row["differs_from_a1111"] = resolved.entry.differs_from_a1111 if not resolved.choice.config else None
+            if model_name == "demo" and name in DIAGNOSES:
+                row["diagnosis"] = {"change": DIAGNOSES[name], "latent_distance": diagnose(model, name, seeds, steps)}
             if (
                 search
                 and model_name == "demo"

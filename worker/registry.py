@@ -151,19 +151,28 @@ def _a1111(
 # Measured against k-diffusion: docs/data/parity.json (benchmarks/parity.py).
 A1111 = {"timestep_spacing": "linspace"}
 KARRAS = {**A1111, "use_karras_sigmas": True}
+# Why the other names differ, each cause measured by removing it (benchmarks/parity.py, `diagnose`).
 _DROPS_PENULTIMATE = (
-    "A1111 and ComfyUI drop the next-to-last sigma of an (N+1)-point schedule for DPM2; KDPM2 keeps it and no "
-    "config changes that"
+    "A1111 and ComfyUI drop the next-to-last sigma of an (N+1)-point schedule for DPM2; KDPM2 keeps it, and no "
+    "config changes that (with it kept, k-diffusion matches KDPM2 to 4e-5)"
 )
 _DPM_SOLVER_GRID = (
-    "DPM-Solver places N+1 points of t and drops the last (ComfyUI's sgm_uniform), not A1111's N-point linspace; "
-    "no timestep_spacing gives A1111's"
+    "DPM-Solver's t grid is N+1 rounded points without the last (close to ComfyUI's sgm_uniform), not A1111's "
+    "N-point linspace; no timestep_spacing gives A1111's"
 )
 _DPM_SOLVER_ROUNDS = (
-    "DPMSolverMultistep rounds each step's UNet timestep to an integer (k-diffusion passes the fractional t of "
-    "the Karras sigma) and starts from unit-variance noise (k-diffusion: sigma_max x noise)"
+    "DPMSolverMultistep rounds each UNet timestep to an integer (k-diffusion passes the fractional t of each "
+    "Karras sigma) and starts from unit-variance noise, not sigma_max x noise; without both, it matches to 1e-5"
 )
 _GENERATOR_NOISE = "; its per-step noise comes from the generator, A1111's from a Brownian tree"
+_BROWNIAN_TREE = (
+    "its Brownian tree is queried at sigmas that differ from k-diffusion's in float rounding (< 5e-5), and the "
+    "tree turns that into other noise; with the same per-step noise on both sides it matches to 1e-6"
+)
+_TRAILING_ROUNDS = (
+    "'trailing' rounds t to integers (999, 949, ...: ComfyUI's 'simple' exactly); sgm_uniform's t are fractional "
+    "(999, 949.05, ...)"
+)
 
 ENTRIES: tuple[RegistryEntry, ...] = (
     _base("DDIMScheduler", "ddim", "DDIM", description="DDIM from the model's scheduler config."),
@@ -199,7 +208,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         "dpm2_a",
         "DPM2 a",
         "KDPM2 Ancestral",
-        differs=_DROPS_PENULTIMATE + "; KDPM2 a also draws its noise at another point of the step",
+        differs=_DROPS_PENULTIMATE,
     ),
     RegistryEntry(
         "dpm2_a_karras",
@@ -207,7 +216,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         "DPM2 a Karras",
         (),
         KARRAS,
-        differs_from_a1111=_DROPS_PENULTIMATE + "; KDPM2 a also draws its noise at another point of the step",
+        differs_from_a1111=_DROPS_PENULTIMATE,
     ),
     # A1111's and ComfyUI's "DPM++ SDE" is k-diffusion's sample_dpmpp_sde: stochastic, with noise from a Brownian
     # tree seeded by the seed. DPMSolverSDE implements exactly that; DPMSolverSinglestep (diffusers' documented
@@ -219,6 +228,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         "DPM++ SDE (Brownian tree)",
         "dpmpp_sde_tree",
         description="k-diffusion's DPM++ SDE: stochastic, Brownian-tree noise seeded by the job's seed.",
+        differs=_BROWNIAN_TREE,
     ),
     RegistryEntry(
         "dpmpp_sde_karras",
@@ -227,6 +237,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         (),
         KARRAS,
         "k-diffusion's DPM++ SDE on the Karras schedule: stochastic, Brownian-tree noise seeded by the job's seed.",
+        _BROWNIAN_TREE,
     ),
     _a1111("DPMSolverMultistepScheduler", "dpmpp_2m", "DPM++ 2M", "DPMSolver multistep", differs=_DPM_SOLVER_GRID),
     RegistryEntry(
@@ -268,6 +279,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         "Euler SGM Uniform",
         (),
         {"timestep_spacing": "trailing"},
+        differs_from_a1111=_TRAILING_ROUNDS,
     ),
     _base("EDMEulerScheduler", "edm_euler", "EDM Euler"),
     # v-prediction: the zero-terminal-SNR recipe (Lin et al. 2023, arXiv 2305.08891, section 3)
@@ -368,7 +380,8 @@ SCHEDULES: dict[str, ScheduleType] = {
         names=["sgm_uniform", "SGM Uniform"],
         config={"timestep_spacing": "trailing"},
         config_by_class={name: {"timestep_spacing": "linspace"} for name in _N_PLUS_ONE_LINSPACE},
-        description="N+1 points of a t linspace without the last, then sigma 0 ('trailing' rounds t to integers).",
+        description="N+1 points of a t linspace without the last, then sigma 0; diffusers rounds those t to "
+        "integers, so this is close, not exact (see the parity report).",
     ),
     "simple": ScheduleType(
         names=["simple", "Simple"],

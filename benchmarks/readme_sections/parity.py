@@ -22,8 +22,7 @@ def render(data: dict[str, Any]) -> str:
     tolerance = data["tolerance"]
     demo = {row["name"]: row for row in data["models"]["demo"]}
     tiny = {row["name"]: row for row in data["models"].get("tiny", [])}
-    # ComfyUI rows are named "<sampler> <schedule>"; the others are A1111's names.
-    a1111 = [row for row in data["models"]["demo"] if row["name"] != f"{row['sampler']} {row['schedule']}"]
+    a1111 = [row for row in data["models"]["demo"] if row["kind"] == "a1111"]
     lines = [
         f"Measured by `benchmarks/parity.py` ({data['steps']} steps, guidance {data['guidance_scale']}, seeds "
         f"{', '.join(map(str, data['seeds']))}, worst seed shown; k-diffusion {data['k_diffusion']}; "
