@@ -54,7 +54,7 @@ bench: install redis
 
 # A1111 / ComfyUI names vs. k-diffusion's samplers on the demo and tiny models: docs/data/parity.json, then the README.
 parity: install
-	$(BIN)/python benchmarks/parity.py
+	$(BIN)/python benchmarks/parity.py --search
 	$(BIN)/python benchmarks/results.py
 
 fuzz: install redis

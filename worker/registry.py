@@ -154,7 +154,7 @@ KARRAS = {**A1111, "use_karras_sigmas": True}
 # Why the other names differ, each cause measured by removing it (benchmarks/parity.py, `diagnose`).
 _DROPS_PENULTIMATE = (
     "A1111 and ComfyUI drop the next-to-last sigma of an (N+1)-point schedule for DPM2; KDPM2 keeps it, and no "
-    "config changes that (with it kept, k-diffusion matches KDPM2 to 4e-5)"
+    "config changes that (with it kept, k-diffusion and KDPM2 agree: see the diagnosis)"
 )
 _DPM_SOLVER_GRID = (
     "DPM-Solver's t grid is N+1 rounded points without the last (close to ComfyUI's sgm_uniform), not A1111's "
@@ -162,12 +162,12 @@ _DPM_SOLVER_GRID = (
 )
 _DPM_SOLVER_ROUNDS = (
     "DPMSolverMultistep rounds each UNet timestep to an integer (k-diffusion passes the fractional t of each "
-    "Karras sigma) and starts from unit-variance noise, not sigma_max x noise; without both, it matches to 1e-5"
+    "Karras sigma) and starts from unit-variance noise, not sigma_max x noise; without both, they agree"
 )
 _GENERATOR_NOISE = "; its per-step noise comes from the generator, A1111's from a Brownian tree"
 _BROWNIAN_TREE = (
     "its Brownian tree is queried at sigmas that differ from k-diffusion's in float rounding (< 5e-5), and the "
-    "tree turns that into other noise; with the same per-step noise on both sides it matches to 1e-6"
+    "tree turns that into other noise; with the same per-step noise on both sides they agree"
 )
 _TRAILING_ROUNDS = (
     "'trailing' rounds t to integers (999, 949, ...: ComfyUI's 'simple' exactly); sgm_uniform's t are fractional "

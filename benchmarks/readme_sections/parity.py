@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.contract import load_catalog
+
 
 def _distance(value: float) -> str:
     return f"{value:.1e}"
@@ -20,6 +22,7 @@ def _runs(row: dict[str, Any]) -> str:
 
 def render(data: dict[str, Any]) -> str:
     tolerance = data["tolerance"]
+    reasons = {entry.id: entry.differs_from_a1111 for entry in load_catalog().entries}
     demo = {row["name"]: row for row in data["models"]["demo"]}
     tiny = {row["name"]: row for row in data["models"].get("tiny", [])}
     a1111 = [row for row in data["models"]["demo"] if row["kind"] == "a1111"]
@@ -28,18 +31,25 @@ def render(data: dict[str, Any]) -> str:
         f"{', '.join(map(str, data['seeds']))}, worst seed shown; k-diffusion {data['k_diffusion']}; "
         f"{data['environment']['measured_at'][:10]}). Distance: ‖schedlab − reference‖ / ‖reference‖ of the final "
         f"latents; a name matches at ≤ {tolerance:g} on the demo model. Max |Δσ|: the largest difference of the two "
-        "sigma schedules (— where their lengths differ).",
+        "sigma schedules (— where their lengths differ). Diagnosis: the demo distance again with one suspected cause "
+        "removed. Re-run: `make parity` (`benchmarks/parity.py --search`, then `benchmarks/results.py`).",
         "",
-        "| A1111 name | schedlab runs | max abs Δσ | distance, demo | PSNR, demo | distance, tiny | claim |",
-        "|---|---|---|---|---|---|---|",
+        "| A1111 name | schedlab runs | max abs Δσ | distance, demo | PSNR, demo | distance, tiny | claim "
+        "| diagnosis |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in a1111:
         tiny_row = tiny.get(row["name"])
         sigma = "—" if row["max_sigma_difference"] is None else f"{row['max_sigma_difference']:.1e}"
-        claim = "matches" if row["latent_distance"] <= tolerance else f"differs: {row['differs_from_a1111']}"
+        # The reason is the catalog's (service/scheduler_catalog.json), so README and catalog say the same.
+        reason = reasons[row["entry"]]
+        claim = "matches" if row["latent_distance"] <= tolerance else f"differs: {reason}"
+        diagnosis = row.get("diagnosis")
+        diagnosed = f"{diagnosis['change']}: {_distance(diagnosis['latent_distance'])}" if diagnosis else ""
         lines.append(
             f"| {row['name']} | {_runs(row)} | {sigma} | {_distance(row['latent_distance'])} | "
-            f"{_psnr(row['psnr_db'])} | {_distance(tiny_row['latent_distance']) if tiny_row else '—'} | {claim} |"
+            f"{_psnr(row['psnr_db'])} | {_distance(tiny_row['latent_distance']) if tiny_row else '—'} | {claim} | "
+            f"{diagnosed} |"
         )
     combos = [row for row in data["models"]["demo"] if row not in a1111]
     samplers = list(dict.fromkeys(row["sampler"] for row in combos))
