@@ -390,7 +390,9 @@ class Catalog(BaseModel):
         flags_on = [flag for flag in EXCLUSIVE_SIGMA_FLAGS if merged.get(flag) is True]
         if len(flags_on) > 1:
             raise SpecError(
-                f"{field}.config", f"{' and '.join(flags_on)} are mutually exclusive (the name and config set both)"
+                f"{field}.config",
+                f"{' and '.join(flags_on)} are mutually exclusive (counting the preset, the name's schedule and "
+                "the config)",
             )
         return ResolvedChoice(entry, SchedulerChoice(name=choice.name, config=config))
 
