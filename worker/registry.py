@@ -237,7 +237,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         (),
         KARRAS,
         "k-diffusion's DPM++ SDE on the Karras schedule: stochastic, Brownian-tree noise seeded by the job's seed.",
-        _BROWNIAN_TREE,
+        differs_from_a1111=_BROWNIAN_TREE,
     ),
     _a1111("DPMSolverMultistepScheduler", "dpmpp_2m", "DPM++ 2M", "DPMSolver multistep", differs=_DPM_SOLVER_GRID),
     RegistryEntry(
