@@ -5,14 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install redis lint test test-fast demo openapi client bench fuzz clean
+.PHONY: install redis lint test test-fast demo openapi client bench parity fuzz clean
 
 # A fresh machine: the venv with the CPU build of torch (pip finds it on disk), the worker and dev extras, the
 # generated API client, and Debian's docker-compose for the compose check.
 $(STAMP): pyproject.toml openapi/schedlab-client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[worker,dev]" -e openapi/schedlab-client
+	$(BIN)/pip install --quiet -e ".[worker,dev,parity]" -e openapi/schedlab-client
+	# k-diffusion's reference samplers for benchmarks/parity.py; its declared deps are a training stack we never import
+	$(BIN)/pip install --quiet --no-deps k-diffusion==0.1.1.post1
 	command -v docker-compose >/dev/null && test -x /usr/bin/chromium || scripts/install-system-deps.sh
 	touch $@
 
@@ -49,6 +51,11 @@ bench: install redis
 	$(BIN)/python benchmarks/service_vs_notebook.py
 	$(BIN)/python benchmarks/status_poll_load.py
 	$(BIN)/python benchmarks/submit_load.py
+
+# A1111 / ComfyUI names vs. k-diffusion's samplers on the demo and tiny models: docs/data/parity.json, then the README.
+parity: install
+	$(BIN)/python benchmarks/parity.py --search
+	$(BIN)/python benchmarks/results.py
 
 fuzz: install redis
 	SCHEDLAB_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -p no:cacheprovider tests/e2e/test_fuzz.py

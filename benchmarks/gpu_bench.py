@@ -39,8 +39,8 @@ from service.settings import Settings
 from worker.engine import ComparisonEngine, ComparisonOutcome
 from worker.model import load_model
 
-# The original experiment's nine variants (DPMSolverSinglestep = "dpmpp_sde" in A1111 naming).
-EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m", "dpmpp_sde", "lms", "pndm"]
+# The original experiment's nine variants (DPMSolverSinglestep, which diffusers' docs call "DPM++ SDE").
+EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m", "dpmpp_singlestep", "lms", "pndm"]
 PROMPT = "a red circle on a black background"
 
 

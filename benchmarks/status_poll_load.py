@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 from benchmarks.results import write_result
 
 # The experiment's nine schedulers (as in engine_vs_notebook.py, not imported from there: it loads torch).
-EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m", "dpmpp_sde", "lms", "pndm"]
+EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m", "dpmpp_singlestep", "lms", "pndm"]
 SPEC = {
     "prompt": "a red circle on a black background",
     "seed": 42,

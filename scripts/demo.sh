@@ -34,7 +34,7 @@ rm -rf "$out"
 schedlab submit --url "http://127.0.0.1:$port" \
   --prompt "${DEMO_PROMPT:-a red circle on a black background}" \
   --scheduler euler --scheduler euler_a --scheduler ddim --scheduler ddim_sd_explicit --scheduler ddpm \
-  --scheduler dpmpp_2m --scheduler dpmpp_sde --scheduler lms --scheduler pndm \
+  --scheduler dpmpp_2m --scheduler dpmpp_singlestep --scheduler lms --scheduler pndm \
   --steps "${DEMO_STEPS:-30}" --images 4 --seed 42 --capture-every 5 --wait --out "$out"
 
 python3 - "$out/manifest.json" <<'PY'

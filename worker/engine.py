@@ -288,8 +288,9 @@ class ComparisonEngine:
         built = []
         for index, choice in enumerate(spec.schedulers):
             field_name = f"schedulers[{index}]"
-            entry = entry_by_id(catalog.resolve(choice.name, field=f"{field_name}.name").id)
-            built.append(build_scheduler(entry, model_config, choice, spec.seed, field_name))
+            resolved = catalog.resolve_choice(choice, field=field_name)
+            entry = entry_by_id(resolved.entry.id)
+            built.append(build_scheduler(entry, model_config, resolved.choice, spec.seed, field_name))
         size, multiple = self.model.default_size, self.model.size_multiple
         for name, pixels in (("height", spec.height or size), ("width", spec.width or size)):
             if pixels % multiple:

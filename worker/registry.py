@@ -37,7 +37,16 @@ from typing import Any, Literal
 import diffusers
 from diffusers import SchedulerMixin
 
-from service.contract import Catalog, CatalogEntry, ConfigKey, JsonKind, ModelInfo, SchedulerChoice
+from service.contract import (
+    Catalog,
+    CatalogEntry,
+    ComfyUISampler,
+    ConfigKey,
+    JsonKind,
+    ModelInfo,
+    SchedulerChoice,
+    ScheduleType,
+)
 from service.errors import SpecError
 from worker.families import Family
 
@@ -98,6 +107,8 @@ class RegistryEntry:
     description: str = ""
     # Arguments of the pipeline's `__call__` the preset sets (the zero-SNR recipe's guidance_rescale).
     call_config: dict[str, Any] = field(default_factory=dict)
+    # Why this A1111/ComfyUI name does not reproduce k-diffusion's sampler, as benchmarks/parity.py measures it.
+    differs_from_a1111: str | None = None
 
     @property
     def scheduler_class(self) -> type[SchedulerMixin]:
@@ -126,6 +137,44 @@ def _base(class_name: str, id: str, display_name: str, *aliases: str, descriptio
     return RegistryEntry(id, class_name, display_name, (class_name, *aliases), description=description)
 
 
+def _a1111(
+    class_name: str, id: str, display_name: str, *aliases: str, description: str = "", differs: str | None = None
+) -> RegistryEntry:
+    """A base entry named after an A1111 sampler: the class on A1111's "Automatic" schedule (see `A1111`)."""
+    return RegistryEntry(
+        id, class_name, display_name, (class_name, *aliases), A1111, description, differs_from_a1111=differs
+    )
+
+
+# A1111's "Automatic" schedule (ComfyUI's "normal") is t linspace 999 -> 0 over N points, then sigma 0. SD 1.5's
+# own config says timestep_spacing="leading" (t 951 -> 1), so every k-diffusion name needs "linspace" explicitly;
+# Karras over "linspace" also spans the model's full sigma range, as k-diffusion's does.
+# Measured against k-diffusion: docs/data/parity.json (benchmarks/parity.py).
+A1111 = {"timestep_spacing": "linspace"}
+KARRAS = {**A1111, "use_karras_sigmas": True}
+# Why the other names differ, each cause measured by removing it (benchmarks/parity.py, `diagnose`).
+_DROPS_PENULTIMATE = (
+    "A1111 and ComfyUI drop the next-to-last sigma of an (N+1)-point schedule for DPM2; KDPM2 keeps it, and no "
+    "config changes that (with it kept, k-diffusion and KDPM2 agree: see the diagnosis)"
+)
+_DPM_SOLVER_GRID = (
+    "DPM-Solver's t grid is N+1 rounded points without the last (close to ComfyUI's sgm_uniform), not A1111's "
+    "N-point linspace; no timestep_spacing gives A1111's"
+)
+_DPM_SOLVER_ROUNDS = (
+    "DPMSolverMultistep rounds each UNet timestep to an integer (k-diffusion passes the fractional t of each "
+    "Karras sigma) and starts from unit-variance noise, not sigma_max x noise; without both, they agree"
+)
+_GENERATOR_NOISE = "; its per-step noise comes from the generator, A1111's from a Brownian tree"
+_BROWNIAN_TREE = (
+    "its Brownian tree is queried at sigmas that differ from k-diffusion's in float rounding (< 5e-5), and the "
+    "tree turns that into other noise; with the same per-step noise on both sides they agree"
+)
+_TRAILING_ROUNDS = (
+    "'trailing' rounds t to integers (999, 949, ...: ComfyUI's 'simple' exactly); sgm_uniform's t are fractional "
+    "(999, 949.05, ...)"
+)
+
 ENTRIES: tuple[RegistryEntry, ...] = (
     _base("DDIMScheduler", "ddim", "DDIM", description="DDIM from the model's scheduler config."),
     RegistryEntry(
@@ -146,38 +195,82 @@ ENTRIES: tuple[RegistryEntry, ...] = (
     ),
     _base("DDPMScheduler", "ddpm", "DDPM"),
     _base("PNDMScheduler", "pndm", "PNDM", "PLMS"),
-    _base("LMSDiscreteScheduler", "lms", "LMS"),
-    RegistryEntry("lms_karras", "LMSDiscreteScheduler", "LMS Karras", (), {"use_karras_sigmas": True}),
-    _base("EulerDiscreteScheduler", "euler", "Euler"),
-    _base("EulerAncestralDiscreteScheduler", "euler_a", "Euler a", "Euler Ancestral"),
-    _base("HeunDiscreteScheduler", "heun", "Heun"),
-    _base("KDPM2DiscreteScheduler", "dpm2", "DPM2", "KDPM2"),
-    RegistryEntry("dpm2_karras", "KDPM2DiscreteScheduler", "DPM2 Karras", (), {"use_karras_sigmas": True}),
-    _base("KDPM2AncestralDiscreteScheduler", "dpm2_a", "DPM2 a", "KDPM2 Ancestral"),
-    RegistryEntry("dpm2_a_karras", "KDPM2AncestralDiscreteScheduler", "DPM2 a Karras", (), {"use_karras_sigmas": True}),
-    _base("DPMSolverSDEScheduler", "dpmpp_sde_tree", "DPMSolverSDE", "DPM++ SDE (Brownian tree)"),
-    _base("DPMSolverMultistepScheduler", "dpmpp_2m", "DPM++ 2M", "DPMSolver multistep"),
-    RegistryEntry("dpmpp_2m_karras", "DPMSolverMultistepScheduler", "DPM++ 2M Karras", (), {"use_karras_sigmas": True}),
+    _a1111("LMSDiscreteScheduler", "lms", "LMS"),
+    RegistryEntry("lms_karras", "LMSDiscreteScheduler", "LMS Karras", (), KARRAS),
+    _a1111("EulerDiscreteScheduler", "euler", "Euler"),
+    _a1111("EulerAncestralDiscreteScheduler", "euler_a", "Euler a", "Euler Ancestral"),
+    _a1111("HeunDiscreteScheduler", "heun", "Heun"),
+    _a1111("KDPM2DiscreteScheduler", "dpm2", "DPM2", "KDPM2", differs=_DROPS_PENULTIMATE),
+    RegistryEntry(
+        "dpm2_karras", "KDPM2DiscreteScheduler", "DPM2 Karras", (), KARRAS, differs_from_a1111=_DROPS_PENULTIMATE
+    ),
+    _a1111(
+        "KDPM2AncestralDiscreteScheduler",
+        "dpm2_a",
+        "DPM2 a",
+        "KDPM2 Ancestral",
+        differs=_DROPS_PENULTIMATE,
+    ),
+    RegistryEntry(
+        "dpm2_a_karras",
+        "KDPM2AncestralDiscreteScheduler",
+        "DPM2 a Karras",
+        (),
+        KARRAS,
+        differs_from_a1111=_DROPS_PENULTIMATE,
+    ),
+    # A1111's and ComfyUI's "DPM++ SDE" is k-diffusion's sample_dpmpp_sde: stochastic, with noise from a Brownian
+    # tree seeded by the seed. DPMSolverSDE implements exactly that; DPMSolverSinglestep (diffusers' documented
+    # mapping) is a deterministic ODE solver and keeps its own names below.
+    _a1111(
+        "DPMSolverSDEScheduler",
+        "dpmpp_sde",
+        "DPM++ SDE",
+        "DPM++ SDE (Brownian tree)",
+        "dpmpp_sde_tree",
+        description="k-diffusion's DPM++ SDE: stochastic, Brownian-tree noise seeded by the job's seed.",
+        differs=_BROWNIAN_TREE,
+    ),
+    RegistryEntry(
+        "dpmpp_sde_karras",
+        "DPMSolverSDEScheduler",
+        "DPM++ SDE Karras",
+        (),
+        KARRAS,
+        "k-diffusion's DPM++ SDE on the Karras schedule: stochastic, Brownian-tree noise seeded by the job's seed.",
+        differs_from_a1111=_BROWNIAN_TREE,
+    ),
+    _a1111("DPMSolverMultistepScheduler", "dpmpp_2m", "DPM++ 2M", "DPMSolver multistep", differs=_DPM_SOLVER_GRID),
+    RegistryEntry(
+        "dpmpp_2m_karras",
+        "DPMSolverMultistepScheduler",
+        "DPM++ 2M Karras",
+        (),
+        KARRAS,
+        differs_from_a1111=_DPM_SOLVER_ROUNDS,
+    ),
     RegistryEntry(
         "dpmpp_2m_sde",
         "DPMSolverMultistepScheduler",
         "DPM++ 2M SDE",
         (),
-        {"algorithm_type": "sde-dpmsolver++"},
+        {**A1111, "algorithm_type": "sde-dpmsolver++"},
+        differs_from_a1111=_DPM_SOLVER_GRID + _GENERATOR_NOISE,
     ),
     RegistryEntry(
         "dpmpp_2m_sde_karras",
         "DPMSolverMultistepScheduler",
         "DPM++ 2M SDE Karras",
         (),
-        {"algorithm_type": "sde-dpmsolver++", "use_karras_sigmas": True},
+        {**KARRAS, "algorithm_type": "sde-dpmsolver++"},
+        differs_from_a1111=_DPM_SOLVER_ROUNDS + _GENERATOR_NOISE,
     ),
     _base(
         "DPMSolverSinglestepScheduler",
-        "dpmpp_sde",
-        "DPM++ SDE",
+        "dpmpp_singlestep",
+        "DPM-Solver++ singlestep",
         "DPMSolver singlestep",
-        description="diffusers' mapping of A1111's 'DPM++ SDE' (DPMSolverSDE is closer algorithmically).",
+        description="Deterministic DPM-Solver++ singlestep; diffusers' docs map A1111's 'DPM++ SDE' to it, wrongly.",
     ),
     _base("DEISMultistepScheduler", "deis", "DEIS"),
     _base("UniPCMultistepScheduler", "unipc", "UniPC"),
@@ -187,6 +280,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         "Euler SGM Uniform",
         (),
         {"timestep_spacing": "trailing"},
+        differs_from_a1111=_TRAILING_ROUNDS,
     ),
     _base("EDMEulerScheduler", "edm_euler", "EDM Euler"),
     # v-prediction: the zero-terminal-SNR recipe (Lin et al. 2023, arXiv 2305.08891, section 3)
@@ -245,6 +339,74 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         "DEIS on flow sigmas (diffusers calls this support limited).",
     ),
 )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Names users know from A1111 and ComfyUI (resolution itself is torch-free: `service.contract.Catalog.resolve_choice`)
+
+# ComfyUI sampler names -> (registry entry, extra config). ComfyUI's uni_pc is UniPC's bh1 variant; diffusers'
+# default is bh2 (ComfyUI's uni_pc_bh2).
+COMFYUI_SAMPLERS: dict[str, ComfyUISampler] = {
+    "euler": ComfyUISampler(entry="euler"),
+    "euler_ancestral": ComfyUISampler(entry="euler_a"),
+    "heun": ComfyUISampler(entry="heun"),
+    "dpm_2": ComfyUISampler(entry="dpm2"),
+    "dpm_2_ancestral": ComfyUISampler(entry="dpm2_a"),
+    "lms": ComfyUISampler(entry="lms"),
+    "dpmpp_2m": ComfyUISampler(entry="dpmpp_2m"),
+    "dpmpp_sde": ComfyUISampler(entry="dpmpp_sde"),
+    "dpmpp_2m_sde": ComfyUISampler(entry="dpmpp_2m_sde"),
+    "ddim": ComfyUISampler(entry="ddim"),
+    "uni_pc": ComfyUISampler(entry="unipc", config={"solver_type": "bh1"}),
+    "uni_pc_bh2": ComfyUISampler(entry="unipc", config={"solver_type": "bh2"}),
+}
+
+# The DPM-Solver family's "linspace" is N+1 points of t without the last: ComfyUI's sgm_uniform.
+_N_PLUS_ONE_LINSPACE = ("DPMSolverMultistepScheduler", "DEISMultistepScheduler", "UniPCMultistepScheduler")
+_NOT_A_CONFIG = "no diffusers scheduler config expresses it"
+
+# Schedule types (A1111's "Schedule type", ComfyUI's "scheduler") as config overrides. `normal` is each sampler's
+# own entry, which is A1111's "Automatic" where diffusers can express it (see `A1111`).
+SCHEDULES: dict[str, ScheduleType] = {
+    "normal": ScheduleType(names=["normal", "Automatic"], description="t linspace 999 -> 0, then sigma 0."),
+    "karras": ScheduleType(
+        names=["karras", "Karras"], config={"use_karras_sigmas": True}, description="Karras et al., rho 7."
+    ),
+    "exponential": ScheduleType(
+        names=["exponential", "Exponential"],
+        config={"use_exponential_sigmas": True},
+        description="Sigmas evenly spaced in log sigma.",
+    ),
+    "sgm_uniform": ScheduleType(
+        names=["sgm_uniform", "SGM Uniform"],
+        config={"timestep_spacing": "trailing"},
+        config_by_class={name: {"timestep_spacing": "linspace"} for name in _N_PLUS_ONE_LINSPACE},
+        description="N+1 points of a t linspace without the last, then sigma 0; diffusers rounds those t to "
+        "integers, so this is close, not exact (see the parity report).",
+    ),
+    "simple": ScheduleType(
+        names=["simple", "Simple"],
+        config={"timestep_spacing": "trailing"},
+        description="Every (1000/N)-th training timestep from the top: t 999, 949, ...",
+    ),
+    "ddim_uniform": ScheduleType(
+        names=["ddim_uniform", "DDIM"],
+        config={"timestep_spacing": "leading", "steps_offset": 1},
+        description="t = 1 + k * (1000 // N): SD 1.5's own config.",
+    ),
+    "beta": ScheduleType(
+        names=["beta", "Beta"],
+        config={"use_beta_sigmas": True},
+        description="Beta(0.6, 0.6) quantiles; diffusers spaces them in sigma, ComfyUI in training timesteps.",
+    ),
+    "align_your_steps": ScheduleType(
+        names=["align_your_steps", "Align Your Steps", "AYS"],
+        unsupported_reason="diffusers gives Align Your Steps as a timestep list for the pipeline's `timesteps` "
+        "argument (diffusers.schedulers.AysSchedules), not as a scheduler config",
+    ),
+    "linear_quadratic": ScheduleType(names=["linear_quadratic", "Linear Quadratic"], unsupported_reason=_NOT_A_CONFIG),
+    "kl_optimal": ScheduleType(names=["kl_optimal", "KL Optimal"], unsupported_reason=_NOT_A_CONFIG),
+}
 
 
 def is_stochastic(class_name: str, config: dict[str, Any]) -> bool:
@@ -391,7 +553,13 @@ def model_catalog(family: Family, scheduler_config: dict[str, Any], model: Model
     for entry in catalog().entries:
         reason = entry.unavailable_reason or incompatibility(entry_by_id(entry.id), family, prediction, compatible)
         entries.append(entry.model_copy(update={"available": reason is None, "unavailable_reason": reason}))
-    return Catalog(diffusers_version=diffusers.__version__, entries=entries, model=model)
+    return Catalog(
+        diffusers_version=diffusers.__version__,
+        entries=entries,
+        model=model,
+        comfyui_samplers=COMFYUI_SAMPLERS,
+        schedules=SCHEDULES,
+    )
 
 
 def catalog() -> Catalog:
@@ -411,8 +579,14 @@ def catalog() -> Catalog:
                 available=reason is None,
                 unavailable_reason=reason,
                 description=entry.description,
+                differs_from_a1111=entry.differs_from_a1111,
                 config_keys=config_keys(entry.scheduler_class),
                 pipeline_config=entry.call_config,
             )
         )
-    return Catalog(diffusers_version=diffusers.__version__, entries=entries)
+    return Catalog(
+        diffusers_version=diffusers.__version__,
+        entries=entries,
+        comfyui_samplers=COMFYUI_SAMPLERS,
+        schedules=SCHEDULES,
+    )

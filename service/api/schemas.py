@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, JsonValue
 
 from service.contract import (
     CatalogEntry,
+    ComfyUISampler,
     ComparisonSpec,
     JobEventType,
     JobProgress,
@@ -19,6 +20,7 @@ from service.contract import (
     ModelInfo,
     SchedulerResult,
     SchedulerTimings,
+    ScheduleType,
     StepRecord,
 )
 from service.jobs import JobEvent, JobRecord, WorkerInfo
@@ -86,6 +88,14 @@ class SchedulersPublic(BaseModel):
     count: int
     diffusers_version: str
     model: ModelInfo | None = Field(None, description="With ?model=: the model, as its workers registered it.")
+    comfyui_samplers: dict[str, ComfyUISampler] = Field(
+        default_factory=dict, description="ComfyUI sampler names and the entry each runs."
+    )
+    schedules: dict[str, ScheduleType] = Field(
+        default_factory=dict,
+        description="Schedule types (A1111's 'Schedule type', ComfyUI's 'scheduler'): append one to a sampler's name, "
+        "e.g. 'dpmpp_2m karras'.",
+    )
 
 
 class ModelPublic(ModelInfo):

@@ -152,11 +152,12 @@ def test_cancel_while_queued_and_while_running(file_stack: Stack) -> None:
 
 def test_worker_side_error_fails_the_job_with_a_clear_message(file_stack: Stack) -> None:
     client = Client(base_url=file_stack.base_url)
-    # Valid for the API (each key exists and is well-typed), rejected by diffusers when the worker builds it.
-    job = submit(client, schedulers=[{"name": "euler", "config": {"use_karras_sigmas": True, "use_beta_sigmas": True}}])
+    # Valid for the API (each key exists and is well-typed), rejected by diffusers when the worker builds it:
+    # DPMSolverMultistep's first-order "dpmsolver" does not take its default final_sigmas_type="zero".
+    job = submit(client, schedulers=[{"name": "dpmpp_2m", "config": {"algorithm_type": "dpmsolver"}}])
     done = wait_terminal(client, job.id)
     assert done.status is JobStatus.FAILED
-    assert "schedulers[0].config" in (done.error or "") and "EulerDiscreteScheduler" in (done.error or "")
+    assert "schedulers[0].config" in (done.error or "") and "DPMSolverMultistepScheduler" in (done.error or "")
     ok = wait_terminal(client, submit(client).id)  # the workers keep serving
     assert ok.status is JobStatus.SUCCEEDED
 

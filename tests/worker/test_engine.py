@@ -90,7 +90,7 @@ def test_every_scheduler_starts_from_the_same_noise_image_i_from_seed_plus_i(
 
 
 def test_a_job_run_twice_is_bit_identical_stochastic_schedulers_included(engine: ComparisonEngine) -> None:
-    assert {"euler_a", "ddpm", "dpm2_a", "dpmpp_sde_tree", "dpmpp_2m_sde"} <= set(STOCHASTIC)
+    assert {"euler_a", "ddpm", "dpm2_a", "dpmpp_sde", "dpmpp_2m_sde"} <= set(STOCHASTIC)
     fields = {"schedulers": [{"name": name} for name in [*STOCHASTIC, "euler"]], "capture": {"every": 2}}
     _, first_files = run_spec(engine, **fields)
     _, second_files = run_spec(engine, **fields)
@@ -199,13 +199,13 @@ def test_approx_decoder_gives_frames_at_image_size_and_records_its_projection(
 
 
 def test_manifest_records_what_reproduces_the_run(engine: ComparisonEngine) -> None:
-    outcome, sink = run_spec(engine, schedulers=[{"name": "dpmpp_sde"}, {"name": "euler_a"}], seed=9)
+    outcome, sink = run_spec(engine, schedulers=[{"name": "dpmpp_singlestep"}, {"name": "euler_a"}], seed=9)
     manifest = json.loads(sink.files[outcome.keys.manifest])
     assert manifest["seeds"]["images"] == [9, 10]
     assert manifest["model"]["id"] == "schedlab/tiny-sd" and manifest["model"]["revision"]
     assert manifest["model"]["dtype"] == "float32" and manifest["model"]["device"] == "cpu"
     assert set(manifest["versions"]) >= {"torch", "diffusers", "transformers"}
-    assert manifest["similarity"]["schedulers"] == ["dpmpp_sde", "euler_a"]
+    assert manifest["similarity"]["schedulers"] == ["dpmpp_singlestep", "euler_a"]
     assert len(manifest["similarity"]["matrix"]) == 2
     assert manifest["convergence"]["emergence_threshold"] > 0
 
@@ -213,8 +213,8 @@ def test_manifest_records_what_reproduces_the_run(engine: ComparisonEngine) -> N
 def test_dpmsolver_singlestep_config_is_recorded_after_set_timesteps_rewrites_it(
     engine: ComparisonEngine,
 ) -> None:
-    asked, _ = run_spec(engine, schedulers=[{"name": "dpmpp_sde", "config": {"lower_order_final": False}}])
-    default, _ = run_spec(engine, schedulers=[{"name": "dpmpp_sde"}])
+    asked, _ = run_spec(engine, schedulers=[{"name": "dpmpp_singlestep", "config": {"lower_order_final": False}}])
+    default, _ = run_spec(engine, schedulers=[{"name": "dpmpp_singlestep"}])
     # set_timesteps turns lower_order_final on whenever final_sigmas_type is "zero": that is what ran, and both
     # runs are the same run, so the manifest says so.
     for outcome in (asked, default):

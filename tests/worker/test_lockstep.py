@@ -168,7 +168,7 @@ def test_pndm_repeated_second_timestep_takes_part_in_one_more_tick(engine: Compa
     assert pndm.steps == euler.steps == [1, 2, 3, 4]  # PNDM's repeated timestep is no step of its own
 
 
-@pytest.mark.parametrize("name", ["heun", "dpm2", "dpm2_a", "dpmpp_sde_tree"])
+@pytest.mark.parametrize("name", ["heun", "dpm2", "dpm2_a", "dpmpp_sde"])
 def test_order2_schedulers_two_unet_calls_per_step_in_lockstep(engine: ComparisonEngine, name: str) -> None:
     second_order, euler = StepLog(), StepLog()
     report = LockstepRunner(engine.model.pipe).run(
@@ -196,7 +196,7 @@ def test_stochastic_per_image_generators_draw_as_in_the_pipeline(engine: Compari
 
 
 def test_dpmsolver_sde_own_noise_seed_in_lockstep(engine: ComparisonEngine) -> None:
-    fields = {"schedulers": [{"name": "dpmpp_sde_tree"}, {"name": "euler_a"}], "execution": "batched"}
+    fields = {"schedulers": [{"name": "dpmpp_sde"}, {"name": "euler_a"}], "execution": "batched"}
     first, first_files = run_spec(engine, seed=5, **fields)
     torch.manual_seed(1234)  # DPMSolverSDE would read the global RNG without its noise_sampler_seed
     torch.randn(100)

@@ -87,9 +87,9 @@ def test_each_run_gets_a_fresh_scheduler_instance(tiny_model: LoadedModel) -> No
 
 def test_stochastic_flag_and_order_per_entry() -> None:
     by_id = {entry.id: entry for entry in load_catalog().entries}
-    assert by_id["euler_a"].stochastic and by_id["dpmpp_sde_tree"].stochastic and by_id["dpmpp_2m_sde"].stochastic
+    assert by_id["euler_a"].stochastic and by_id["dpmpp_sde"].stochastic and by_id["dpmpp_2m_sde"].stochastic
     assert not by_id["euler"].stochastic and not by_id["dpmpp_2m"].stochastic
-    assert by_id["heun"].order == by_id["dpm2"].order == by_id["dpmpp_sde_tree"].order == 2
+    assert by_id["heun"].order == by_id["dpm2"].order == by_id["dpmpp_sde"].order == 2
     assert by_id["euler"].order == 1
 
 

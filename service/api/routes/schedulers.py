@@ -26,4 +26,6 @@ def list_schedulers(
         count=len(catalog.entries),
         diffusers_version=catalog.diffusers_version,
         model=catalog.model,
+        comfyui_samplers=catalog.comfyui_samplers,
+        schedules=catalog.schedules,
     )

@@ -5,6 +5,8 @@ from .catalog_entry import CatalogEntry
 from .catalog_entry_config_keys import CatalogEntryConfigKeys
 from .catalog_entry_pipeline_config import CatalogEntryPipelineConfig
 from .catalog_entry_preset_config import CatalogEntryPresetConfig
+from .comfy_ui_sampler import ComfyUISampler
+from .comfy_ui_sampler_config import ComfyUISamplerConfig
 from .comparison_links import ComparisonLinks
 from .comparison_public import ComparisonPublic
 from .comparison_public_charts import ComparisonPublicCharts
@@ -25,6 +27,10 @@ from .model_public import ModelPublic
 from .models_public import ModelsPublic
 from .problem import Problem
 from .readiness import Readiness
+from .schedule_type import ScheduleType
+from .schedule_type_config import ScheduleTypeConfig
+from .schedule_type_config_by_class import ScheduleTypeConfigByClass
+from .schedule_type_config_by_class_additional_property import ScheduleTypeConfigByClassAdditionalProperty
 from .scheduler_choice import SchedulerChoice
 from .scheduler_choice_config import SchedulerChoiceConfig
 from .scheduler_result_public import SchedulerResultPublic
@@ -32,6 +38,8 @@ from .scheduler_result_public_effective_config import SchedulerResultPublicEffec
 from .scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0
 from .scheduler_timings import SchedulerTimings
 from .schedulers_public import SchedulersPublic
+from .schedulers_public_comfyui_samplers import SchedulersPublicComfyuiSamplers
+from .schedulers_public_schedules import SchedulersPublicSchedules
 from .webhook import Webhook
 from .webhook_event import WebhookEvent
 from .worker_info import WorkerInfo
@@ -43,6 +51,8 @@ __all__ = (
     "CatalogEntryConfigKeys",
     "CatalogEntryPipelineConfig",
     "CatalogEntryPresetConfig",
+    "ComfyUISampler",
+    "ComfyUISamplerConfig",
     "ComparisonLinks",
     "ComparisonPublic",
     "ComparisonPublicCharts",
@@ -69,7 +79,13 @@ __all__ = (
     "SchedulerResultPublicEffectiveConfig",
     "SchedulerResultPublicQualityType0",
     "SchedulersPublic",
+    "SchedulersPublicComfyuiSamplers",
+    "SchedulersPublicSchedules",
     "SchedulerTimings",
+    "ScheduleType",
+    "ScheduleTypeConfig",
+    "ScheduleTypeConfigByClass",
+    "ScheduleTypeConfigByClassAdditionalProperty",
     "Webhook",
     "WebhookEvent",
     "WorkerInfo",

@@ -39,6 +39,8 @@ class CatalogEntry:
             preset_config (CatalogEntryPresetConfig):
             stochastic (bool):
             description (str | Unset):  Default: ''.
+            differs_from_a1111 (None | str | Unset): Why this A1111/ComfyUI name does not reproduce k-diffusion's sampler
+                (see the parity report); null where it matches or has no k-diffusion counterpart.
             pipeline_config (CatalogEntryPipelineConfig | Unset): Pipeline arguments the preset sets, e.g. guidance_rescale.
             unavailable_reason (None | str | Unset):
      """
@@ -53,6 +55,7 @@ class CatalogEntry:
     preset_config: CatalogEntryPresetConfig
     stochastic: bool
     description: str | Unset = ''
+    differs_from_a1111: None | str | Unset = UNSET
     pipeline_config: CatalogEntryPipelineConfig | Unset = UNSET
     unavailable_reason: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -87,6 +90,12 @@ class CatalogEntry:
 
         description = self.description
 
+        differs_from_a1111: None | str | Unset
+        if isinstance(self.differs_from_a1111, Unset):
+            differs_from_a1111 = UNSET
+        else:
+            differs_from_a1111 = self.differs_from_a1111
+
         pipeline_config: dict[str, Any] | Unset = UNSET
         if not isinstance(self.pipeline_config, Unset):
             pipeline_config = self.pipeline_config.to_dict()
@@ -113,6 +122,8 @@ class CatalogEntry:
         })
         if description is not UNSET:
             field_dict["description"] = description
+        if differs_from_a1111 is not UNSET:
+            field_dict["differs_from_a1111"] = differs_from_a1111
         if pipeline_config is not UNSET:
             field_dict["pipeline_config"] = pipeline_config
         if unavailable_reason is not UNSET:
@@ -155,6 +166,16 @@ class CatalogEntry:
 
         description = d.pop("description", UNSET)
 
+        def _parse_differs_from_a1111(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        differs_from_a1111 = _parse_differs_from_a1111(d.pop("differs_from_a1111", UNSET))
+
+
         _pipeline_config = d.pop("pipeline_config", UNSET)
         pipeline_config: CatalogEntryPipelineConfig | Unset
         if isinstance(_pipeline_config,  Unset):
@@ -186,6 +207,7 @@ class CatalogEntry:
             preset_config=preset_config,
             stochastic=stochastic,
             description=description,
+            differs_from_a1111=differs_from_a1111,
             pipeline_config=pipeline_config,
             unavailable_reason=unavailable_reason,
         )

@@ -14,6 +14,8 @@ from typing import cast
 if TYPE_CHECKING:
   from ..models.catalog_entry import CatalogEntry
   from ..models.model_info import ModelInfo
+  from ..models.schedulers_public_comfyui_samplers import SchedulersPublicComfyuiSamplers
+  from ..models.schedulers_public_schedules import SchedulersPublicSchedules
 
 
 
@@ -30,13 +32,18 @@ class SchedulersPublic:
             count (int):
             data (list[CatalogEntry]):
             diffusers_version (str):
+            comfyui_samplers (SchedulersPublicComfyuiSamplers | Unset): ComfyUI sampler names and the entry each runs.
             model (ModelInfo | None | Unset): With ?model=: the model, as its workers registered it.
+            schedules (SchedulersPublicSchedules | Unset): Schedule types (A1111's 'Schedule type', ComfyUI's 'scheduler'):
+                append one to a sampler's name, e.g. 'dpmpp_2m karras'.
      """
 
     count: int
     data: list[CatalogEntry]
     diffusers_version: str
+    comfyui_samplers: SchedulersPublicComfyuiSamplers | Unset = UNSET
     model: ModelInfo | None | Unset = UNSET
+    schedules: SchedulersPublicSchedules | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -46,6 +53,8 @@ class SchedulersPublic:
     def to_dict(self) -> dict[str, Any]:
         from ..models.catalog_entry import CatalogEntry # noqa: PLC0415
         from ..models.model_info import ModelInfo # noqa: PLC0415
+        from ..models.schedulers_public_comfyui_samplers import SchedulersPublicComfyuiSamplers # noqa: PLC0415
+        from ..models.schedulers_public_schedules import SchedulersPublicSchedules # noqa: PLC0415
         count = self.count
 
         data = []
@@ -57,6 +66,10 @@ class SchedulersPublic:
 
         diffusers_version = self.diffusers_version
 
+        comfyui_samplers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.comfyui_samplers, Unset):
+            comfyui_samplers = self.comfyui_samplers.to_dict()
+
         model: dict[str, Any] | None | Unset
         if isinstance(self.model, Unset):
             model = UNSET
@@ -64,6 +77,10 @@ class SchedulersPublic:
             model = self.model.to_dict()
         else:
             model = self.model
+
+        schedules: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.schedules, Unset):
+            schedules = self.schedules.to_dict()
 
 
         field_dict: dict[str, Any] = {}
@@ -73,8 +90,12 @@ class SchedulersPublic:
             "data": data,
             "diffusers_version": diffusers_version,
         })
+        if comfyui_samplers is not UNSET:
+            field_dict["comfyui_samplers"] = comfyui_samplers
         if model is not UNSET:
             field_dict["model"] = model
+        if schedules is not UNSET:
+            field_dict["schedules"] = schedules
 
         return field_dict
 
@@ -84,6 +105,8 @@ class SchedulersPublic:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.catalog_entry import CatalogEntry # noqa: PLC0415
         from ..models.model_info import ModelInfo # noqa: PLC0415
+        from ..models.schedulers_public_comfyui_samplers import SchedulersPublicComfyuiSamplers # noqa: PLC0415
+        from ..models.schedulers_public_schedules import SchedulersPublicSchedules # noqa: PLC0415
         d = dict(src_dict)
         count = d.pop("count")
 
@@ -98,6 +121,16 @@ class SchedulersPublic:
 
 
         diffusers_version = d.pop("diffusers_version")
+
+        _comfyui_samplers = d.pop("comfyui_samplers", UNSET)
+        comfyui_samplers: SchedulersPublicComfyuiSamplers | Unset
+        if isinstance(_comfyui_samplers,  Unset):
+            comfyui_samplers = UNSET
+        else:
+            comfyui_samplers = SchedulersPublicComfyuiSamplers.from_dict(_comfyui_samplers)
+
+
+
 
         def _parse_model(data: object) -> ModelInfo | None | Unset:
             if data is None:
@@ -119,11 +152,23 @@ class SchedulersPublic:
         model = _parse_model(d.pop("model", UNSET))
 
 
+        _schedules = d.pop("schedules", UNSET)
+        schedules: SchedulersPublicSchedules | Unset
+        if isinstance(_schedules,  Unset):
+            schedules = UNSET
+        else:
+            schedules = SchedulersPublicSchedules.from_dict(_schedules)
+
+
+
+
         schedulers_public = cls(
             count=count,
             data=data,
             diffusers_version=diffusers_version,
+            comfyui_samplers=comfyui_samplers,
             model=model,
+            schedules=schedules,
         )
 
 
