@@ -107,7 +107,13 @@ def agreement(a: tuple[ComparisonOutcome, MemorySink], b: tuple[ComparisonOutcom
         difference = np.abs(pixels(data) - pixels(sink_b.finals[key]))
         within += int((difference <= 1).sum())
         total += difference.size
-    return {"final_latents_max_abs_diff": latent_diff, "final_pixels_within_1_level": within / total}
+    # The scale the difference is measured against: a random UNet leaves latents far from unit size.
+    latent_scale = max(float(y.float().abs().max()) for y in outcome_b.final_latents)
+    return {
+        "final_latents_max_abs_diff": latent_diff,
+        "final_latents_max_abs": latent_scale,
+        "final_pixels_within_1_level": within / total,
+    }
 
 
 def measure(

@@ -30,7 +30,8 @@ def test_gpu_bench_tiny_cpu_mode_compares_batched_with_sequential(
     assert batched["frames_per_scheduler"] == 2  # steps 2 and 4
     (comparison,) = data["comparisons"]
     assert comparison["speedup_batched_over_sequential"] > 0
-    assert comparison["final_latents_max_abs_diff"] <= 1e-4
+    # The 1e-4 holds for latents of unit scale; tiny's random UNet leaves them far larger (as in test_lockstep).
+    assert comparison["final_latents_max_abs_diff"] <= 1e-4 * max(1.0, comparison["final_latents_max_abs"])
     assert comparison["final_pixels_within_1_level"] >= 0.999
     assert data["experiment"]["model"] == "schedlab/tiny-sd" and data["environment"]["device"] == "cpu"
 

@@ -56,14 +56,15 @@ def test_dpmsolver_sde_equals_plain_diffusers_only_when_given_noise_sampler_seed
     global RNG, so plain diffusers reproduces a job only with `noise_sampler_seed=<the job's seed>`."""
     (got,), _ = engine_finals(engine, "dpmpp_sde_tree")
     run = {"steps": STEPS, "seed": SEED, "num_images": IMAGES, "guidance_scale": GUIDANCE}
-    seeded = DPMSolverSDEScheduler.from_config(plain_pipe.scheduler.config, noise_sampler_seed=SEED)
+    seeded = user_scheduler(plain_pipe, "dpmpp_sde", SEED)  # the preset plus noise_sampler_seed
     assert all(
         np.array_equal(a, np.asarray(b)) for a, b in zip(got, user_images(plain_pipe, seeded, **run), strict=True)
     )
     unseeded = []
     for global_seed in (0, 1):
         torch.manual_seed(global_seed)
-        scheduler = DPMSolverSDEScheduler.from_config(plain_pipe.scheduler.config)
+        preset = next(e for e in SD1_CATALOG.entries if e.id == "dpmpp_sde").preset_config
+        scheduler = DPMSolverSDEScheduler.from_config(plain_pipe.scheduler.config, **preset)
         unseeded.append([np.asarray(image).astype(int) for image in user_images(plain_pipe, scheduler, **run)])
     assert not np.array_equal(unseeded[0][0], unseeded[1][0])  # the global RNG decides
     assert not any(np.array_equal(a, b) for a, b in zip(got, unseeded[0], strict=True))
@@ -72,16 +73,23 @@ def test_dpmsolver_sde_equals_plain_diffusers_only_when_given_noise_sampler_seed
 def test_euler_a_equals_ddpm_up_to_float_rounding(
     engine: ComparisonEngine, plain_pipe: StableDiffusionPipeline
 ) -> None:
-    """README: same "leading" timesteps, same noise from the same generators; equal within the stated tolerance."""
+    """README: Euler a as the notebook built it (the model's own "leading" timesteps, not the A1111 preset's
+    "linspace") and DDPM share timesteps and noise from the same generators; equal within the stated tolerance."""
     steps, images = 12, 4
-    (euler_a, ddpm), _ = engine_finals(engine, "euler_a", "ddpm", steps=steps, num_images=images, guidance_scale=7.5)
+    notebook_euler_a = {"name": "euler_a", "config": {"timestep_spacing": "leading"}}
+    spec = {"seed": SEED, "num_images": images, "steps": steps, "guidance_scale": 7.5, "prompt": PROMPT}
+    outcome, sink = run_spec(engine, schedulers=[notebook_euler_a, {"name": "ddpm"}], **spec)
+    euler_a, ddpm = ([pixels(sink.files[key]) for key in result.final_images] for result in outcome.results)
     for a, b in zip(euler_a, ddpm, strict=True):
         difference = np.abs(a - b)
         assert difference.max() <= 1 and (difference > 0).mean() <= EULER_A_DDPM_PIXEL_SHARE
     run = {"steps": steps, "seed": SEED, "num_images": images, "guidance_scale": 7.5}
     latents = [
-        plain_run(plain_pipe, user_scheduler(plain_pipe, name, SEED), **run).final_latents
-        for name in ("euler_a", "ddpm")
+        plain_run(plain_pipe, scheduler, **run).final_latents
+        for scheduler in (
+            user_scheduler(plain_pipe, "euler_a", SEED, timestep_spacing="leading"),
+            user_scheduler(plain_pipe, "ddpm", SEED),
+        )
     ]
     assert latents[0] is not None and latents[1] is not None
     scale = float(latents[1].abs().max())

@@ -12,6 +12,7 @@ from redis import Redis
 from service.contract import ComparisonSpec, JobEventType, Keys
 from service.jobs import JobStore
 from tests.support import MemorySink
+from tests.worker.plain_diffusers import SD1_CATALOG
 from worker.engine import ComparisonEngine
 from worker.jobs import WorkerRuntime, _JobListener
 
@@ -47,8 +48,10 @@ def test_one_step_event_per_scheduler_step_with_diffusers_timesteps_and_stored_f
 
     steps = [event.data for event in store.events("j1") if event.type is JobEventType.step]
     assert [s["step"] for s in steps] == [1, 2, 3, 4, 5, 6] and {s["of"] for s in steps} == {6}
-    # The independent path: the scheduler diffusers builds from the model's config, on the same timesteps.
-    reference = scheduler_class.from_config(engine.model.scheduler_config)
+    # The independent path: the scheduler diffusers builds from the model's config and the entry's documented
+    # preset (A1111's Euler and Heun run "linspace" timesteps), on the same number of steps.
+    preset = next(entry for entry in SD1_CATALOG.entries if entry.id == name).preset_config
+    reference = scheduler_class.from_config(engine.model.scheduler_config, **preset)
     reference.set_timesteps(6)
     calls = len(reference.timesteps)  # Heun: 2N - 1 calls; a step completes on every second one, and the last
     completed = [i for i in range(calls) if i == calls - 1 or (i + 1) % reference.order == 0]
