@@ -613,10 +613,11 @@ class Watcher {
     const box = $("#similarity-heatmap");
     if (!similarity?.matrix?.length) { box.replaceChildren(el("p", { class: "muted", text: "no finished schedulers" })); return; }
     const names = similarity.schedulers;
-    const values = similarity.matrix.flatMap((row, i) => row.filter((_, j) => j !== i));
+    // null = identical images (infinite PSNR): drawn as the most alike cell and labelled "same".
+    const values = similarity.matrix.flatMap((row, i) => row.filter((v, j) => j !== i && v !== null));
     const low = Math.min(...values, 100), high = Math.max(...values, low + 1);
     const colour = (v) => {
-      const t = Math.max(0, Math.min(1, (v - low) / (high - low)));
+      const t = v === null ? 1 : Math.max(0, Math.min(1, (v - low) / (high - low)));
       return `hsl(188, 60%, ${16 + 40 * t}%)`; // brighter = more alike
     };
     const table = el("table", { class: "heat" },
@@ -624,9 +625,10 @@ class Watcher {
       ...similarity.matrix.map((row, i) => el("tr", {}, el("th", { class: "rowname", text: `${i + 1}. ${names[i]}` }),
         ...row.map((v, j) => el("td", {
           style: i === j ? "" : `background:${colour(v)}`, class: i === j ? "diag" : "",
-          title: `${names[i]} vs ${names[j]}: ${v.toFixed(1)} dB`, text: i === j ? "—" : v.toFixed(1),
+          title: `${names[i]} vs ${names[j]}: ${v === null ? "identical" : `${v.toFixed(1)} dB`}`,
+          text: i === j ? "—" : v === null ? "same" : v.toFixed(1),
         })))));
-    box.replaceChildren(table, el("p", { class: "muted note", text: "brighter = more alike; 100 dB = identical" }));
+    box.replaceChildren(table, el("p", { class: "muted note", text: "brighter = more alike; same = identical images" }));
   }
 }
 

@@ -14,7 +14,7 @@ from schedlab_client import Client
 from schedlab_client.api.comparisons import get_comparison_file
 
 from tests.conftest import TEST_REDIS_URL, cleanup_redis
-from tests.e2e.stack import Stack, base_env
+from tests.e2e.stack import Stack, base_env, wait_until
 from tests.e2e.test_lifecycle import download, wait_terminal
 
 pytestmark = pytest.mark.e2e
@@ -61,9 +61,12 @@ def test_jobs_run_on_their_models_workers_and_incompatible_ones_are_refused(two_
         assert manifest["model"]["family"] == family and manifest["spec"]["model"] == model
         assert all(result.grid_url and result.frames for result in done.results)
         assert get_comparison_file.sync_detailed(job["id"], "contact-sheet.png", client=client).status_code == 200
-    readyz = httpx.get(f"{base}/readyz").json()
-    served = {w["serves"]: w["jobs_done"] for w in readyz["workers"]}
-    assert served == {"tiny": 1, "tiny-flux": 1}
+
+    def jobs_done_per_model() -> dict[str, int]:
+        return {w["serves"]: w["jobs_done"] for w in httpx.get(f"{base}/readyz").json()["workers"]}
+
+    # Workers report their job count with their next heartbeat.
+    wait_until(lambda: jobs_done_per_model() == {"tiny": 1, "tiny-flux": 1}, 60, "each worker to report its job")
 
     for body, words in (
         ({"model": "tiny-flux", "schedulers": [{"name": "flow_heun"}]}, "sigmas and mu"),
