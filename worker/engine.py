@@ -8,12 +8,11 @@ from a wrapper around the scheduler instance's `step`.
 from __future__ import annotations
 
 import functools
-import io
 import json
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Protocol
@@ -23,21 +22,27 @@ from PIL import Image
 
 import service
 from service.contract import (
+    Cell,
     ComparisonSpec,
     Decoder,
     FrameKind,
     FrameRef,
     Keys,
     Limits,
+    Reference,
+    ReferenceDistance,
+    SchedulerChoice,
     SchedulerResult,
     SchedulerTimings,
+    SweepAnswer,
     check_spec,
     load_catalog,
+    progress_plan,
     utcnow,
 )
 from service.errors import SpecError
 from worker import frames as frame_images
-from worker import metrics
+from worker import metrics, sweep
 from worker.demo_model import DEMO_MODEL_ID
 from worker.model import LoadedModel
 from worker.registry import BuiltScheduler, build_scheduler, entry_by_id
@@ -67,6 +72,18 @@ class ComparisonOutcome:
     results: list[SchedulerResult]
     manifest: dict[str, Any]
     keys: Keys
+    sweep: SweepAnswer | None = None
+    unet_evaluations: int = 0  # image x UNet evaluations actually run, the reference's included
+    wall_s: float = 0.0
+
+
+@dataclass
+class _Embeddings:
+    """The prompt's encoding, made once per job and shared by every cell and scheduler."""
+
+    prompt: torch.Tensor
+    negative: torch.Tensor | None
+    unconditional: bool  # the UNet takes classifier-free guidance (no guidance embedding)
 
 
 def _never() -> bool:
@@ -74,9 +91,7 @@ def _never() -> bool:
 
 
 def put_png(sink: ArtifactSink, key: str, image: Image.Image) -> None:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)  # fast: frames are many, and previews
-    sink.put_bytes(key, buffer.getvalue(), "image/png")
+    sink.put_bytes(key, frame_images.png_bytes(image), "image/png")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -159,17 +174,42 @@ class X0Tracker:
 
 @dataclass
 class _SchedulerRun:
-    """State of one scheduler's run, filled in by the step callback."""
+    """One scheduler on one cell (or the reference run of a guidance/seed group), filled in as it runs."""
 
-    index: int
+    index: int  # the scheduler's place in the spec; the reference's is len(spec.schedulers)
     built: BuiltScheduler
     name: str
     folder: str
     capture: set[int]
+    cell: Cell
+    is_reference: bool = False
+    steps_before: int = 0  # this scheduler's steps in earlier cells: progress counts across the sweep
+    steps_total: int = 0
     unet_calls: int = 0
     frames: dict[int, list[Image.Image]] = field(default_factory=dict)
     x0_at: dict[int, torch.Tensor] = field(default_factory=dict)
     canceled: bool = False
+    started: float = 0.0
+
+
+@dataclass
+class _Group:
+    """The runs sharing one guidance scale and seed: their reference, then every cell x scheduler."""
+
+    guidance_scale: float
+    seed: int
+    runs: list[_SchedulerRun]
+    reference_latents: torch.Tensor | None = None
+    reference_images: list[Image.Image] = field(default_factory=list)
+    reference_record: dict[str, Any] | None = None
+
+
+@dataclass
+class _Finished:
+    """What the sweep's answer needs from one finished cell run."""
+
+    result: SchedulerResult
+    first_image: Image.Image | None
 
 
 class ComparisonEngine:
@@ -180,20 +220,75 @@ class ComparisonEngine:
         self.limits = limits or Limits()
 
     def prepare(self, spec: ComparisonSpec) -> list[BuiltScheduler]:
-        """Check the spec and build every scheduler; raises `SpecError` before any model work."""
+        """Check the spec and build every scheduler once; raises `SpecError` before any model work."""
         check_spec(spec, self.limits)
-        catalog = load_catalog()
-        model_config = self.model.scheduler_config
-        built = []
-        for index, choice in enumerate(spec.schedulers):
-            field_name = f"schedulers[{index}]"
-            entry = entry_by_id(catalog.resolve(choice.name, field=f"{field_name}.name").id)
-            built.append(build_scheduler(entry, model_config, choice, spec.seed, field_name))
+        built = [self._build(spec, index, choice, spec.seed_values[0]) for index, choice in enumerate(spec.schedulers)]
+        reference = spec.resolved_reference()
+        if reference is not None:
+            self._build_reference(reference, spec.seed_values[0])
         size = self.model.default_size
         for name, pixels in (("height", spec.height or size), ("width", spec.width or size)):
             if pixels % self.model.vae_scale_factor:
                 raise SpecError(name, f"must be a multiple of {self.model.vae_scale_factor}, got {pixels}")
         return built
+
+    def _build(self, spec: ComparisonSpec, index: int, choice: SchedulerChoice, seed: int) -> BuiltScheduler:
+        field_name = f"schedulers[{index}]"
+        entry = entry_by_id(load_catalog().resolve(choice.name, field=f"{field_name}.name").id)
+        return build_scheduler(entry, self.model.scheduler_config, choice, seed, field_name)
+
+    def _build_reference(self, reference: Reference, seed: int) -> BuiltScheduler:
+        entry = entry_by_id(load_catalog().resolve(reference.scheduler, field="reference.scheduler").id)
+        choice = SchedulerChoice(name=reference.scheduler)
+        return build_scheduler(entry, self.model.scheduler_config, choice, seed, "reference")
+
+    def plan(self, spec: ComparisonSpec) -> list[_Group]:
+        """Every run of the job, grouped by (guidance, seed): the reference first, then cells x schedulers.
+
+        Each run gets a fresh scheduler instance (they hold state), seeded for its cell (DPMSolverSDE's tree).
+        """
+        reference = spec.resolved_reference()
+        groups: dict[tuple[float, int], _Group] = {}
+        steps_done = [0] * len(spec.schedulers)
+        reference_done = 0
+        totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
+        for cell in spec.cells():
+            key = (cell.guidance_scale, cell.seed)
+            if key not in groups:
+                groups[key] = group = _Group(cell.guidance_scale, cell.seed, [])
+                if reference is not None:
+                    ref_cell = Cell(-1, reference.steps, cell.guidance_scale, cell.seed, sweep=False)
+                    ref_index = len(spec.schedulers)
+                    group.runs.append(
+                        _SchedulerRun(
+                            ref_index,
+                            self._build_reference(reference, cell.seed),
+                            f"reference: {reference.scheduler}",
+                            f"reference/{Keys.group_name(cell.guidance_scale, cell.seed)}",
+                            {reference.steps},
+                            ref_cell,
+                            is_reference=True,
+                            steps_before=reference_done,
+                            steps_total=totals[ref_index],
+                        )
+                    )
+                    reference_done += reference.steps
+            for index, choice in enumerate(spec.schedulers):
+                built = self._build(spec, index, choice, cell.seed)
+                groups[key].runs.append(
+                    _SchedulerRun(
+                        index,
+                        built,
+                        choice.name,
+                        cell.folder + Keys.scheduler_dir(index, built.entry.id),
+                        set(spec.capture_steps(cell.steps)),
+                        cell,
+                        steps_before=steps_done[index],
+                        steps_total=totals[index],
+                    )
+                )
+                steps_done[index] += cell.steps
+        return list(groups.values())
 
     @torch.no_grad()
     def run(
@@ -206,109 +301,201 @@ class ComparisonEngine:
     ) -> ComparisonOutcome:
         listener = listener or RunListener()
         started_at = utcnow()
+        clock = time.perf_counter()
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
-        # 1. Check inputs and build fresh scheduler instances, recording their configs before set_timesteps
-        built = self.prepare(spec)
+        # 1. Check inputs; plan every run (cells x schedulers, and the references) with fresh scheduler instances
+        self.prepare(spec)
         height = spec.height or self.model.default_size
         width = spec.width or self.model.default_size
-        capture = set(spec.capture_steps())
+        groups = self.plan(spec)
 
-        # 2. Encode the prompt once for the whole job
-        do_cfg = spec.guidance_scale > 1 and self.model.pipe.unet.config.time_cond_proj_dim is None
+        # 2. Encode the prompt once for the whole job: every cell and scheduler shares it
+        unconditional = self.model.pipe.unet.config.time_cond_proj_dim is None
+        do_cfg = unconditional and any(guidance > 1 for guidance in spec.guidance_values)
         prompt_embeds, negative_embeds = self.model.pipe.encode_prompt(
             spec.prompt, self.model.device, 1, do_cfg, spec.negative_prompt
         )
+        embeds = _Embeddings(prompt_embeds, negative_embeds, unconditional)
 
-        # 3. Run each scheduler through the pipeline, capturing frames as they are made
+        # 3. Run each group: its reference first, then every cell x scheduler, frames stored as they are made
         results: list[SchedulerResult] = []
+        finished: list[_Finished] = []
         finals: list[list[Image.Image]] = []
+        references: list[dict[str, Any]] = []
         canceled = False
-        for index, scheduler in enumerate(built):
-            run = _SchedulerRun(
-                index,
-                scheduler,
-                spec.schedulers[index].name,
-                Keys.scheduler_dir(index, scheduler.entry.id),
-                capture,
-            )
-            result, final_images = self._run_scheduler(
-                spec, run, keys, sink, prompt_embeds, negative_embeds, height, width, should_stop, listener
-            )
-            results.append(result)
-            listener.on_scheduler_done(result)
-            if result.status == "canceled":
-                canceled = True
+        evaluations = 0
+        for group in groups:
+            for run, latents in self._execute(
+                spec, group.runs, keys, sink, embeds, height, width, should_stop, listener
+            ):
+                evaluations += run.unet_calls * spec.num_images
+                if run.is_reference:
+                    self._finish_reference(spec, group, run, latents, keys, sink)
+                    if group.reference_record is not None:
+                        references.append(group.reference_record)
+                    continue
+                result, final_images = self._finish_run(spec, run, latents, keys, sink, group)
+                results.append(result)
+                listener.on_scheduler_done(result)
+                if result.status == "canceled":
+                    canceled = True
+                    break
+                finals.append(final_images)
+                finished.append(_Finished(result, final_images[0] if final_images else None))
+            if canceled:
                 break
-            finals.append(final_images)
 
-        # 4. Across schedulers: contact sheet and similarity
-        finished = [r for r in results if r.status == "succeeded"]
-        if finals:
-            rows = [(f"{r.index + 1}. {r.name}", images) for r, images in zip(finished, finals, strict=True)]
+        # 4. Across runs: the contact sheet and similarity (plain jobs); grids, curves and ranking (sweeps)
+        succeeded = [r for r in results if r.status == "succeeded"]
+        contact_sheet = None
+        if finals and not spec.is_sweep:
+            rows = [(f"{r.index + 1}. {r.name}", images) for r, images in zip(succeeded, finals, strict=True)]
             put_png(sink, keys.contact_sheet, frame_images.make_contact_sheet(rows))
+            contact_sheet = keys.contact_sheet
+        answer = None
+        if spec.is_sweep and not canceled and finished:
+            answer = sweep.answer(
+                spec, [(f.result, f.first_image) for f in finished], keys, sink, self.limits.grid_max_pixels
+            )
 
         # 5. The manifest: everything needed to reproduce the run
-        manifest = self._manifest(spec, results, finals, keys, height, width, started_at, canceled)
+        manifest = self._manifest(
+            spec, results, [] if spec.is_sweep else finals, keys, height, width, started_at, canceled
+        )
+        manifest["contact_sheet"] = contact_sheet
+        manifest["reference"] = self._reference_manifest(spec, references)
+        manifest["sweep"] = answer.model_dump(mode="json") if answer is not None else None
         sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
-        return ComparisonOutcome("canceled" if canceled else "succeeded", results, manifest, keys)
+        return ComparisonOutcome(
+            "canceled" if canceled else "succeeded",
+            results,
+            manifest,
+            keys,
+            sweep=answer,
+            unet_evaluations=evaluations,
+            wall_s=time.perf_counter() - clock,
+        )
 
-    def _run_scheduler(
+    def _execute(
+        self,
+        spec: ComparisonSpec,
+        runs: list[_SchedulerRun],
+        keys: Keys,
+        sink: ArtifactSink,
+        embeds: _Embeddings,
+        height: int,
+        width: int,
+        should_stop: Callable[[], bool],
+        listener: RunListener,
+    ) -> Iterator[tuple[_SchedulerRun, torch.Tensor]]:
+        """Denoise `runs` and yield each with its final latents as it ends.
+
+        Today one run after another through the model's own pipeline; a batched runner that advances every run
+        of the list in shared UNet batches takes this function's place without changing its callers.
+        """
+        for run in runs:
+            latents = self._denoise(spec, run, keys, sink, embeds, height, width, should_stop, listener)
+            yield run, latents
+            if run.canceled:
+                return
+
+    def _denoise(
         self,
         spec: ComparisonSpec,
         run: _SchedulerRun,
         keys: Keys,
         sink: ArtifactSink,
-        prompt_embeds: torch.Tensor,
-        negative_embeds: torch.Tensor | None,
+        embeds: _Embeddings,
         height: int,
         width: int,
         should_stop: Callable[[], bool],
         listener: RunListener,
-    ) -> tuple[SchedulerResult, list[Image.Image]]:
+    ) -> torch.Tensor:
         pipe = self.model.pipe
         scheduler = run.built.scheduler
         tracker = X0Tracker(scheduler)
-        started = time.perf_counter()
+        run.started = time.perf_counter()
         counter: StepCounter | None = None
+        steps = run.cell.steps
         # Latent frames at the last step are the final images: decode them once, after the loop, the pipeline's way.
         reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
 
         def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             nonlocal counter
             if counter is None:
-                counter = StepCounter(len(pipeline.scheduler.timesteps), spec.steps, pipeline.scheduler.order)
+                counter = StepCounter(len(pipeline.scheduler.timesteps), steps, pipeline.scheduler.order)
             run.unet_calls += 1
             if counter.step_completed(call_index):
                 step = counter.completed
-                if step in run.capture:
+                if step in run.capture and not run.is_reference:
                     assert tracker.latest is not None
                     run.x0_at[step] = tracker.latest.detach().clone()
-                    if not (reuse_final and step == spec.steps):
+                    if not (reuse_final and step == steps):
                         latents = tensors["latents"] if spec.frames is FrameKind.latent else tracker.latest
                         self._emit_frames(run, keys, sink, step, latents, spec.decoder)
-                listener.on_progress(run.index, run.name, step, spec.steps)
+                listener.on_progress(run.index, run.name, run.steps_before + step, run.steps_total)
             if should_stop():
                 run.canceled = True
                 pipeline._interrupt = True
             return {}
 
-        generators = [torch.Generator("cpu").manual_seed(spec.seed + i) for i in range(spec.num_images)]
+        guidance = run.cell.guidance_scale
+        generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
         pipe.scheduler = scheduler
-        latents = pipe(
-            prompt_embeds=prompt_embeds,
-            negative_prompt_embeds=negative_embeds,
+        latents: torch.Tensor = pipe(
+            prompt_embeds=embeds.prompt,
+            # A cell without guidance runs exactly as a single-value job at that scale: no negative embeddings.
+            negative_prompt_embeds=embeds.negative if embeds.unconditional and guidance > 1 else None,
             num_images_per_prompt=spec.num_images,
-            num_inference_steps=spec.steps,
-            guidance_scale=spec.guidance_scale,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
             height=height,
             width=width,
             generator=generators,
             output_type="latent",
             callback_on_step_end=on_step_end,
         ).images
+        return latents
 
+    def _finish_reference(
+        self,
+        spec: ComparisonSpec,
+        group: _Group,
+        run: _SchedulerRun,
+        latents: torch.Tensor,
+        keys: Keys,
+        sink: ArtifactSink,
+    ) -> None:
+        if run.canceled:
+            return
+        images = frame_images.decode_vae(self.model, latents)
+        image_keys = []
+        for image_index, image in enumerate(images):
+            key = keys.reference_image(group.guidance_scale, group.seed, image_index)
+            put_png(sink, key, image)
+            image_keys.append(key)
+        group.reference_latents, group.reference_images = latents, images
+        group.reference_record = {
+            "guidance_scale": group.guidance_scale,
+            "seed": group.seed,
+            "final_images": image_keys,
+            "unet_calls": run.unet_calls,
+            "wall_s": round(time.perf_counter() - run.started, 4),
+        }
+
+    def _finish_run(
+        self,
+        spec: ComparisonSpec,
+        run: _SchedulerRun,
+        latents: torch.Tensor,
+        keys: Keys,
+        sink: ArtifactSink,
+        group: _Group,
+    ) -> tuple[SchedulerResult, list[Image.Image]]:
+        steps = run.cell.steps
+        reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
         final_keys: list[str] = []
         final_images: list[Image.Image] = []
         if not run.canceled:
@@ -318,13 +505,19 @@ class ComparisonEngine:
                 put_png(sink, key, image)
                 final_keys.append(key)
             if reuse_final:
-                self._store_frames(run, keys, sink, spec.steps, final_images)
+                self._store_frames(run, keys, sink, steps, final_images)
 
         grid_key = None
         if run.frames:
             grid_key = keys.grid(run.folder)
             put_png(sink, grid_key, frame_images.make_grid(sorted(run.frames.items())))
 
+        distance = None
+        if not run.canceled and group.reference_latents is not None:
+            distance = ReferenceDistance(
+                latent=round(metrics.relative_distance(latents, group.reference_latents), 6),
+                image=round(metrics.pixel_rmse(final_images, group.reference_images), 6),
+            )
         curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())]
         frame_refs = [
             FrameRef(step=step, image_index=i, key=keys.frame(run.folder, step, i))
@@ -340,16 +533,31 @@ class ComparisonEngine:
             status="canceled" if run.canceled else "succeeded",
             stochastic=run.built.stochastic,
             effective_config=run.built.effective_config,
-            seeds=[spec.seed + i for i in range(spec.num_images)],
+            seeds=[run.cell.seed + i for i in range(spec.num_images)],
             final_images=final_keys,
             frames=frame_refs,
             grid=grid_key,
-            timings=SchedulerTimings(wall_s=round(time.perf_counter() - started, 4), unet_calls=run.unet_calls),
+            timings=SchedulerTimings(wall_s=round(time.perf_counter() - run.started, 4), unet_calls=run.unet_calls),
             convergence=curve,
             emergence_step=None if run.canceled else metrics.emergence_step(curve),
             quality=self._quality(spec, final_images),
+            cell=run.cell.label if spec.is_sweep else None,
+            reference_distance=distance,
         )
         return result, final_images
+
+    @staticmethod
+    def _reference_manifest(spec: ComparisonSpec, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+        reference = spec.resolved_reference()
+        if reference is None:
+            return None
+        return {
+            **reference.model_dump(mode="json"),
+            "default": spec.reference is None,
+            "why": "a deterministic high-order solver at many steps approximates the probability-flow ODE's "
+            "solution from each seed's noise; every cell's final latent and image are measured against it",
+            "runs": runs,
+        }
 
     def _quality(self, spec: ComparisonSpec, final_images: list[Image.Image]) -> dict[str, float] | None:
         """On the demo model, what the checker sees: does each final image show the prompt's colour and shape?"""
@@ -396,10 +604,15 @@ class ComparisonEngine:
             "started_at": started_at.isoformat(),
             "finished_at": utcnow().isoformat(),
             "spec": spec.model_dump(mode="json", exclude={"webhook"}),
-            "resolved": {"height": height, "width": width, "capture_steps": spec.capture_steps()},
+            "resolved": {
+                "height": height,
+                "width": width,
+                "capture_steps": spec.capture_steps(),
+                "cells": len(spec.cells()),
+            },
             "seeds": {
-                "images": [spec.seed + i for i in range(spec.num_images)],
-                "rule": "image i of every scheduler: torch.Generator('cpu').manual_seed(seed + i); "
+                "images": [seed + i for seed in spec.seed_values for i in range(spec.num_images)],
+                "rule": "image i of every scheduler (and cell): torch.Generator('cpu').manual_seed(seed + i); "
                 "DPMSolverSDE: noise_sampler_seed = seed unless configured",
             },
             "model": model.describe(),
@@ -423,7 +636,6 @@ class ComparisonEngine:
                 "schedulers": [r.id if r.name == r.id else r.name for r in results if r.status == "succeeded"],
                 "matrix": metrics.similarity_matrix(finals) if finals else [],
             },
-            "contact_sheet": keys.contact_sheet if finals else None,
             "peak_memory_bytes": peak,
             "schedulers": [r.model_dump(mode="json") for r in results],
         }

@@ -47,3 +47,13 @@ def similarity_matrix(finals: Sequence[Sequence[Image.Image]]) -> list[list[floa
             value = round(sum(psnr(a, b) for a, b in pairs) / len(pairs), 3)
             matrix[i][j] = matrix[j][i] = value
     return matrix
+
+
+def pixel_rmse(images: Sequence[Image.Image], references: Sequence[Image.Image]) -> float:
+    """Root-mean-square pixel difference (pixels in [0, 1]) of image i to reference i, averaged over images."""
+    values = []
+    for image, reference in zip(images, references, strict=True):
+        x = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
+        y = np.asarray(reference.convert("RGB"), dtype=np.float64) / 255.0
+        values.append(math.sqrt(float(((x - y) ** 2).mean())))
+    return sum(values) / len(values)
