@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,11 +18,16 @@ from service.contract import (
     FrameKind,
     Keys,
     Limits,
+    SweepAnswer,
     check_spec,
     load_catalog,
+    progress_plan,
 )
 from service.errors import SpecError
+from service.estimate import ComparisonEstimate
 from service.settings import Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Compare Stable Diffusion schedulers side by side.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -30,9 +35,42 @@ console = Console(stderr=True)
 stdout = Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _capture_every(steps: int, every: int | None) -> int:
-    """The CLI's default: about six frames per scheduler."""
-    return every or max(1, steps // 6)
+def _capture_every(steps: list[int], every: int | None) -> int:
+    """The CLI's default: about six frames per scheduler (of the longest run, in a sweep)."""
+    return every or max(1, max(steps) // 6)
+
+
+def _axis(values: list[T]) -> T | list[T]:
+    """A repeated option is a sweep axis; given once, it is a single value (today's job and layout)."""
+    return values[0] if len(values) == 1 else values
+
+
+def _reference(scheduler: str | None, steps: int | None) -> dict[str, object] | None:
+    if scheduler is None and steps is None:
+        return None
+    return {key: value for key, value in (("scheduler", scheduler), ("steps", steps)) if value is not None}
+
+
+def _print_estimate(estimate: ComparisonEstimate) -> None:
+    cost = estimate.cost
+    stdout.print(
+        f"{cost.cells} cells x {estimate.schedulers} schedulers = {cost.runs} runs"
+        + (" (reference runs included)" if estimate.reference else "")
+    )
+    stdout.print(
+        f"UNet evaluations (image x UNet calls): {cost.unet_evaluations} (reference: {cost.reference_evaluations})"
+    )
+    if estimate.estimated_seconds is None:
+        stdout.print("estimated duration: unknown (no live worker has measured its throughput)")
+    else:
+        stdout.print(
+            f"estimated duration: {estimate.estimated_seconds:.1f} s at {estimate.evals_per_s:g} evaluations/s "
+            f"(median of {estimate.workers_measured} workers)"
+        )
+    table = Table("cell", "steps", "guidance", "seed")
+    for index, cell in enumerate(estimate.cells):
+        table.add_row(str(index + 1), str(cell.steps), f"{cell.guidance_scale:g}", str(cell.seed))
+    stdout.print(table)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -62,10 +100,15 @@ def compare(
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     out: Annotated[Path, typer.Option(help="Folder for images, grids, contact sheet and manifest.")],
     negative_prompt: Annotated[str | None, typer.Option()] = None,
-    steps: Annotated[int, typer.Option()] = 30,
+    steps: Annotated[list[int] | None, typer.Option(help="Scheduler steps; repeat for a sweep axis.")] = None,
     images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = 4,
-    seed: Annotated[int, typer.Option()] = 0,
-    guidance_scale: Annotated[float, typer.Option()] = 7.5,
+    seed: Annotated[list[int] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
+    guidance_scale: Annotated[list[float] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
+    reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
+    reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print cells, UNet evaluations and the estimated duration; run nothing.")
+    ] = False,
     height: Annotated[int | None, typer.Option()] = None,
     width: Annotated[int | None, typer.Option()] = None,
     capture_every: Annotated[int | None, typer.Option(help="Capture a frame every N steps.")] = None,
@@ -90,6 +133,7 @@ def compare(
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
+    steps = steps or [30]
     capture = Capture(steps=capture_step) if capture_step else Capture(every=_capture_every(steps, capture_every))
     try:
         choices = load_catalog().expand(scheduler)
@@ -98,10 +142,11 @@ def compare(
         spec = ComparisonSpec(
             prompt=prompt,
             negative_prompt=negative_prompt,
-            seed=seed,
+            seed=_axis(seed or [0]),
             num_images=images,
-            steps=steps,
-            guidance_scale=guidance_scale,
+            steps=_axis(steps),
+            guidance_scale=_axis(guidance_scale or [7.5]),
+            reference=_reference(reference_scheduler, reference_steps),
             height=height,
             width=width,
             schedulers=choices,
@@ -115,23 +160,28 @@ def compare(
     settings = Settings()
     updates = {key: value for key, value in (("model", model), ("device", device)) if value is not None}
     settings = settings.model_copy(update=updates)
-    from worker.engine import ComparisonEngine, RunListener
-    from worker.model import load_model
-
     limits = Limits.from_settings(settings)
     try:
         check_spec(spec, limits)  # before the model loads: bad input costs nothing
     except SpecError as error:
         raise _fail(str(error)) from error
+    if dry_run:
+        _print_estimate(_estimate_from_workers(spec, settings))
+        return
+
+    from worker.engine import ComparisonEngine, RunListener
+    from worker.model import load_model
 
     console.print(f"loading model {settings.model} …")
     engine = ComparisonEngine(load_model(settings), limits)
-    bar = tqdm(total=spec.steps * len(spec.schedulers), unit="step", file=sys.stderr)
+    done = {p.scheduler_index: 0 for p in progress_plan(spec)}
+    bar = tqdm(total=sum(p.steps_total for p in progress_plan(spec)), unit="step", file=sys.stderr)
 
     class Progress(RunListener):
         def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+            done[scheduler_index] = steps_done
             bar.set_description(scheduler, refresh=False)
-            bar.update(scheduler_index * spec.steps + steps_done - bar.n)
+            bar.update(sum(done.values()) - bar.n)
 
     try:
         outcome = engine.run(spec, LocalStorage(out), Keys(""), listener=Progress())
@@ -139,17 +189,69 @@ def compare(
         raise _fail(str(error)) from error
     finally:
         bar.close()
-    table = Table("scheduler", "wall s", "UNet calls", "emerged at step", "grid")
+    table = Table("scheduler", "cell", "wall s", "UNet calls", "emerged at step", "grid")
     for result in outcome.results:
+        cell = result.cell
         table.add_row(
             result.name,
+            f"{cell.steps} steps, cfg {cell.guidance_scale:g}, seed {cell.seed}" if cell else "-",
             f"{result.timings.wall_s:.2f}",
             str(result.timings.unet_calls),
             str(result.emergence_step),
             str(out / result.grid) if result.grid else "-",
         )
     stdout.print(table)
-    console.print(f"contact sheet: {out / outcome.keys.contact_sheet}\nmanifest: {out / outcome.keys.manifest}")
+    if outcome.sweep is not None:
+        _print_sweep(outcome.sweep, out)
+    else:
+        console.print(f"contact sheet: {out / outcome.keys.contact_sheet}")
+    console.print(f"manifest: {out / outcome.keys.manifest}")
+
+
+def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> ComparisonEstimate:
+    """Price the spec with the throughput the serving workers (in SCHEDLAB_REDIS_URL) measured; none if unreachable."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from service.estimate import estimate
+    from service.jobs import JobStore
+
+    try:
+        workers = JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix).workers()
+    except RedisError as error:
+        console.print(f"[yellow]no worker throughput: Redis unreachable ({error})[/yellow]")
+        workers = []
+    return estimate(spec, workers)
+
+
+def _print_sweep(sweep: SweepAnswer, out: Path) -> None:
+    table = Table("guidance", "scheduler", "cheapest within tolerance", "NFE", "pixel RMSE to reference")
+    for curve in sweep.curves:
+        best = curve.cheapest_within_tolerance
+        table.add_row(
+            f"{curve.guidance_scale:g}",
+            curve.scheduler,
+            f"{best.steps} steps" if best else "never",
+            str(best.nfe) if best else "-",
+            f"{best.image_distance:.4f}" if best else f"{curve.points[-1].image_distance:.4f} at best",
+        )
+    stdout.print(table)
+    ranking = Table("guidance", "budget (NFE)", "best scheduler for the budget", "steps", "pixel RMSE")
+    for entry in sweep.ranking:
+        if entry.ranking:
+            top = entry.ranking[0]
+            ranking.add_row(
+                f"{entry.guidance_scale:g}",
+                str(entry.budget),
+                str(top["scheduler"]),
+                str(top["steps"]),
+                f"{top['image_distance']:.4f}",
+            )
+    stdout.print(ranking)
+    for grid in sweep.grids:
+        console.print(f"grid cfg {grid.guidance_scale:g} seed {grid.seed}: {out / grid.key}")
+    if sweep.plot:
+        console.print(f"error vs. NFE plot: {out / sweep.plot}\nanswer: {out / sweep.answer}")
 
 
 @app.command()
@@ -158,10 +260,13 @@ def submit(
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     url: Annotated[str, typer.Option(envvar="SCHEDLAB_URL", help="The API's base URL.")] = "http://127.0.0.1:8000",
     api_key: Annotated[str | None, typer.Option(envvar="SCHEDLAB_API_KEY", help="Bearer key.")] = None,
-    steps: Annotated[int, typer.Option()] = 30,
+    steps: Annotated[list[int] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
     images: Annotated[int, typer.Option()] = 4,
-    seed: Annotated[int, typer.Option()] = 0,
-    guidance_scale: Annotated[float, typer.Option()] = 7.5,
+    seed: Annotated[list[int] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
+    guidance_scale: Annotated[list[float] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
+    reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
+    reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Ask the service for the cost; queue nothing.")] = False,
     capture_every: Annotated[int | None, typer.Option()] = None,
     frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
     decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
@@ -171,17 +276,29 @@ def submit(
     """Submit a comparison to a running service through the generated client; optionally wait and download."""
     from service.submit import submit_comparison
 
-    body = {
+    steps = steps or [30]
+    body: dict[str, Any] = {
         "prompt": prompt,
-        "steps": steps,
+        "steps": _axis(steps),
         "num_images": images,
-        "seed": seed,
-        "guidance_scale": guidance_scale,
+        "seed": _axis(seed or [0]),
+        "guidance_scale": _axis(guidance_scale or [7.5]),
         "schedulers": [choice.model_dump() for choice in load_catalog().expand(scheduler)],
         "capture": {"every": _capture_every(steps, capture_every)},
         "frames": frames.value,
         "decoder": decoder.value,
     }
+    reference = _reference(reference_scheduler, reference_steps)
+    if reference is not None:
+        body["reference"] = reference
+    if dry_run:
+        from service.submit import estimate_comparison
+
+        estimate = estimate_comparison(url, api_key, body, console=console)
+        if estimate is None:
+            raise typer.Exit(1)
+        _print_estimate(estimate)
+        return
     code = submit_comparison(url, api_key, body, wait=wait, out=out, console=console)
     raise typer.Exit(code)
 

@@ -134,18 +134,18 @@ def _check_axis(field: str, value: Any) -> Any:
     low, high = AXIS_BOUNDS[field]
     if isinstance(value, list):
         if not values:
-            raise _axis_error(f"{field} is an empty list: give one value or a list of distinct values")
+            raise _axis_error("is an empty list: give one value or a list of distinct values")
         if len(values) > MAX_AXIS_VALUES:
-            raise _axis_error(f"{field} has {len(values)} values; the limit is {MAX_AXIS_VALUES}")
+            raise _axis_error(f"has {len(values)} values; the limit is {MAX_AXIS_VALUES}")
         repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:
             shown = ", ".join(format_axis_value(v) for v in repeated)
-            raise _axis_error(f"{field} repeats {shown}: give each value once")
+            raise _axis_error(f"repeats {shown}: give each value once")
     for index, item in enumerate(values):
         if not low <= item <= high:
-            where = f"[{index}]" if isinstance(value, list) else ""
+            where = f"item {index} " if isinstance(value, list) else ""
             bounds = f"{format_axis_value(low)} and {format_axis_value(high)}"
-            raise _axis_error(f"{field}{where} must be between {bounds}, got {format_axis_value(item)}")
+            raise _axis_error(f"{where}must be between {bounds}, got {format_axis_value(item)}")
     return value
 
 

@@ -11,10 +11,10 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis import Redis
 
-from service.contract import ComparisonSpec, JobProgress, JobStatus, SchedulerResult, utcnow
+from service.contract import ComparisonSpec, JobProgress, JobStatus, SchedulerResult, SweepAnswer, utcnow
 from service.errors import JobNotFoundError, JobStateError
 
 
@@ -35,6 +35,7 @@ class JobRecord(BaseModel):
     results: list[SchedulerResult] = []
     contact_sheet: str | None = None
     manifest: str | None = None
+    sweep: SweepAnswer | None = None
     cancel_requested: bool = False
 
 
@@ -49,6 +50,9 @@ class WorkerInfo(BaseModel):
     started_at: datetime
     current_job: str | None = None
     jobs_done: int = 0
+    evals_per_s: float | None = Field(
+        None, description="Image x UNet evaluations per second measured over warm-up and jobs (whole runs)."
+    )
 
 
 # KEYS[1] = job hash, KEYS[2] = stats hash; ARGV = expected status, new status, then field/value pairs.
@@ -157,6 +161,7 @@ class JobStore:
             results=[SchedulerResult.model_validate_json(r) for r in results],
             contact_sheet=fields.get("contact_sheet") or None,
             manifest=fields.get("manifest") or None,
+            sweep=SweepAnswer.model_validate_json(fields["sweep"]) if fields.get("sweep") else None,
             cancel_requested=fields.get("cancel_requested") == "1",
         )
 

@@ -37,10 +37,19 @@ class _NullSink:
         pass
 
 
-def warm_up(engine: ComparisonEngine) -> None:
-    """One short run before the first job, so the first user does not pay for lazy initialisation."""
+def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
+    """Short runs before the first job, so the first user does not pay for lazy initialisation.
+
+    The second run, warm, measures the throughput that dry runs price jobs with until real jobs refine it:
+    a small job of the usual shape (a few images, frames every few steps); returns (evaluations, seconds).
+    """
     spec = ComparisonSpec(prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": "euler"}], capture={"every": 1})
     engine.run(spec, _NullSink(), Keys(""))
+    measured = ComparisonSpec(
+        prompt="warm-up", num_images=2, steps=8, schedulers=[{"name": "euler"}], capture={"every": 4}
+    )
+    outcome = engine.run(measured, _NullSink(), Keys(""))
+    return outcome.unet_evaluations, outcome.wall_s
 
 
 class Heartbeat(Reaper):
@@ -54,6 +63,7 @@ class Heartbeat(Reaper):
         runtime = current_runtime()
         self.info.current_job = runtime.current_job
         self.info.jobs_done = runtime.jobs_done
+        self.info.evals_per_s = round(runtime.evals_per_s, 3) if runtime.evals_per_s else None
         self.store.heartbeat(self.info, self.dead_after_s)
 
     def tick(self) -> None:
@@ -77,8 +87,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
 
     # 2. The model, loaded once for every job of this process
     engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings))
-    if settings.warmup:
-        warm_up(engine)
+    measured = warm_up(engine) if settings.warmup else (0, 0.0)
     webhooks = None
     if settings.webhook_secret is not None:
         webhooks = WebhookSender(
@@ -87,7 +96,9 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
             settings.webhook_max_attempts,
             settings.webhook_backoff_s,
         )
-    install_runtime(WorkerRuntime(name, engine, store, storage, webhooks))
+    runtime = WorkerRuntime(name, engine, store, storage, webhooks)
+    runtime.record_throughput(*measured)
+    install_runtime(runtime)
 
     # 3. Heartbeat: tells the API this worker is alive and what it runs
     info = WorkerInfo(

@@ -14,6 +14,7 @@ from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, render
 from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
 from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
+from service.estimate import ComparisonEstimate, estimate
 from service.jobs import JobRecord, JobStore
 from service.queue import ComparisonQueue
 from service.webhooks import check_webhook_url
@@ -45,7 +46,15 @@ def _position(queue: ComparisonQueue, record: JobRecord) -> int | None:
     return queue.position(record.id) if record.status is JobStatus.queued else None
 
 
-@router.post("", status_code=202, responses=_problems(400, 401, 409, 413, 422, 429))
+@router.post(
+    "",
+    status_code=202,
+    response_model=ComparisonPublic,
+    responses={
+        200: {"model": ComparisonEstimate, "description": "With `dry_run=true`: the cost; nothing is queued."},
+        **_problems(400, 401, 409, 413, 422, 429),
+    },
+)
 def create_comparison(
     spec: ComparisonSpec,
     request: Request,
@@ -62,9 +71,16 @@ def create_comparison(
             description="Retry-safe submits: the same key and body return the same job; another body, 409.",
         ),
     ] = None,
-) -> ComparisonPublic:
-    """Queue a comparison. Answers at once with the job; poll its `links.self`."""
+    dry_run: Annotated[
+        bool,
+        Query(description="Answer with the cells, UNet evaluations and estimated duration (200); queue nothing."),
+    ] = False,
+) -> ComparisonPublic | Response:
+    """Queue a comparison (202, poll its `links.self`), or with `dry_run=true` price it without queueing (200)."""
     check_spec(spec, Limits.from_settings(settings))
+    if dry_run:
+        cost = estimate(spec, store.workers())
+        return Response(cost.model_dump_json(), status_code=200, media_type="application/json")
     if spec.webhook is not None:
         if settings.webhook_secret is None:
             raise SpecError("webhook", "webhooks are disabled on this deployment (no SCHEDLAB_WEBHOOK_SECRET)")

@@ -1,24 +1,34 @@
 """ Contains all the data models used in inputs/outputs """
 
+from .budget_ranking import BudgetRanking
+from .budget_ranking_ranking_item import BudgetRankingRankingItem
 from .capture import Capture
 from .catalog_entry import CatalogEntry
 from .catalog_entry_config_keys import CatalogEntryConfigKeys
 from .catalog_entry_preset_config import CatalogEntryPresetConfig
+from .cell_label import CellLabel
+from .comparison_estimate import ComparisonEstimate
+from .comparison_estimate_reference_type_0 import ComparisonEstimateReferenceType0
 from .comparison_links import ComparisonLinks
 from .comparison_public import ComparisonPublic
 from .comparison_spec import ComparisonSpec
 from .comparisons_public import ComparisonsPublic
 from .config_key import ConfigKey
 from .config_key_type import ConfigKeyType
+from .curve_point import CurvePoint
 from .decoder import Decoder
+from .error_curve import ErrorCurve
 from .frame_kind import FrameKind
 from .frame_link import FrameLink
+from .grid_link import GridLink
 from .health import Health
 from .invalid_param import InvalidParam
 from .job_progress import JobProgress
 from .job_status import JobStatus
 from .problem import Problem
 from .readiness import Readiness
+from .reference import Reference
+from .reference_distance import ReferenceDistance
 from .scheduler_choice import SchedulerChoice
 from .scheduler_choice_config import SchedulerChoiceConfig
 from .scheduler_result_public import SchedulerResultPublic
@@ -26,31 +36,44 @@ from .scheduler_result_public_effective_config import SchedulerResultPublicEffec
 from .scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0
 from .scheduler_timings import SchedulerTimings
 from .schedulers_public import SchedulersPublic
+from .sweep_cost import SweepCost
+from .sweep_public import SweepPublic
+from .sweep_public_reference import SweepPublicReference
 from .webhook import Webhook
 from .webhook_event import WebhookEvent
 from .worker_info import WorkerInfo
 from .worker_info_model import WorkerInfoModel
 
 __all__ = (
+    "BudgetRanking",
+    "BudgetRankingRankingItem",
     "Capture",
     "CatalogEntry",
     "CatalogEntryConfigKeys",
     "CatalogEntryPresetConfig",
+    "CellLabel",
+    "ComparisonEstimate",
+    "ComparisonEstimateReferenceType0",
     "ComparisonLinks",
     "ComparisonPublic",
     "ComparisonSpec",
     "ComparisonsPublic",
     "ConfigKey",
     "ConfigKeyType",
+    "CurvePoint",
     "Decoder",
+    "ErrorCurve",
     "FrameKind",
     "FrameLink",
+    "GridLink",
     "Health",
     "InvalidParam",
     "JobProgress",
     "JobStatus",
     "Problem",
     "Readiness",
+    "Reference",
+    "ReferenceDistance",
     "SchedulerChoice",
     "SchedulerChoiceConfig",
     "SchedulerResultPublic",
@@ -58,6 +81,9 @@ __all__ = (
     "SchedulerResultPublicQualityType0",
     "SchedulersPublic",
     "SchedulerTimings",
+    "SweepCost",
+    "SweepPublic",
+    "SweepPublicReference",
     "Webhook",
     "WebhookEvent",
     "WorkerInfo",

@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.job_status import JobStatus
+from ..types import UNSET, Unset
 from typing import cast
 import datetime
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
   from ..models.comparison_spec import ComparisonSpec
   from ..models.job_progress import JobProgress
   from ..models.scheduler_result_public import SchedulerResultPublic
+  from ..models.sweep_public import SweepPublic
 
 
 
@@ -42,9 +44,14 @@ class ComparisonPublic:
             progress (list[JobProgress]):
             queue_position (int | None): 0 = next; only while queued.
             results (list[SchedulerResultPublic]):
-            spec (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler.
+            spec (ComparisonSpec): One prompt, many schedulers; `steps`, `guidance_scale` and `seed` are one value or a list
+                (a sweep).
+
+                A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a cell uses seed
+                `seed + i` for every scheduler.
             started_at (datetime.datetime | None):
             status (JobStatus): A comparison job's lifecycle: queued → running → succeeded | failed | canceled.
+            sweep (None | SweepPublic | Unset): Sweeps only, once finished.
      """
 
     attempts: int
@@ -61,6 +68,7 @@ class ComparisonPublic:
     spec: ComparisonSpec
     started_at: datetime.datetime | None
     status: JobStatus
+    sweep: None | SweepPublic | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -72,6 +80,7 @@ class ComparisonPublic:
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
+        from ..models.sweep_public import SweepPublic # noqa: PLC0415
         attempts = self.attempts
 
         contact_sheet_url: None | str
@@ -122,6 +131,14 @@ class ComparisonPublic:
 
         status = self.status.value
 
+        sweep: dict[str, Any] | None | Unset
+        if isinstance(self.sweep, Unset):
+            sweep = UNSET
+        elif isinstance(self.sweep, SweepPublic):
+            sweep = self.sweep.to_dict()
+        else:
+            sweep = self.sweep
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -141,6 +158,8 @@ class ComparisonPublic:
             "started_at": started_at,
             "status": status,
         })
+        if sweep is not UNSET:
+            field_dict["sweep"] = sweep
 
         return field_dict
 
@@ -152,6 +171,7 @@ class ComparisonPublic:
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
+        from ..models.sweep_public import SweepPublic # noqa: PLC0415
         d = dict(src_dict)
         attempts = d.pop("attempts")
 
@@ -265,6 +285,26 @@ class ComparisonPublic:
 
 
 
+        def _parse_sweep(data: object) -> None | SweepPublic | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                sweep_type_0 = SweepPublic.from_dict(data)
+
+
+
+                return sweep_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SweepPublic | Unset, data)
+
+        sweep = _parse_sweep(d.pop("sweep", UNSET))
+
+
         comparison_public = cls(
             attempts=attempts,
             contact_sheet_url=contact_sheet_url,
@@ -280,6 +320,7 @@ class ComparisonPublic:
             spec=spec,
             started_at=started_at,
             status=status,
+            sweep=sweep,
         )
 
 
