@@ -118,8 +118,8 @@ class Reference(StrictModel):
         0.05,
         gt=0,
         le=1,
-        description="A cell is 'within the reference's neighbourhood' when its final images' pixel RMSE "
-        "(pixels in [0, 1]) to the reference's is at most this.",
+        description="A cell is 'within the reference's neighbourhood' when its final images' median pixel RMSE "
+        "(pixels in [0, 1]) to the reference's, averaged over seeds, is at most this.",
     )
 
 
@@ -545,17 +545,25 @@ class SchedulerResult(BaseModel):
 
 
 class ReferenceDistance(BaseModel):
-    """How far a run's final result lies from the reference solution; means over the cell's images."""
+    """How far a run's final result lies from the reference solution, image i against the reference's image i.
 
-    latent: float = Field(description="||final latent - reference latent|| / ||reference latent||.")
-    image: float = Field(description="Pixel RMSE of the final images to the reference images, pixels in [0, 1].")
+    `latent` and `image` are medians over the cell's images: a seed whose sample flips to another shape or place
+    dominates a mean (both are listed per image too).
+    """
+
+    latent: float = Field(description="Median of ||final latent - reference latent|| / ||reference latent||.")
+    image: float = Field(description="Median pixel RMSE of the final images to the reference's, pixels in [0, 1].")
+    image_mean: float = Field(description="Mean pixel RMSE over the images.")
+    images: list[float] = Field(description="Pixel RMSE per image.")
+    latents: list[float] = Field(description="Relative latent distance per image.")
 
 
 class CurvePoint(BaseModel):
     steps: int
     nfe: int = Field(description="UNet evaluations per image (one evaluates both guidance halves).")
-    latent_distance: float = Field(description="Mean over seeds and images, relative latent distance.")
-    image_distance: float = Field(description="Mean over seeds and images, pixel RMSE in [0, 1].")
+    latent_distance: float = Field(description="Mean over seeds of each cell's median relative latent distance.")
+    image_distance: float = Field(description="Mean over seeds of each cell's median pixel RMSE (pixels in [0, 1]).")
+    image_distance_mean: float = Field(description="Mean over seeds and images of the pixel RMSE.")
 
 
 class ErrorCurve(BaseModel):

@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import platform
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -327,23 +328,36 @@ class ComparisonEngine:
         canceled = False
         evaluations = 0
         for group in groups:
+            has_reference = any(run.is_reference for run in group.runs)
+            waiting: list[tuple[_SchedulerRun, torch.Tensor]] = []  # cells that ended before their reference
             for run, latents in self._execute(
                 spec, group.runs, keys, sink, embeds, height, width, should_stop, listener
             ):
                 evaluations += run.unet_calls * spec.num_images
+                if run.is_reference and run.canceled:
+                    canceled = True
+                    break
                 if run.is_reference:
                     self._finish_reference(spec, group, run, latents, keys, sink)
                     if group.reference_record is not None:
                         references.append(group.reference_record)
+                    ready, waiting = waiting, []
+                elif has_reference and group.reference_latents is None and not run.canceled:
+                    waiting.append((run, latents))  # a batched runner may end short cells first
                     continue
-                result, final_images = self._finish_run(spec, run, latents, keys, sink, group)
-                results.append(result)
-                listener.on_scheduler_done(result)
-                if result.status == "canceled":
-                    canceled = True
+                else:
+                    ready = [(run, latents)]
+                for done, done_latents in ready:
+                    result, final_images = self._finish_run(spec, done, done_latents, keys, sink, group)
+                    results.append(result)
+                    listener.on_scheduler_done(result)
+                    if result.status == "canceled":
+                        canceled = True
+                        break
+                    finals.append(final_images)
+                    finished.append(_Finished(result, final_images[0] if final_images else None))
+                if canceled:
                     break
-                finals.append(final_images)
-                finished.append(_Finished(result, final_images[0] if final_images else None))
             if canceled:
                 break
 
@@ -514,9 +528,14 @@ class ComparisonEngine:
 
         distance = None
         if not run.canceled and group.reference_latents is not None:
+            per_image = metrics.pixel_rmse(final_images, group.reference_images)
+            per_latent = metrics.relative_distances(latents, group.reference_latents)
             distance = ReferenceDistance(
-                latent=round(metrics.relative_distance(latents, group.reference_latents), 6),
-                image=round(metrics.pixel_rmse(final_images, group.reference_images), 6),
+                latent=round(statistics.median(per_latent), 6),
+                image=round(statistics.median(per_image), 6),
+                image_mean=round(statistics.fmean(per_image), 6),
+                images=[round(v, 6) for v in per_image],
+                latents=[round(v, 6) for v in per_latent],
             )
         curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())]
         frame_refs = [

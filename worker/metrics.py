@@ -49,11 +49,17 @@ def similarity_matrix(finals: Sequence[Sequence[Image.Image]]) -> list[list[floa
     return matrix
 
 
-def pixel_rmse(images: Sequence[Image.Image], references: Sequence[Image.Image]) -> float:
-    """Root-mean-square pixel difference (pixels in [0, 1]) of image i to reference i, averaged over images."""
+def pixel_rmse(images: Sequence[Image.Image], references: Sequence[Image.Image]) -> list[float]:
+    """Root-mean-square pixel difference (pixels in [0, 1]) of image i to reference i, per image."""
     values = []
     for image, reference in zip(images, references, strict=True):
         x = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
         y = np.asarray(reference.convert("RGB"), dtype=np.float64) / 255.0
         values.append(math.sqrt(float(((x - y) ** 2).mean())))
-    return sum(values) / len(values)
+    return values
+
+
+def relative_distances(latents: torch.Tensor, references: torch.Tensor) -> list[float]:
+    """Per image ||latent - reference|| / ||reference||."""
+    x, y = latents.float().flatten(1), references.float().flatten(1)
+    return [float(v) for v in (x - y).norm(dim=1) / y.norm(dim=1).clamp_min(1e-8)]

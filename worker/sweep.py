@@ -78,6 +78,9 @@ def error_curves(results: Sequence[SchedulerResult], tolerance: float) -> list[E
                     nfe=runs[0].timings.unet_calls,
                     latent_distance=round(_mean(r.reference_distance.latent for r in runs if r.reference_distance), 6),
                     image_distance=round(_mean(r.reference_distance.image for r in runs if r.reference_distance), 6),
+                    image_distance_mean=round(
+                        _mean(r.reference_distance.image_mean for r in runs if r.reference_distance), 6
+                    ),
                 )
             )
         points.sort(key=lambda point: point.nfe)

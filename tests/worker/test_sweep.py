@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import statistics
 
 import numpy as np
 import pytest
@@ -118,8 +119,11 @@ def test_reference_is_dpmsolver_run_once_per_guidance_and_seed_and_distances_are
             ours = pixels(sink.files[key]) / 255.0
             ref = pixels(sink.files[keys.reference_image(result.cell.guidance_scale, result.cell.seed, index)]) / 255.0
             errors.append(math.sqrt(((ours - ref) ** 2).mean()))
-        assert result.reference_distance.image == pytest.approx(sum(errors) / len(errors), abs=1e-6)
-        assert result.reference_distance.latent > 0
+        distance = result.reference_distance
+        assert distance.images == pytest.approx(errors, abs=1e-6)
+        assert distance.image == pytest.approx(statistics.median(errors), abs=1e-6)
+        assert distance.image_mean == pytest.approx(statistics.fmean(errors), abs=1e-6)
+        assert distance.latent > 0
 
 
 def test_a_sweep_defaults_to_a_100_step_dpmsolver_reference_and_says_so() -> None:
@@ -206,7 +210,9 @@ def _result(index: int, name: str, steps: int, guidance: float, seed: int, image
         convergence=[],
         emergence_step=None,
         cell=CellLabel(steps=steps, guidance_scale=guidance, seed=seed, folder=""),
-        reference_distance=ReferenceDistance(latent=image * 2, image=image),
+        reference_distance=ReferenceDistance(
+            latent=image * 2, image=image, image_mean=image, images=[image], latents=[image * 2]
+        ),
     )
 
 
@@ -265,3 +271,32 @@ def test_engine_pages_a_grid_beyond_the_deployment_cap(engine: ComparisonEngine)
     grids = outcome.sweep.grids
     assert [(g.page, g.pages) for g in grids] == [(0, 3), (1, 3), (2, 3)]
     assert grids[0].key == "sweep/grid-cfg-7.5_seed-0-page-1-of-3.png"
+
+
+@pytest.mark.parametrize("stop_at_check", [2, 9])
+def test_cancel_during_a_sweep_ends_it_canceled_with_what_was_stored(
+    engine: ComparisonEngine, stop_at_check: int
+) -> None:
+    checks = 0
+
+    def stop() -> bool:
+        nonlocal checks
+        checks += 1
+        return checks >= stop_at_check
+
+    spec = ComparisonSpec(
+        prompt=PROMPT,
+        schedulers=[{"name": "euler"}],
+        steps=[2, 4],
+        num_images=1,
+        capture={"every": 2},
+        reference={"steps": 4},
+    )
+    sink = MemorySink()
+    outcome = engine.run(spec, sink, Keys(""), should_stop=stop)
+    assert outcome.status == "canceled"
+    assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
+    if stop_at_check == 2:  # inside the reference run: no cell ran
+        assert outcome.results == []
+    else:  # inside the second cell: the first is complete, the second canceled
+        assert [r.status for r in outcome.results] == ["succeeded", "canceled"]

@@ -22,13 +22,15 @@ T = TypeVar("T", bound="CurvePoint")
 class CurvePoint:
     """ 
         Attributes:
-            image_distance (float): Mean over seeds and images, pixel RMSE in [0, 1].
-            latent_distance (float): Mean over seeds and images, relative latent distance.
+            image_distance (float): Mean over seeds of each cell's median pixel RMSE (pixels in [0, 1]).
+            image_distance_mean (float): Mean over seeds and images of the pixel RMSE.
+            latent_distance (float): Mean over seeds of each cell's median relative latent distance.
             nfe (int): UNet evaluations per image (one evaluates both guidance halves).
             steps (int):
      """
 
     image_distance: float
+    image_distance_mean: float
     latent_distance: float
     nfe: int
     steps: int
@@ -41,6 +43,8 @@ class CurvePoint:
     def to_dict(self) -> dict[str, Any]:
         image_distance = self.image_distance
 
+        image_distance_mean = self.image_distance_mean
+
         latent_distance = self.latent_distance
 
         nfe = self.nfe
@@ -52,6 +56,7 @@ class CurvePoint:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "image_distance": image_distance,
+            "image_distance_mean": image_distance_mean,
             "latent_distance": latent_distance,
             "nfe": nfe,
             "steps": steps,
@@ -66,6 +71,8 @@ class CurvePoint:
         d = dict(src_dict)
         image_distance = d.pop("image_distance")
 
+        image_distance_mean = d.pop("image_distance_mean")
+
         latent_distance = d.pop("latent_distance")
 
         nfe = d.pop("nfe")
@@ -74,6 +81,7 @@ class CurvePoint:
 
         curve_point = cls(
             image_distance=image_distance,
+            image_distance_mean=image_distance_mean,
             latent_distance=latent_distance,
             nfe=nfe,
             steps=steps,

@@ -27,8 +27,8 @@ class Reference:
             scheduler (str | Unset): A deterministic scheduler; default DPM-Solver++ 2M, a high-order solver. Default:
                 'dpmpp_2m'.
             steps (int | Unset):  Default: 100.
-            tolerance (float | Unset): A cell is 'within the reference's neighbourhood' when its final images' pixel RMSE
-                (pixels in [0, 1]) to the reference's is at most this. Default: 0.05.
+            tolerance (float | Unset): A cell is 'within the reference's neighbourhood' when its final images' median pixel
+                RMSE (pixels in [0, 1]) to the reference's, averaged over seeds, is at most this. Default: 0.05.
      """
 
     scheduler: str | Unset = 'dpmpp_2m'
