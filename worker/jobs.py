@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,8 @@ class WorkerRuntime:
     webhooks: WebhookSender | None = None
     jobs_done: int = 0
     current_job: str | None = None
+    # Called after every job: the heartbeat publishes the new throughput at once, so the next dry run prices with it.
+    after_job: Callable[[], None] | None = None
     measured_evals: int = 0  # image x UNet evaluations run, over warm-up and jobs
     measured_seconds: float = 0.0  # the wall time of those whole runs
 
@@ -160,6 +163,11 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
         current_job_id.reset(token)
         runtime.current_job = None
         runtime.jobs_done += 1
+        if runtime.after_job is not None:
+            try:
+                runtime.after_job()
+            except Exception:  # a Redis hiccup here must not fail a finished job; the next heartbeat retries
+                logger.exception("job %s: publishing the worker's state failed", job_id)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()  # give back what a failed (e.g. out-of-memory) job left allocated
 

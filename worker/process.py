@@ -46,7 +46,7 @@ def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
     spec = ComparisonSpec(prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": "euler"}], capture={"every": 1})
     engine.run(spec, _NullSink(), Keys(""))
     measured = ComparisonSpec(
-        prompt="warm-up", num_images=2, steps=8, schedulers=[{"name": "euler"}], capture={"every": 4}
+        prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": "euler"}], capture={"every": 5}
     )
     outcome = engine.run(measured, _NullSink(), Keys(""))
     return outcome.unet_evaluations, outcome.wall_s
@@ -110,6 +110,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
         started_at=utcnow(),
     )
     heartbeat = Heartbeat(settings, store, queue, info)
+    runtime.after_job = heartbeat.beat
     heartbeat.beat()
     heartbeat.start()
     logger.info("worker %s ready: %s on %s", name, info.model["id"], info.model["device"])

@@ -197,10 +197,13 @@ def plot_error_vs_nfe(curves: Sequence[ErrorCurve], tolerance: float) -> Image.I
         bottom = 30 + panel_h - margin - 10
         pen.text((left + margin, 8), f"distance to reference vs. UNet evaluations, CFG {guidance:g}", fill=0, font=font)
         pen.rectangle((left + margin, 30, left + panel_w - 16, bottom), outline=(0, 0, 0))
+        labelled_at = -1e9
         for nfe in sorted({p.nfe for p in points}):
             x = x_of(nfe, left)
             pen.line((x, bottom, x, bottom + 4), fill=0)
-            pen.text((x - 8, bottom + 6), str(nfe), fill=0, font=font)
+            if x - labelled_at >= 24:  # 9 and 10 evaluations would overprint each other
+                pen.text((x - 8, bottom + 6), str(nfe), fill=0, font=font)
+                labelled_at = x
         ticks = [m * 10.0**e for e in range(math.floor(log(err_lo)), math.ceil(log(err_hi)) + 1) for m in (1, 2, 5)]
         for value in ticks:
             if err_lo <= value <= err_hi:

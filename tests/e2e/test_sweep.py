@@ -43,7 +43,9 @@ def test_dry_run_prices_the_sweep_with_the_workers_measured_throughput_and_queue
     assert before is not None and after is not None and after.count == before.count
 
     # These workers skip warm-up: a job gives the worker that ran it a measured throughput, its heartbeat shares it.
-    job = wait_terminal(client, submit(client, schedulers=[{"name": "euler"}], steps=4, num_images=1).id)
+    job = wait_terminal(
+        client, submit(client, schedulers=[{"name": "euler"}], steps=4, num_images=1, capture={"every": 2}).id
+    )
     assert job.status is JobStatus.SUCCEEDED
     estimate = wait_until(lambda: (e := dry_run(client)).workers_measured and e, 10, "a measured throughput")
     assert estimate.evals_per_s and estimate.evals_per_s > 0
