@@ -231,7 +231,7 @@ class Stack:
     # -- Redis -----------------------------------------------------------------------------------------------
     @property
     def queue_name(self) -> str:
-        return f"{self.prefix}-comparisons"
+        return f"{self.prefix}-comparisons@{self.env.get('SCHEDLAB_MODEL', 'demo')}"
 
     def rq_depth(self) -> int:
         """How many jobs rq's queue holds, read from Redis directly (not through the API)."""

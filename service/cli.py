@@ -21,6 +21,7 @@ from service.contract import (
     SweepAnswer,
     check_spec,
     load_catalog,
+    normalize_name,
     progress_plan,
 )
 from service.errors import SpecError
@@ -79,10 +80,19 @@ def _fail(message: str) -> typer.Exit:
 
 
 @app.command()
-def schedulers() -> None:
-    """List the scheduler registry: names, aliases, stochastic, order."""
+def schedulers(
+    model: Annotated[
+        str | None, typer.Option(help="Only what this model can run, and why not the rest (reads its configs).")
+    ] = None,
+) -> None:
+    """List the scheduler registry: names, aliases, stochastic, order; per model with --model."""
+    catalog = load_catalog()
+    if model is not None:
+        from worker.model import catalog_before_load
+
+        catalog = catalog_before_load(Settings().model_copy(update={"model": model}))
     table = Table("id", "class", "names users know", "stochastic", "order", "available")
-    for entry in load_catalog().entries:
+    for entry in catalog.entries:
         table.add_row(
             entry.id,
             entry.class_name,
@@ -118,7 +128,10 @@ def compare(
     config: Annotated[
         list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Overrides SCHEDLAB_MODEL.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Overrides SCHEDLAB_MODEL: demo, tiny, tiny-sdxl, tiny-sd2-v, tiny-sd3, tiny-flux, …"),
+    ] = None,
     device: Annotated[str | None, typer.Option(help="Overrides SCHEDLAB_DEVICE.")] = None,
 ) -> None:
     """Run a comparison in-process (no Redis) and write its files under --out."""
@@ -160,17 +173,25 @@ def compare(
     settings = Settings()
     updates = {key: value for key, value in (("model", model), ("device", device)) if value is not None}
     settings = settings.model_copy(update=updates)
+    from worker.engine import ComparisonEngine, RunListener
+    from worker.model import catalog_before_load, load_model
+
     limits = Limits.from_settings(settings)
     try:
         check_spec(spec, limits)  # before the model loads: bad input costs nothing
+        # Then what this model can run, from its configs alone ('all' means every one of those).
+        model_catalog = catalog_before_load(settings)
+        if any(normalize_name(name) == "all" for name in scheduler):
+            choices = model_catalog.expand(scheduler)
+            for choice in choices:
+                choice.config.update(overrides)
+            spec = spec.model_copy(update={"schedulers": choices})
+        check_spec(spec, limits, model_catalog)
     except SpecError as error:
         raise _fail(str(error)) from error
     if dry_run:
         _print_estimate(_estimate_from_workers(spec, settings))
         return
-
-    from worker.engine import ComparisonEngine, RunListener
-    from worker.model import load_model
 
     console.print(f"loading model {settings.model} …")
     engine = ComparisonEngine(load_model(settings), limits)
@@ -272,6 +293,9 @@ def submit(
     decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
     wait: Annotated[bool, typer.Option(help="Wait for the job, showing progress.")] = False,
     out: Annotated[Path | None, typer.Option(help="With --wait: download grids, images and manifest here.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="A served model (GET /v1/models); default: the deployment's.")
+    ] = None,
 ) -> None:
     """Submit a comparison to a running service through the generated client; optionally wait and download."""
     from service.submit import submit_comparison
@@ -288,6 +312,8 @@ def submit(
         "frames": frames.value,
         "decoder": decoder.value,
     }
+    if model is not None:
+        body["model"] = model
     reference = _reference(reference_scheduler, reference_steps)
     if reference is not None:
         body["reference"] = reference

@@ -213,6 +213,12 @@ class ComparisonSpec(StrictModel):
         },
     )
 
+    model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="Which served model runs the job (see GET /v1/models); default: the deployment's default model.",
+    )
     prompt: str = Field(min_length=1, max_length=10_000)
     negative_prompt: str | None = Field(None, max_length=10_000)
     seed: Integer | list[Integer] = Field(
@@ -334,9 +340,11 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
             _check_range(f"capture.steps[{index}]", step, 1, most_steps, limit_name="steps")
     elif spec.capture.every is not None and spec.capture.every > most_steps:
         raise SpecError("capture.every", f"must be between 1 and steps ({most_steps}), got {spec.capture.every}")
+    if catalog.model is not None:
+        catalog.model.check_spec(spec)
     for index, choice in enumerate(spec.schedulers):
         entry = catalog.resolve(choice.name, field=f"schedulers[{index}].name")
-        entry.check_config(choice.config, field=f"schedulers[{index}].config")
+        entry.check_config(choice.config, field=f"schedulers[{index}].config", model=catalog.model)
     reference = spec.resolved_reference()
     if reference is not None:
         _check_range("reference.steps", reference.steps, 1, limits.max_steps)
@@ -430,6 +438,9 @@ class CatalogEntry(BaseModel):
     unavailable_reason: str | None = None
     description: str = ""
     config_keys: dict[str, ConfigKey]
+    pipeline_config: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Pipeline arguments the preset sets, e.g. guidance_rescale."
+    )
 
     def names(self) -> list[str]:
         return [self.id, self.display_name, *self.aliases]
@@ -440,12 +451,15 @@ class CatalogEntry(BaseModel):
             return 2 * steps - 1
         return steps + 1 if self.class_name == "PNDMScheduler" else steps
 
-    def check_config(self, config: dict[str, JsonValue], field: str) -> None:
+    def check_config(self, config: dict[str, JsonValue], field: str, model: ModelInfo | None = None) -> None:
         for key, value in config.items():
             spec = self.config_keys.get(key)
             if spec is None:
                 allowed = ", ".join(sorted(self.config_keys))
-                raise SpecError(f"{field}.{key}", f"is not a config key of {self.class_name}; allowed keys: {allowed}")
+                where = f" ({self.id} on model {model.name})" if model is not None else ""
+                raise SpecError(
+                    f"{field}.{key}", f"is not a config key of {self.class_name}{where}; allowed keys: {allowed}"
+                )
             if value is None:
                 if not spec.nullable:
                     raise SpecError(f"{field}.{key}", f"must not be null (expected {spec.type})")
@@ -463,19 +477,46 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[\s_\-]+", " ", name.strip().lower())
 
 
+class ModelInfo(BaseModel):
+    """A served model as workers register it: what a spec's `model` names, and the rules its specs must pass."""
+
+    name: str = Field(description="The name specs use in `model` (the workers' SCHEDLAB_MODEL).")
+    id: str = Field(description="The model's id in manifests (Hub id or schedlab/tiny-*).")
+    family: str = Field(description="sd (1.x/2.x), sdxl, sd3 or flux.")
+    pipeline: str
+    prediction_type: str = Field(description="epsilon, v_prediction or flow.")
+    default_size: int
+    size_multiple: int
+    takes_negative_prompt: bool = True
+
+    def check_spec(self, spec: ComparisonSpec) -> None:
+        for field, pixels in (("height", spec.height), ("width", spec.width)):
+            if pixels is not None and pixels % self.size_multiple:
+                raise SpecError(
+                    field, f"must be a multiple of {self.size_multiple} for model {self.name}, got {pixels}"
+                )
+        if spec.negative_prompt and not self.takes_negative_prompt:
+            raise SpecError("negative_prompt", f"model {self.name} ({self.pipeline}) takes no negative prompt")
+
+
 class Catalog(BaseModel):
     diffusers_version: str
     entries: list[CatalogEntry]
+    model: ModelInfo | None = Field(None, description="The model this catalog is for; none: any model.")
 
     def resolve(self, name: str, field: str = "name") -> CatalogEntry:
         wanted = normalize_name(name)
         for entry in self.entries:
             if wanted in {normalize_name(n) for n in entry.names()}:
                 if not entry.available:
-                    raise UnknownSchedulerError(field, f"{entry.id} is unavailable: {entry.unavailable_reason}")
+                    where = f" on model {self.model.name}" if self.model is not None else ""
+                    raise UnknownSchedulerError(
+                        field, f"{entry.id} ({entry.class_name}) is unavailable{where}: {entry.unavailable_reason}"
+                    )
                 return entry
         valid = ", ".join(entry.id for entry in self.entries if entry.available)
-        raise UnknownSchedulerError(field, f"unknown scheduler {name!r}; valid names: {valid} (or 'all')")
+        for_model = f" for model {self.model.name}" if self.model is not None else ""
+        raise UnknownSchedulerError(field, f"unknown scheduler {name!r}; valid names{for_model}: {valid} (or 'all')")
 
     def available(self) -> list[CatalogEntry]:
         return [entry for entry in self.entries if entry.available]

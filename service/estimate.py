@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
-from service.contract import CellLabel, ComparisonSpec, SweepCost, load_catalog, sweep_cost
+from service.contract import Catalog, CellLabel, ComparisonSpec, SweepCost, load_catalog, sweep_cost
 from service.jobs import WorkerInfo
 
 
@@ -34,8 +34,8 @@ class ComparisonEstimate(BaseModel):
     )
 
 
-def estimate(spec: ComparisonSpec, workers: Sequence[WorkerInfo]) -> ComparisonEstimate:
-    cost = sweep_cost(spec, load_catalog())
+def estimate(spec: ComparisonSpec, workers: Sequence[WorkerInfo], catalog: Catalog | None = None) -> ComparisonEstimate:
+    cost = sweep_cost(spec, catalog or load_catalog())
     measured = [worker.evals_per_s for worker in workers if worker.evals_per_s]
     rate = statistics.median(measured) if measured else None
     reference = spec.resolved_reference()

@@ -14,7 +14,15 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 from redis import Redis
 
-from service.contract import ComparisonSpec, JobProgress, JobStatus, SchedulerResult, SweepAnswer, utcnow
+from service.contract import (
+    Catalog,
+    ComparisonSpec,
+    JobProgress,
+    JobStatus,
+    SchedulerResult,
+    SweepAnswer,
+    utcnow,
+)
 from service.errors import JobNotFoundError, JobStateError
 
 
@@ -45,6 +53,7 @@ class WorkerInfo(BaseModel):
     name: str
     model: dict[str, Any]
     schedulers: list[str]
+    serves: str | None = None  # the model name specs use (its SCHEDLAB_MODEL); it takes jobs from that queue
     pid: int
     host: str
     started_at: datetime
@@ -77,6 +86,7 @@ class JobStore:
         self.prefix = prefix
         self.job_ttl_s = job_ttl_s
         self._transition = redis.register_script(_TRANSITION)
+        self._catalogs: dict[str, tuple[str, Catalog]] = {}  # model -> (stored JSON, parsed): parse once
 
     # -- keys ------------------------------------------------------------------------------------------------
     def _job(self, job_id: str) -> str:
@@ -303,6 +313,32 @@ class JobStore:
         keys = list(self.redis.scan_iter(match=self._worker("*"), count=100))
         values = cast(list[str | None], self.redis.mget(keys)) if keys else []
         return [WorkerInfo.model_validate_json(value) for value in values if value]
+
+    # -- models ----------------------------------------------------------------------------------------------
+    def _model(self, name: str) -> str:
+        return f"{self.prefix}:model:{name}"
+
+    def register_model(self, catalog: Catalog, ttl_s: float) -> None:
+        """A worker's model and what it can run; the API validates specs for that model against it."""
+        assert catalog.model is not None
+        self.redis.set(self._model(catalog.model.name), catalog.model_dump_json(), px=int(ttl_s * 1000))
+
+    def refresh_model(self, name: str, ttl_s: float) -> None:
+        self.redis.pexpire(self._model(name), int(ttl_s * 1000))
+
+    def model_catalog(self, name: str) -> Catalog | None:
+        raw = cast(str | None, self.redis.get(self._model(name)))
+        if raw is None:
+            return None
+        cached = self._catalogs.get(name)
+        if cached is None or cached[0] != raw:
+            cached = (raw, Catalog.model_validate_json(raw))
+            self._catalogs[name] = cached
+        return cached[1]
+
+    def registered_models(self) -> list[str]:
+        prefix = self._model("")
+        return sorted(key.removeprefix(prefix) for key in self.redis.scan_iter(match=self._model("*"), count=100))
 
     def running_jobs(self) -> list[str]:
         return sorted(cast(set[str], self.redis.smembers(self._running)))

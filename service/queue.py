@@ -1,4 +1,8 @@
-"""The work queue: rq on Redis, carrying each job's validated spec as JSON to whichever worker is free."""
+"""The work queues: rq on Redis, one per served model, carrying each job's validated spec as JSON to a free worker.
+
+Each worker serves one model and takes jobs from that model's queue only; the API puts a job on the queue of the
+spec's `model` (resolved to the deployment's default before queueing).
+"""
 
 from __future__ import annotations
 
@@ -20,18 +24,35 @@ MAX_ATTEMPTS = 2  # a job whose worker died is retried once on another worker, t
 
 
 class ComparisonQueue:
-    """One rq queue per deployment, named after the key prefix. rq needs a bytes (non-decoding) connection."""
+    """One rq queue per model, named after the key prefix and the model. rq needs a bytes (non-decoding) connection.
 
-    def __init__(self, connection: Redis, prefix: str, job_timeout_s: int) -> None:
-        self.queue = Queue(f"{prefix}-comparisons", connection=connection, serializer=JSONSerializer)
+    `default_model` is the deployment's default (SCHEDLAB_MODEL): specs without a `model` go to its queue, and
+    `queue` is that queue (a worker's own, since a worker's SCHEDLAB_MODEL is the model it serves).
+    """
+
+    def __init__(self, connection: Redis, prefix: str, job_timeout_s: int, default_model: str = "demo") -> None:
+        self.connection = connection
+        self.prefix = prefix
+        self.default_model = default_model
         self.job_timeout_s = job_timeout_s
+        self._queues: dict[str, Queue] = {}
+        self.queue = self.for_model(default_model)
 
     @property
     def name(self) -> str:
         return str(self.queue.name)
 
+    def queue_name(self, model: str | None) -> str:
+        return f"{self.prefix}-comparisons@{model or self.default_model}"
+
+    def for_model(self, model: str | None) -> Queue:
+        name = self.queue_name(model)
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.connection, serializer=JSONSerializer)
+        return self._queues[name]
+
     def enqueue(self, job_id: str, spec: ComparisonSpec) -> None:
-        self.queue.enqueue(
+        self.for_model(spec.model).enqueue(
             JOB_FUNCTION,
             job_id,
             spec.model_dump(mode="json"),
@@ -43,15 +64,18 @@ class ComparisonQueue:
         )
 
     def depth(self) -> int:
-        return int(self.queue.count)
+        """Jobs waiting, summed over every model's queue."""
+        own = f"{self.prefix}-comparisons@"
+        names = {self.queue.name} | {q.name for q in Queue.all(connection=self.connection) if q.name.startswith(own)}
+        return sum(int(self.for_model(name.removeprefix(own)).count) for name in names)
 
-    def position(self, job_id: str) -> int | None:
-        position = self.queue.get_job_position(job_id)
+    def position(self, job_id: str, model: str | None = None) -> int | None:
+        position = self.for_model(model).get_job_position(job_id)
         return None if position is None else int(position)
 
-    def remove(self, job_id: str) -> None:
-        """Take a canceled job out of the queue (its record already says canceled; workers skip it anyway)."""
-        self.queue.remove(job_id)
+    def remove(self, job_id: str, model: str | None = None) -> None:
+        """Take a canceled job out of its queue (its record already says canceled; workers skip it anyway)."""
+        self.for_model(model).remove(job_id)
 
     def job(self, job_id: str) -> Job | None:
         return self.queue.fetch_job(job_id)

@@ -33,8 +33,8 @@ class Settings(BaseSettings):
     # Model (worker)
     model: str = Field(
         "demo",
-        description="'demo' (the committed shapes model), 'tiny' (random, for tests), a Hugging Face model id, "
-        "or a local diffusers directory.",
+        description="'demo' (the committed shapes model), 'tiny' (random, for tests), 'tiny-sdxl', 'tiny-sd2-v', "
+        "'tiny-sd3', 'tiny-flux' (random, per family), a Hugging Face model id, or a local diffusers directory.",
     )
     model_revision: str | None = None
     model_cache_dir: Path = Path.home() / ".cache" / "schedlab"
@@ -43,7 +43,13 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         0, ge=0, description="CPU threads for torch; 0 = torch's default. Tiny models run fastest on 1."
     )
-    compile_unet: bool = Field(False, description="torch.compile the UNet (CUDA only; slow first job).")
+    compile_unet: bool = Field(
+        False, description="torch.compile the UNet (or SD 3/Flux transformer); CUDA only, slow first job."
+    )
+    cpu_offload: bool = Field(
+        False, description="enable_model_cpu_offload: components visit the GPU one at a time (CUDA; slower)."
+    )
+    vae_tiling: bool = Field(False, description="Decode with a tiled VAE: less GPU memory at large sizes.")
     warmup: bool = Field(True, description="Run one short comparison after loading, before taking jobs.")
     approx_decoder: Literal["auto", "sd15", "fit"] = Field(
         "auto",

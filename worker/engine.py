@@ -1,8 +1,9 @@
 """The comparison engine: one prompt through many schedulers, frames at chosen steps, measured differences.
 
-Each scheduler runs through the model's own `StableDiffusionPipeline.__call__` (no forked denoising loop), so its
-final images are bit-identical to plain diffusers on CPU. Frames come from `callback_on_step_end`; x0 predictions
-from a wrapper around the scheduler instance's `step`.
+Each scheduler runs through the model's own pipeline `__call__` (StableDiffusion, SDXL, SD 3 or Flux; no forked
+denoising loop), so its final images are bit-identical to plain diffusers on CPU. Frames come from
+`callback_on_step_end`; x0 predictions from a wrapper around the scheduler instance's `step`. What differs between
+model families (prompt encoding, packed latents, decoding) is asked of `worker.families`, so this path stays one.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from service.contract import (
     SchedulerTimings,
     SweepAnswer,
     check_spec,
-    load_catalog,
     progress_plan,
     utcnow,
 )
@@ -45,8 +45,9 @@ from service.errors import SpecError
 from worker import frames as frame_images
 from worker import metrics, sweep
 from worker.demo_model import DEMO_MODEL_ID
+from worker.families import PromptEmbeds, predicted_x0
 from worker.model import LoadedModel
-from worker.registry import BuiltScheduler, build_scheduler, entry_by_id
+from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -76,15 +77,6 @@ class ComparisonOutcome:
     sweep: SweepAnswer | None = None
     unet_evaluations: int = 0  # image x UNet evaluations actually run, the reference's included
     wall_s: float = 0.0
-
-
-@dataclass
-class _Embeddings:
-    """The prompt's encoding, made once per job and shared by every cell and scheduler."""
-
-    prompt: torch.Tensor
-    negative: torch.Tensor | None
-    unconditional: bool  # the UNet takes classifier-free guidance (no guidance embedding)
 
 
 def _never() -> bool:
@@ -151,22 +143,7 @@ class X0Tracker:
         scheduler.step = tracked_step
 
     def _x0_from_model_output(self, model_output: torch.Tensor, timestep: Any, sample: torch.Tensor) -> torch.Tensor:
-        scheduler = self.scheduler
-        if hasattr(scheduler, "_sigma_to_alpha_sigma_t") and scheduler.step_index is not None:
-            # DPM-Solver family: `step` has just advanced step_index past the noise level it used.
-            sigma = scheduler.sigmas[scheduler.step_index - 1]
-            alpha_t, sigma_t = scheduler._sigma_to_alpha_sigma_t(sigma)
-        else:
-            alpha_prod = scheduler.alphas_cumprod[int(timestep)]
-            alpha_t, sigma_t = alpha_prod**0.5, (1 - alpha_prod) ** 0.5
-        alpha_t = torch.as_tensor(alpha_t, dtype=sample.dtype, device=sample.device)
-        sigma_t = torch.as_tensor(sigma_t, dtype=sample.dtype, device=sample.device)
-        prediction = scheduler.config.prediction_type
-        if prediction == "epsilon":
-            return (sample - sigma_t * model_output) / alpha_t
-        if prediction == "v_prediction":
-            return alpha_t * sample - sigma_t * model_output
-        return model_output
+        return predicted_x0(self.scheduler, model_output, timestep, sample)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -183,6 +160,7 @@ class _SchedulerRun:
     folder: str
     capture: set[int]
     cell: Cell
+    size: tuple[int, int] = (0, 0)  # (height, width) in pixels: Flux's packed latents unpack to it
     is_reference: bool = False
     steps_before: int = 0  # this scheduler's steps in earlier cells: progress counts across the sweep
     steps_total: int = 0
@@ -219,27 +197,33 @@ class ComparisonEngine:
     def __init__(self, model: LoadedModel, limits: Limits | None = None) -> None:
         self.model = model
         self.limits = limits or Limits()
+        # What this model can run, with a reason for what it cannot; workers register it for the API.
+        self.catalog = model_catalog(model.family, model.scheduler_config, model.public_info())
 
     def prepare(self, spec: ComparisonSpec) -> list[BuiltScheduler]:
         """Check the spec and build every scheduler once; raises `SpecError` before any model work."""
-        check_spec(spec, self.limits)
+        if spec.model is not None and spec.model != self.model.name:
+            raise SpecError("model", f"this worker serves {self.model.name!r}, not {spec.model!r}")
+        check_spec(spec, self.limits, self.catalog)
         built = [self._build(spec, index, choice, spec.seed_values[0]) for index, choice in enumerate(spec.schedulers)]
         reference = spec.resolved_reference()
         if reference is not None:
             self._build_reference(reference, spec.seed_values[0])
-        size = self.model.default_size
+        size, multiple = self.model.default_size, self.model.size_multiple
         for name, pixels in (("height", spec.height or size), ("width", spec.width or size)):
-            if pixels % self.model.vae_scale_factor:
-                raise SpecError(name, f"must be a multiple of {self.model.vae_scale_factor}, got {pixels}")
+            if pixels % multiple:
+                raise SpecError(
+                    name, f"must be a multiple of {multiple} for {self.model.name or 'this model'}, got {pixels}"
+                )
         return built
 
     def _build(self, spec: ComparisonSpec, index: int, choice: SchedulerChoice, seed: int) -> BuiltScheduler:
         field_name = f"schedulers[{index}]"
-        entry = entry_by_id(load_catalog().resolve(choice.name, field=f"{field_name}.name").id)
+        entry = entry_by_id(self.catalog.resolve(choice.name, field=f"{field_name}.name").id)
         return build_scheduler(entry, self.model.scheduler_config, choice, seed, field_name)
 
     def _build_reference(self, reference: Reference, seed: int) -> BuiltScheduler:
-        entry = entry_by_id(load_catalog().resolve(reference.scheduler, field="reference.scheduler").id)
+        entry = entry_by_id(self.catalog.resolve(reference.scheduler, field="reference.scheduler").id)
         choice = SchedulerChoice(name=reference.scheduler)
         return build_scheduler(entry, self.model.scheduler_config, choice, seed, "reference")
 
@@ -249,6 +233,7 @@ class ComparisonEngine:
         Each run gets a fresh scheduler instance (they hold state), seeded for its cell (DPMSolverSDE's tree).
         """
         reference = spec.resolved_reference()
+        size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
         groups: dict[tuple[float, int], _Group] = {}
         steps_done = [0] * len(spec.schedulers)
         reference_done = 0
@@ -268,6 +253,7 @@ class ComparisonEngine:
                             f"reference/{Keys.group_name(cell.guidance_scale, cell.seed)}",
                             {reference.steps},
                             ref_cell,
+                            size=size,
                             is_reference=True,
                             steps_before=reference_done,
                             steps_total=totals[ref_index],
@@ -284,6 +270,7 @@ class ComparisonEngine:
                         cell.folder + Keys.scheduler_dir(index, built.entry.id),
                         set(spec.capture_steps(cell.steps)),
                         cell,
+                        size=size,
                         steps_before=steps_done[index],
                         steps_total=totals[index],
                     )
@@ -312,13 +299,8 @@ class ComparisonEngine:
         width = spec.width or self.model.default_size
         groups = self.plan(spec)
 
-        # 2. Encode the prompt once for the whole job: every cell and scheduler shares it
-        unconditional = self.model.pipe.unet.config.time_cond_proj_dim is None
-        do_cfg = unconditional and any(guidance > 1 for guidance in spec.guidance_values)
-        prompt_embeds, negative_embeds = self.model.pipe.encode_prompt(
-            spec.prompt, self.model.device, 1, do_cfg, spec.negative_prompt
-        )
-        embeds = _Embeddings(prompt_embeds, negative_embeds, unconditional)
+        # 2. Encode the prompt once for the whole job, the model family's way: every cell and scheduler shares it
+        embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
 
         # 3. Run each group: its reference first, then every cell x scheduler, frames stored as they are made
         results: list[SchedulerResult] = []
@@ -330,9 +312,7 @@ class ComparisonEngine:
         for group in groups:
             has_reference = any(run.is_reference for run in group.runs)
             waiting: list[tuple[_SchedulerRun, torch.Tensor]] = []  # cells that ended before their reference
-            for run, latents in self._execute(
-                spec, group.runs, keys, sink, embeds, height, width, should_stop, listener
-            ):
+            for run, latents in self._execute(spec, group.runs, keys, sink, embeds, should_stop, listener):
                 evaluations += run.unet_calls * spec.num_images
                 if run.is_reference and run.canceled:
                     canceled = True
@@ -398,9 +378,7 @@ class ComparisonEngine:
         runs: list[_SchedulerRun],
         keys: Keys,
         sink: ArtifactSink,
-        embeds: _Embeddings,
-        height: int,
-        width: int,
+        embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
         listener: RunListener,
     ) -> Iterator[tuple[_SchedulerRun, torch.Tensor]]:
@@ -410,7 +388,7 @@ class ComparisonEngine:
         of the list in shared UNet batches takes this function's place without changing its callers.
         """
         for run in runs:
-            latents = self._denoise(spec, run, keys, sink, embeds, height, width, should_stop, listener)
+            latents = self._denoise(spec, run, keys, sink, embeds, should_stop, listener)
             yield run, latents
             if run.canceled:
                 return
@@ -421,9 +399,7 @@ class ComparisonEngine:
         run: _SchedulerRun,
         keys: Keys,
         sink: ArtifactSink,
-        embeds: _Embeddings,
-        height: int,
-        width: int,
+        embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
         listener: RunListener,
     ) -> torch.Tensor:
@@ -458,11 +434,13 @@ class ComparisonEngine:
         guidance = run.cell.guidance_scale
         generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
         pipe.scheduler = scheduler
+        height, width = run.size
         latents: torch.Tensor = pipe(
-            prompt_embeds=embeds.prompt,
-            # A cell without guidance runs exactly as a single-value job at that scale: no negative embeddings.
-            negative_prompt_embeds=embeds.negative if embeds.unconditional and guidance > 1 else None,
-            num_images_per_prompt=spec.num_images,
+            # Encoded with guidance when any cell needs it; a cell at guidance <= 1 runs unguided and the pipeline
+            # then ignores the negative embeddings, exactly as a single-value job at that scale.
+            **embeds.kwargs,
+            **run.built.call_config,
+            num_images_per_prompt=embeds.images_per_prompt,
             num_inference_steps=steps,
             guidance_scale=guidance,
             height=height,
@@ -484,7 +462,7 @@ class ComparisonEngine:
     ) -> None:
         if run.canceled:
             return
-        images = frame_images.decode_vae(self.model, latents)
+        images = frame_images.decode_vae(self.model, latents, run.size)
         image_keys = []
         for image_index, image in enumerate(images):
             key = keys.reference_image(group.guidance_scale, group.seed, image_index)
@@ -513,7 +491,7 @@ class ComparisonEngine:
         final_keys: list[str] = []
         final_images: list[Image.Image] = []
         if not run.canceled:
-            final_images = frame_images.decode_vae(self.model, latents)
+            final_images = frame_images.decode_vae(self.model, latents, run.size)
             for image_index, image in enumerate(final_images):
                 key = keys.final_image(run.folder, image_index)
                 put_png(sink, key, image)
@@ -596,7 +574,7 @@ class ComparisonEngine:
         decoder: Decoder,
     ) -> None:
         decode = frame_images.decode_vae if decoder is Decoder.vae else frame_images.decode_approx
-        self._store_frames(run, keys, sink, step, decode(self.model, latents))
+        self._store_frames(run, keys, sink, step, decode(self.model, latents, run.size))
 
     @staticmethod
     def _store_frames(run: _SchedulerRun, keys: Keys, sink: ArtifactSink, step: int, images: list[Image.Image]) -> None:

@@ -17,19 +17,23 @@ GRID_CELL_MAX = 256  # grid cells are downscaled to this; the full-size frames a
 LABEL_HEIGHT = 22
 
 
-@torch.no_grad()
-def decode_vae(model: LoadedModel, latents: torch.Tensor) -> list[Image.Image]:
-    """Decode exactly as `StableDiffusionPipeline.__call__` does, so final images match plain diffusers."""
-    pipe = model.pipe
-    image = pipe.vae.decode(latents / pipe.vae.config.scaling_factor, return_dict=False)[0]
-    image, has_nsfw = pipe.run_safety_checker(image, model.device, latents.dtype)
-    denormalize = [True] * image.shape[0] if has_nsfw is None else [not flagged for flagged in has_nsfw]
-    return list(pipe.image_processor.postprocess(image, output_type="pil", do_denormalize=denormalize))
+def _size(model: LoadedModel, size: tuple[int, int] | None) -> tuple[int, int]:
+    return size or (model.default_size, model.default_size)
 
 
 @torch.no_grad()
-def decode_approx(model: LoadedModel, latents: torch.Tensor) -> list[Image.Image]:
+def decode_vae(model: LoadedModel, latents: torch.Tensor, size: tuple[int, int] | None = None) -> list[Image.Image]:
+    """Decode exactly as the family's pipeline `__call__` does, so final images match plain diffusers.
+
+    `size` is the image's (height, width): Flux's packed latents need it to unpack.
+    """
+    return model.family.decode(model.pipe, latents, *_size(model, size))
+
+
+@torch.no_grad()
+def decode_approx(model: LoadedModel, latents: torch.Tensor, size: tuple[int, int] | None = None) -> list[Image.Image]:
     """A linear latent -> RGB projection, upscaled (nearest) to the VAE's output size. No network pass."""
+    latents = model.family.to_spatial(model.pipe, latents, *_size(model, size))
     matrix = torch.tensor(model.approx.matrix, dtype=torch.float32)
     bias = torch.tensor(model.approx.bias, dtype=torch.float32)
     rgb = latents.float().cpu().permute(0, 2, 3, 1) @ matrix + bias

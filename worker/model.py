@@ -1,4 +1,8 @@
-"""Loading the model: once per process, through `StableDiffusionPipeline.from_pretrained`, whatever its source."""
+"""Loading the model: once per process, through its family's diffusers pipeline `from_pretrained`, whatever its source.
+
+The family (SD 1.x/2.x, SDXL, SD 3, Flux) comes from the model's `model_index.json`; `worker.families` holds what
+differs between them.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import diffusers
 import torch
-from diffusers import StableDiffusionPipeline
 
+from service.contract import Catalog, ModelInfo
 from service.settings import Settings
 from worker.demo_model import DEMO_MODEL_DIR, DEMO_MODEL_ID
+from worker.families import Family, StableDiffusionFamily, family_of, read_model_index
+from worker.registry import model_catalog
+from worker.tiny_families import TINY_FAMILIES, ensure_tiny_family
 from worker.tiny_model import TINY_MODEL_ID, ensure_tiny_model
 
 logger = logging.getLogger(__name__)
@@ -40,11 +48,12 @@ class ApproxProjection:
     bias: list[float]
     source: str  # "sd15" (published factors) or "fit" (least squares against VAE decodes at load)
     fit_rmse: float | None = None
+    heldout_rmse: float | None = None  # on latents from another seed than the fit's
 
 
 @dataclass
 class LoadedModel:
-    # A StableDiffusionPipeline; diffusers declares a pipeline's components at run time, so typed as Any.
+    # The family's diffusers pipeline; diffusers declares a pipeline's components at run time, so typed as Any.
     pipe: Any
     model_id: str
     revision: str | None
@@ -55,14 +64,35 @@ class LoadedModel:
     # every scheduler must derive from the model's config, never from the previous run's scheduler.
     scheduler_config: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    family: Family = field(default_factory=StableDiffusionFamily)
+    # What the deployment calls this model (SCHEDLAB_MODEL: "tiny-sdxl", a Hub id, a directory); the queue's name.
+    name: str = ""
+    default_size_override: int | None = None
 
     @property
     def vae_scale_factor(self) -> int:
         return int(self.pipe.vae_scale_factor)
 
     @property
+    def size_multiple(self) -> int:
+        """Height and width must be multiples of this (the VAE's scale, times the transformer's patch)."""
+        return self.family.size_multiple(self.pipe)
+
+    @property
     def default_size(self) -> int:
-        return int(self.pipe.unet.config.sample_size) * self.vae_scale_factor
+        return self.default_size_override or self.family.default_size(self.pipe)
+
+    def public_info(self) -> ModelInfo:
+        return ModelInfo(
+            name=self.name or self.model_id,
+            id=self.model_id,
+            family=self.family.name,
+            pipeline=self.family.pipeline_class,
+            prediction_type=self.family.describe(self.pipe, self.scheduler_config)["prediction_type"],
+            default_size=self.default_size,
+            size_multiple=self.size_multiple,
+            takes_negative_prompt=self.family.takes_negative_prompt,
+        )
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -70,8 +100,14 @@ class LoadedModel:
             "revision": self.revision,
             "device": str(self.device),
             "dtype": str(self.dtype).removeprefix("torch."),
+            "name": self.name,
             "default_size": self.default_size,
-            "approx_decoder": {"source": self.approx.source, "fit_rmse": self.approx.fit_rmse},
+            **self.family.describe(self.pipe, self.scheduler_config),
+            "approx_decoder": {
+                "source": self.approx.source,
+                "fit_rmse": self.approx.fit_rmse,
+                "heldout_rmse": self.approx.heldout_rmse,
+            },
             **self.info,
         }
 
@@ -85,9 +121,10 @@ def resolve_device(setting: str) -> torch.device:
     return device
 
 
-def resolve_dtype(setting: str, device: torch.device) -> torch.dtype:
+def resolve_dtype(setting: str, device: torch.device, family: Family | None = None) -> torch.dtype:
+    """auto: float32 on CPU; on CUDA the family's own (float16 for SD/SDXL, bfloat16 for SD 3/Flux)."""
     if setting == "auto":
-        return torch.float16 if device.type == "cuda" else torch.float32
+        return (family or StableDiffusionFamily()).cuda_dtype if device.type == "cuda" else torch.float32
     return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[setting]
 
 
@@ -96,26 +133,65 @@ def load_model(settings: Settings) -> LoadedModel:
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
-    dtype = resolve_dtype(settings.dtype, device)
     source, model_id, revision = _locate(settings)
-    logger.info("loading model %s (revision %s) on %s as %s", model_id, revision, device, dtype)
-    pipe = StableDiffusionPipeline.from_pretrained(
-        source, revision=None if Path(source).is_dir() else revision, dtype=dtype, use_safetensors=True
+    local = Path(source).is_dir()
+    family = family_of(read_model_index(source, None if local else revision))
+    dtype = resolve_dtype(settings.dtype, device, family)
+    logger.info("loading %s model %s (revision %s) on %s as %s", family.name, model_id, revision, device, dtype)
+    pipeline_class = getattr(diffusers, family.pipeline_class)
+    pipe = pipeline_class.from_pretrained(
+        source, revision=None if local else revision, dtype=dtype, use_safetensors=True
     )
-    pipe.to(device)
+    if settings.cpu_offload and device.type == "cuda":
+        # Each component moves to the GPU for its forward pass only: slower, but SDXL/SD 3/Flux fit smaller GPUs.
+        pipe.enable_model_cpu_offload(device=device)
+    else:
+        pipe.to(device)
+    if settings.vae_tiling:
+        pipe.vae.enable_tiling()
+    family.prepare(pipe)
     pipe.set_progress_bar_config(disable=True)
     # SDPA is diffusers' default attention; attention slicing would replace it with something slower, so never.
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         if settings.compile_unet:
-            pipe.unet = torch.compile(pipe.unet)
+            setattr(pipe, family.denoiser_name, torch.compile(family.denoiser(pipe)))
     if revision is None:
         revision = getattr(pipe.config, "_commit_hash", None) or _fingerprint(Path(source))
-    approx = _approx_projection(pipe, settings.approx_decoder)
+    marker = Path(source) / "schedlab-model.json"
+    default_size = json.loads(marker.read_text()).get("default_size") if local and marker.exists() else None
+    approx = _approx_projection(pipe, settings.approx_decoder, family, default_size)
+    info = {"source": str(source), "cpu_offload": bool(settings.cpu_offload and device.type == "cuda")}
     return LoadedModel(
-        pipe, model_id, revision, device, dtype, approx, dict(pipe.scheduler.config), {"source": str(source)}
+        pipe,
+        model_id,
+        revision,
+        device,
+        dtype,
+        approx,
+        dict(pipe.scheduler.config),
+        info,
+        family=family,
+        name=settings.model,
+        default_size_override=default_size,
     )
+
+
+def catalog_before_load(settings: Settings) -> Catalog:
+    """The scheduler catalog of `settings.model` from its configs alone (model_index.json, scheduler config).
+
+    Lets the CLI refuse what the model cannot run before its weights load; a worker registers the catalog of the
+    loaded model instead (`ComparisonEngine.catalog`), which adds the model's sizes.
+    """
+    source, _, revision = _locate(settings)
+    local = Path(source).is_dir()
+    family = family_of(read_model_index(source, None if local else revision))
+    if local:
+        scheduler_config = json.loads((Path(source) / "scheduler" / "scheduler_config.json").read_text())
+    else:
+        scheduler_config = dict(diffusers.SchedulerMixin.load_config(source, subfolder="scheduler", revision=revision))
+    return model_catalog(family, scheduler_config)
 
 
 def _locate(settings: Settings) -> tuple[str, str, str | None]:
@@ -123,6 +199,9 @@ def _locate(settings: Settings) -> tuple[str, str, str | None]:
     if settings.model == "tiny":
         directory = ensure_tiny_model(Path(settings.model_cache_dir))
         return str(directory), TINY_MODEL_ID, None
+    if settings.model in TINY_FAMILIES:
+        directory = ensure_tiny_family(settings.model, Path(settings.model_cache_dir))
+        return str(directory), TINY_FAMILIES[settings.model][0], None
     if settings.model == "demo":
         if not (DEMO_MODEL_DIR / "model_index.json").exists():
             raise FileNotFoundError(
@@ -149,32 +228,62 @@ def _fingerprint(directory: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def _approx_projection(pipe: Any, setting: str) -> ApproxProjection:
+def _approx_projection(
+    pipe: Any, setting: str, family: Family | None = None, size: int | None = None
+) -> ApproxProjection:
+    family = family or StableDiffusionFamily()
     vae_config = pipe.vae.config
     is_sd1 = all(
         list(getattr(vae_config, key)) == value if isinstance(value, list) else getattr(vae_config, key) == value
         for key, value in _SD1_VAE_SIGNATURE.items()
     )
-    if setting == "sd15" or (setting == "auto" and is_sd1):
+    if setting == "sd15" or (setting == "auto" and is_sd1 and family.name == "sd"):
         return ApproxProjection(SD15_LATENT_RGB_FACTORS, [0.0, 0.0, 0.0], "sd15")
-    return fit_approx_projection(pipe)
+    latent_size = (size or family.default_size(pipe)) // int(pipe.vae_scale_factor)
+    return fit_approx_projection(pipe, family, latent_size=min(latent_size, 64))
+
+
+FIT_LATENT_PIXELS = 2048
 
 
 @torch.no_grad()
-def fit_approx_projection(pipe: Any, samples: int = 4, seed: int = 0) -> ApproxProjection:
-    """Fit the 4x3 matrix and bias by least squares against VAE decodes of seeded random latents."""
-    vae = pipe.vae
-    size = int(pipe.unet.config.sample_size)
-    channels = int(vae.config.latent_channels)
-    generator = torch.Generator().manual_seed(seed)
-    latents = torch.randn((samples, channels, size, size), generator=generator)
-    decoded = (
-        vae.decode((latents / vae.config.scaling_factor).to(vae.device, vae.dtype), return_dict=False)[0].float().cpu()
+def fit_approx_projection(
+    pipe: Any,
+    family: Family | None = None,
+    samples: int | None = None,
+    seed: int = 0,
+    latent_size: int | None = None,
+) -> ApproxProjection:
+    """Fit the C x 3 matrix and bias by least squares against VAE decodes of seeded random latents.
+
+    Latents are in the pipeline's own latent space (before the family's scaling and shift), as frames see them.
+    Enough latents for ~2048 latent pixels (4 at SD sizes; more for tiny models, whose 16-channel fit would
+    otherwise chase noise), and as many again from the next seed for the held-out error.
+    """
+    family = family or StableDiffusionFamily()
+    size = latent_size or int(pipe.unet.config.sample_size)
+    samples = samples or max(4, -(-FIT_LATENT_PIXELS // (size * size)))
+    x, y = _projection_samples(pipe, family, samples, seed, size)
+    solution = torch.linalg.lstsq(x, y).solution
+    rmse = float(((x @ solution - y) ** 2).mean().sqrt())
+    heldout_x, heldout_y = _projection_samples(pipe, family, samples, seed + 1, size)
+    heldout = float(((heldout_x @ solution - heldout_y) ** 2).mean().sqrt())
+    channels = x.shape[1] - 1
+    return ApproxProjection(
+        solution[:channels].tolist(), solution[channels].tolist(), "fit", round(rmse, 6), round(heldout, 6)
     )
+
+
+@torch.no_grad()
+def _projection_samples(pipe: Any, family: Family, samples: int, seed: int, size: int) -> tuple[Any, Any]:
+    """(latent pixels with a constant 1 column, the VAE decode's colour averaged over each latent pixel)."""
+    vae = pipe.vae
+    channels = int(vae.config.latent_channels)
+    latents = torch.randn((samples, channels, size, size), generator=torch.Generator().manual_seed(seed))
+    device = getattr(pipe, "_execution_device", vae.device)
+    decoded = family.decode_tensor(pipe, latents.to(device, vae.dtype)).float().cpu()
     pooled = torch.nn.functional.avg_pool2d(decoded, kernel_size=pipe.vae_scale_factor)
     inputs = torch.cat([latents, torch.ones(samples, 1, size, size)], dim=1)
     x = inputs.permute(0, 2, 3, 1).reshape(-1, channels + 1).double()
     y = pooled.permute(0, 2, 3, 1).reshape(-1, 3).double()
-    solution = torch.linalg.lstsq(x, y).solution
-    rmse = float(((x @ solution - y) ** 2).mean().sqrt())
-    return ApproxProjection(solution[:channels].tolist(), solution[channels].tolist(), "fit", round(rmse, 6))
+    return x, y

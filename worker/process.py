@@ -27,9 +27,12 @@ from service.webhooks import WebhookSender
 from worker.engine import ComparisonEngine
 from worker.jobs import WorkerRuntime, current_runtime, install_runtime
 from worker.model import load_model
-from worker.registry import ENTRIES
 
 logger = logging.getLogger(__name__)
+
+# A model stays registered (its specs accepted and queued) this long after its last worker's heartbeat, so jobs
+# submitted while its workers restart wait in its queue instead of being refused.
+MODEL_REGISTRATION_TTL_S = 3600.0
 
 
 class _NullSink:
@@ -43,10 +46,13 @@ def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
     The second run, warm, measures the throughput that dry runs price jobs with until real jobs refine it:
     a small job of the usual shape (a few images, frames every few steps); returns (evaluations, seconds).
     """
-    spec = ComparisonSpec(prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": "euler"}], capture={"every": 1})
+    scheduler = "flow_euler" if engine.model.family.flow_matching else "euler"
+    spec = ComparisonSpec(
+        prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": scheduler}], capture={"every": 1}
+    )
     engine.run(spec, _NullSink(), Keys(""))
     measured = ComparisonSpec(
-        prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": "euler"}], capture={"every": 5}
+        prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": scheduler}], capture={"every": 5}
     )
     outcome = engine.run(measured, _NullSink(), Keys(""))
     return outcome.unet_evaluations, outcome.wall_s
@@ -65,6 +71,8 @@ class Heartbeat(Reaper):
         self.info.jobs_done = runtime.jobs_done
         self.info.evals_per_s = round(runtime.evals_per_s, 3) if runtime.evals_per_s else None
         self.store.heartbeat(self.info, self.dead_after_s)
+        if self.info.serves is not None:
+            self.store.refresh_model(self.info.serves, MODEL_REGISTRATION_TTL_S)
 
     def tick(self) -> None:
         self.beat()
@@ -81,7 +89,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
     # 1. Connections: our job store (text) and rq (bytes)
     store = JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix, settings.job_ttl_s)
     rq_redis = Redis.from_url(settings.redis_url)
-    queue = ComparisonQueue(rq_redis, settings.key_prefix, settings.job_timeout_s)
+    queue = ComparisonQueue(rq_redis, settings.key_prefix, settings.job_timeout_s, settings.model)
     storage = storage_from_settings(settings)
     storage.check()
 
@@ -100,11 +108,14 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
     runtime.record_throughput(*measured)
     install_runtime(runtime)
 
-    # 3. Heartbeat: tells the API this worker is alive and what it runs
+    # 3. Register the model's catalog (the API checks specs for this model against it), then heartbeat: tells the
+    #    API this worker is alive and what it runs
+    store.register_model(engine.catalog, MODEL_REGISTRATION_TTL_S)
     info = WorkerInfo(
         name=name,
         model=engine.model.describe(),
-        schedulers=[entry.id for entry in ENTRIES if entry.unavailable_reason is None],
+        schedulers=[entry.id for entry in engine.catalog.available()],
+        serves=settings.model,
         pid=os.getpid(),
         host=socket.gethostname(),
         started_at=utcnow(),

@@ -13,6 +13,15 @@ Quirks and where they are handled:
 - EDMEuler: its sigmas (sigma_max=80, log-sigma timesteps) don't fit an SD 1.x UNet; listed as unavailable.
 - PNDM's repeated first timestep and order-2 schedulers' two UNet calls per step: the runner counts completed
   scheduler steps with the pipeline's own rule (`worker.engine.StepCounter`).
+- Flow-sigma solvers (DPM-Solver, UniPC, DEIS with `use_flow_sigmas`) read their shift from `flow_shift`, while
+  flow models' scheduler configs call it `shift`: `build_scheduler` copies the model's `shift` unless overridden.
+- Flux passes `sigmas` and `mu` to `set_timesteps` (sigmas only when the scheduler has no `use_flow_sigmas`):
+  `model_catalog` marks schedulers whose `set_timesteps` cannot take them unavailable on Flux (FlowMatchHeun).
+- Zero terminal SNR (`rescale_betas_zero_snr`) leaves an epsilon model nothing to divide by at the last
+  timestep: its presets are available only on v-prediction models.
+
+Which entries a model can run is `model_catalog`: its scheduler's diffusers `compatibles`, flow-matching
+schedulers (and flow-sigma solvers) for flow models only, and the rules above, each with a reason.
 """
 
 from __future__ import annotations
@@ -27,8 +36,9 @@ from typing import Any, Literal
 import diffusers
 from diffusers import SchedulerMixin
 
-from service.contract import Catalog, CatalogEntry, ConfigKey, JsonKind, SchedulerChoice
+from service.contract import Catalog, CatalogEntry, ConfigKey, JsonKind, ModelInfo, SchedulerChoice
 from service.errors import SpecError
+from worker.families import Family
 
 SCHEDULER_CLASSES = (
     "DDIMScheduler",
@@ -46,6 +56,8 @@ SCHEDULER_CLASSES = (
     "DEISMultistepScheduler",
     "UniPCMultistepScheduler",
     "EDMEulerScheduler",
+    "FlowMatchEulerDiscreteScheduler",
+    "FlowMatchHeunDiscreteScheduler",
 )
 
 # Schedulers that draw fresh noise at every step (from the pipeline generator, or DPMSolverSDE's own tree).
@@ -83,6 +95,8 @@ class RegistryEntry:
     aliases: tuple[str, ...] = ()
     preset: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    # Arguments of the pipeline's `__call__` the preset sets (the zero-SNR recipe's guidance_rescale).
+    call_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scheduler_class(self) -> type[SchedulerMixin]:
@@ -174,6 +188,61 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         {"timestep_spacing": "trailing"},
     ),
     _base("EDMEulerScheduler", "edm_euler", "EDM Euler"),
+    # v-prediction: the zero-terminal-SNR recipe (Lin et al. 2023, arXiv 2305.08891, section 3)
+    RegistryEntry(
+        "ddim_zero_snr",
+        "DDIMScheduler",
+        "DDIM zero terminal SNR",
+        ("DDIM ZSNR",),
+        {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"},
+        "Zero terminal SNR: rescaled betas, trailing timesteps, guidance_rescale 0.7. v-prediction models only.",
+        {"guidance_rescale": 0.7},
+    ),
+    RegistryEntry(
+        "euler_zero_snr",
+        "EulerDiscreteScheduler",
+        "Euler zero terminal SNR",
+        (),
+        {"rescale_betas_zero_snr": True, "timestep_spacing": "trailing"},
+        "Euler with the zero-terminal-SNR recipe. v-prediction models only.",
+        {"guidance_rescale": 0.7},
+    ),
+    # Flow matching (SD 3, Flux)
+    _base("FlowMatchEulerDiscreteScheduler", "flow_euler", "Flow Euler", "FlowMatch Euler"),
+    RegistryEntry(
+        "flow_euler_karras", "FlowMatchEulerDiscreteScheduler", "Flow Euler Karras", (), {"use_karras_sigmas": True}
+    ),
+    _base(
+        "FlowMatchHeunDiscreteScheduler",
+        "flow_heun",
+        "Flow Heun",
+        "FlowMatch Heun",
+        description="Second order; not on Flux, whose pipeline passes sigmas and mu that it does not take.",
+    ),
+    RegistryEntry(
+        "flow_dpmpp_2m",
+        "DPMSolverMultistepScheduler",
+        "Flow DPM++ 2M",
+        (),
+        {"use_flow_sigmas": True, "prediction_type": "flow_prediction"},
+        "DPM-Solver++ 2M on flow sigmas (diffusers calls this support limited).",
+    ),
+    RegistryEntry(
+        "flow_unipc",
+        "UniPCMultistepScheduler",
+        "Flow UniPC",
+        (),
+        {"use_flow_sigmas": True, "prediction_type": "flow_prediction"},
+        "UniPC on flow sigmas (diffusers calls this support limited).",
+    ),
+    RegistryEntry(
+        "flow_deis",
+        "DEISMultistepScheduler",
+        "Flow DEIS",
+        (),
+        {"use_flow_sigmas": True, "prediction_type": "flow_prediction"},
+        "DEIS on flow sigmas (diffusers calls this support limited).",
+    ),
 )
 
 
@@ -198,6 +267,7 @@ class BuiltScheduler:
     scheduler: SchedulerMixin
     effective_config: dict[str, Any]
     stochastic: bool
+    call_config: dict[str, Any] = field(default_factory=dict)
 
 
 def build_scheduler(
@@ -209,12 +279,15 @@ def build_scheduler(
         config["clip_sample"] = False
     if entry.class_name == "DPMSolverSDEScheduler" and config.get("noise_sampler_seed") is None:
         config["noise_sampler_seed"] = seed
+    if config.get("use_flow_sigmas") and "flow_shift" not in config and "shift" in model_config:
+        config["flow_shift"] = model_config["shift"]
     try:
         scheduler = entry.scheduler_class.from_config(model_config, **config)
     except (ValueError, TypeError, NotImplementedError) as error:
         raise SpecError(f"{field}.config", f"{entry.class_name} rejects this config: {error}") from error
     effective = _plain_config(scheduler.config)
-    return BuiltScheduler(entry, scheduler, effective, is_stochastic(entry.class_name, effective))
+    stochastic = is_stochastic(entry.class_name, effective)
+    return BuiltScheduler(entry, scheduler, effective, stochastic, dict(entry.call_config))
 
 
 def _plain_config(config: Any) -> dict[str, Any]:
@@ -278,7 +351,49 @@ def _is_array(hint: Any) -> bool:
     return getattr(hint, "__name__", "") == "ndarray"
 
 
+def _flow_capable(entry: RegistryEntry) -> bool:
+    """A flow-matching scheduler, or a solver preset that runs on flow sigmas."""
+    return entry.class_name.startswith("FlowMatch") or bool(entry.preset.get("use_flow_sigmas"))
+
+
+def incompatibility(
+    entry: RegistryEntry, family: Family, prediction_type: str, compatible_classes: set[str]
+) -> str | None:
+    """Why `entry` cannot run on a model of `family`, or None. The rules of the module docstring, in order."""
+    kind = "a flow-matching" if family.flow_matching else f"an {prediction_type}-prediction"
+    if family.flow_matching and not _flow_capable(entry):
+        flow_ids = ", ".join(e.id for e in ENTRIES if _flow_capable(e))
+        return f"{entry.class_name} is not a flow-matching scheduler and this is a flow-matching model; use {flow_ids}"
+    if not family.flow_matching and _flow_capable(entry):
+        return f"{entry.id} is a flow-matching scheduler; this is {kind} model"
+    if not _flow_capable(entry) and entry.class_name not in compatible_classes:
+        return f"{entry.class_name} is not among the model scheduler's diffusers `compatibles`"
+    if family.name == "flux":
+        parameters = inspect.signature(entry.scheduler_class.set_timesteps).parameters
+        takes_sigmas = "sigmas" in parameters or bool(entry.preset.get("use_flow_sigmas"))
+        if "mu" not in parameters or not takes_sigmas:
+            return f"FluxPipeline passes sigmas and mu to set_timesteps, which {entry.class_name} does not take"
+    if entry.preset.get("rescale_betas_zero_snr") and prediction_type != "v_prediction":
+        return f"zero terminal SNR needs a v-prediction model; this one is {kind} model"
+    if entry.call_config.get("guidance_rescale") and not family.takes_guidance_rescale:
+        return f"{family.pipeline_class} takes no guidance_rescale"
+    return None
+
+
+def model_catalog(family: Family, scheduler_config: dict[str, Any], model: ModelInfo | None = None) -> Catalog:
+    """The catalog of one model: every entry, available or not, with the reason it cannot run on this model."""
+    scheduler_class = getattr(diffusers, str(scheduler_config.get("_class_name", "PNDMScheduler")))
+    compatible = {cls.__name__ for cls in scheduler_class._get_compatibles()} | {scheduler_class.__name__}
+    prediction = "flow" if family.flow_matching else str(scheduler_config.get("prediction_type", "epsilon"))
+    entries = []
+    for entry in catalog().entries:
+        reason = entry.unavailable_reason or incompatibility(entry_by_id(entry.id), family, prediction, compatible)
+        entries.append(entry.model_copy(update={"available": reason is None, "unavailable_reason": reason}))
+    return Catalog(diffusers_version=diffusers.__version__, entries=entries, model=model)
+
+
 def catalog() -> Catalog:
+    """Every registry entry; `available` says only whether this worker's packages can run it (any model)."""
     entries = []
     for entry in ENTRIES:
         reason = entry.unavailable_reason
@@ -295,6 +410,7 @@ def catalog() -> Catalog:
                 unavailable_reason=reason,
                 description=entry.description,
                 config_keys=config_keys(entry.scheduler_class),
+                pipeline_config=entry.call_config,
             )
         )
     return Catalog(diffusers_version=diffusers.__version__, entries=entries)

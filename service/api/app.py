@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import service
 from service.api import problems
 from service.api.deps import FinishedJobs, reject_unknown_query_parameters
-from service.api.routes import comparisons, health, schedulers
+from service.api.routes import comparisons, health, models, schedulers
 from service.jobs import JobStore
 from service.queue import ComparisonQueue, Reaper
 from service.settings import Settings, api_key_digests, get_settings
@@ -103,13 +103,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.redis = Redis.from_url(settings.redis_url, decode_responses=True)
     app.state.store = JobStore(app.state.redis, settings.key_prefix, settings.job_ttl_s)
-    app.state.queue = ComparisonQueue(Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s)
+    app.state.queue = ComparisonQueue(
+        Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s, settings.model
+    )
     app.state.storage = storage_from_settings(settings)
     app.state.finished_jobs = FinishedJobs()
     app.state.api_key_digests = api_key_digests(settings)  # read once: a missing keys file fails at start
     problems.install(app)
     app.include_router(comparisons.router)
     app.include_router(schedulers.router)
+    app.include_router(models.router)
     app.include_router(health.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -17,6 +17,7 @@ from service.contract import (
     JobProgress,
     JobStatus,
     Keys,
+    ModelInfo,
     ReferenceDistance,
     SchedulerResult,
     SchedulerTimings,
@@ -106,6 +107,21 @@ class SchedulersPublic(BaseModel):
     data: list[CatalogEntry]
     count: int
     diffusers_version: str
+    model: ModelInfo | None = Field(None, description="With ?model=: the model, as its workers registered it.")
+
+
+class ModelPublic(ModelInfo):
+    """A model served now."""
+
+    default: bool = Field(description="Specs without `model` run on it.")
+    workers: int = Field(description="Live workers serving it.")
+    schedulers: list[str] = Field(description="Registry ids it can run; GET /v1/schedulers?model= has the rest.")
+
+
+class ModelsPublic(BaseModel):
+    data: list[ModelPublic]
+    count: int
+    default_model: str
 
 
 class Health(BaseModel):

@@ -144,7 +144,7 @@ def test_env_example_documents_every_variable_compose_reads() -> None:
     assert not missing, f".env.example does not document {missing}"
 
 
-@pytest.mark.parametrize("service", ["api", "worker"])
+@pytest.mark.parametrize("service", ["api", "worker", "worker-sdxl"])
 def test_every_setting_reaches_the_container(service: str) -> None:
     env = _service_env(service)
     expected = set(Settings.model_fields) - (WORKER_ONLY_SETTINGS if service == "api" else set())
@@ -250,6 +250,15 @@ def test_worker_reserves_a_gpu() -> None:
     gpus = [d for d in devices if d.get("driver") == "nvidia" and "gpu" in d.get("capabilities", [])]
     assert gpus, "the worker must reserve an NVIDIA GPU"
     assert all(d.get("count") == "all" or (isinstance(d.get("count"), int) and d["count"] >= 1) for d in gpus)
+
+
+def test_an_sdxl_worker_runs_beside_the_default_one_with_its_own_model_and_gpu_claim() -> None:
+    services = _compose()["services"]
+    sdxl, default = services["worker-sdxl"], services["worker"]
+    assert sdxl["environment"]["SCHEDLAB_MODEL"] != default["environment"]["SCHEDLAB_MODEL"]
+    assert "xl" in sdxl["environment"]["SCHEDLAB_MODEL"]
+    assert sdxl["deploy"] == default["deploy"] and sdxl["image"] == default["image"]  # same image, own GPU claim
+    assert sdxl["restart"] == "unless-stopped" and "stop_grace_period" in sdxl
 
 
 def test_services_restart_and_wait_for_their_dependencies() -> None:

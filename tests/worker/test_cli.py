@@ -41,7 +41,9 @@ def test_compare_all_writes_a_grid_per_available_scheduler_a_contact_sheet_and_a
         tmp_path=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    available = load_catalog().available()
+    # 'all' is what the tiny SD 1.x model can run: no flow-matching or v-prediction-only presets.
+    sd1_only = ("flow_", "ddim_zero", "euler_zero")
+    available = [entry for entry in load_catalog().available() if not entry.id.startswith(sd1_only)]
     grids = sorted(out.glob("*/grid.png"))
     assert len(grids) == len(available)
     assert (out / "contact-sheet.png").exists()

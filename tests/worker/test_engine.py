@@ -10,14 +10,17 @@ import pytest
 import torch
 from PIL import Image
 
-from service.contract import load_catalog
 from service.errors import SpecError
 from tests.support import run_spec
 from worker.engine import ComparisonEngine, X0Tracker
-from worker.registry import entry_by_id
+from worker.families import StableDiffusionFamily
+from worker.registry import entry_by_id, model_catalog
+from worker.tiny_model import SD15_SCHEDULER_CONFIG
 
-AVAILABLE = [entry.id for entry in load_catalog().available()]
-STOCHASTIC = [entry.id for entry in load_catalog().available() if entry.stochastic]
+# What the tiny SD 1.x model can run (flow-matching and zero-SNR entries are for other models).
+SD1_CATALOG = model_catalog(StableDiffusionFamily(), {"_class_name": "PNDMScheduler", **SD15_SCHEDULER_CONFIG})
+AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
+STOCHASTIC = [entry.id for entry in SD1_CATALOG.available() if entry.stochastic]
 
 
 def pixels(data: bytes) -> np.ndarray:

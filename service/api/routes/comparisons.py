@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from service.api.deps import CallerDep, FinishedJobsDep, QueueDep, SettingsDep, StorageDep, StoreDep
 from service.api.problems import PROBLEM_JSON, Problem
+from service.api.routes.models import resolve_model
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, render
 from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
 from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
@@ -43,7 +44,7 @@ def _visible(store: JobStore, job_id: str, caller: str) -> JobRecord:
 
 
 def _position(queue: ComparisonQueue, record: JobRecord) -> int | None:
-    return queue.position(record.id) if record.status is JobStatus.queued else None
+    return queue.position(record.id, record.spec.model) if record.status is JobStatus.queued else None
 
 
 @router.post(
@@ -76,10 +77,11 @@ def create_comparison(
         Query(description="Answer with the cells, UNet evaluations and estimated duration (200); queue nothing."),
     ] = False,
 ) -> ComparisonPublic | Response:
-    """Queue a comparison (202, poll its `links.self`), or with `dry_run=true` price it without queueing (200)."""
-    check_spec(spec, Limits.from_settings(settings))
+    """Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price it (200)."""
+    spec, catalog = resolve_model(spec, settings, store)
+    check_spec(spec, Limits.from_settings(settings), catalog)
     if dry_run:
-        cost = estimate(spec, store.workers())
+        cost = estimate(spec, store.workers(), catalog)
         return Response(cost.model_dump_json(), status_code=200, media_type="application/json")
     if spec.webhook is not None:
         if settings.webhook_secret is None:
@@ -106,9 +108,9 @@ def create_comparison(
         created = True
         queue.enqueue(job_id, spec)
         # The check above races with concurrent submits; this one cannot: each job sees its own place.
-        position = queue.position(job_id)
+        position = queue.position(job_id, spec.model)
         if position is not None and position >= settings.max_queue_depth:
-            queue.remove(job_id)
+            queue.remove(job_id, spec.model)
             raise QueueFullError(position, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
     except Exception:
         if created:
@@ -170,9 +172,11 @@ def cancel_comparison(
 ) -> ComparisonPublic:
     """Cancel: a queued job never runs; a running one stops at its next step and keeps its frames."""
     _check_visible(store, job_id, caller)
-    if store.cancel(job_id) is JobStatus.canceled:
-        queue.remove(job_id)
-    return render(request, store.get(job_id), None)
+    canceled = store.cancel(job_id) is JobStatus.canceled
+    record = store.get(job_id)
+    if canceled:
+        queue.remove(job_id, record.spec.model)
+    return render(request, record, None)
 
 
 @router.get(

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
+from service.api.deps import StoreDep
+from service.api.problems import PROBLEM_JSON, Problem
+from service.api.routes.models import registered_catalog
 from service.api.schemas import SchedulersPublic
 from service.contract import load_catalog
 
 router = APIRouter(prefix="/v1/schedulers", tags=["schedulers"])
 
 
-@router.get("")
-def list_schedulers() -> SchedulersPublic:
-    """Every scheduler and preset: names, aliases, stochastic, order, overridable config keys."""
-    catalog = load_catalog()
+@router.get("", responses={422: {"model": Problem, "content": {PROBLEM_JSON: {}}}})
+def list_schedulers(
+    store: StoreDep,
+    model: str | None = Query(None, max_length=500, description="A served model: its catalog, with reasons."),
+) -> SchedulersPublic:
+    """Every scheduler and preset: names, aliases, stochastic, order, overridable config keys; per model with
+    `model`, where `available` and `unavailable_reason` say what that model can run."""
+    catalog = load_catalog() if model is None else registered_catalog(store, model)
     return SchedulersPublic(
-        data=catalog.entries, count=len(catalog.entries), diffusers_version=catalog.diffusers_version
+        data=catalog.entries,
+        count=len(catalog.entries),
+        diffusers_version=catalog.diffusers_version,
+        model=catalog.model,
     )

@@ -5,6 +5,7 @@ from .budget_ranking_ranking_item import BudgetRankingRankingItem
 from .capture import Capture
 from .catalog_entry import CatalogEntry
 from .catalog_entry_config_keys import CatalogEntryConfigKeys
+from .catalog_entry_pipeline_config import CatalogEntryPipelineConfig
 from .catalog_entry_preset_config import CatalogEntryPresetConfig
 from .cell_label import CellLabel
 from .comparison_estimate import ComparisonEstimate
@@ -25,6 +26,9 @@ from .health import Health
 from .invalid_param import InvalidParam
 from .job_progress import JobProgress
 from .job_status import JobStatus
+from .model_info import ModelInfo
+from .model_public import ModelPublic
+from .models_public import ModelsPublic
 from .problem import Problem
 from .readiness import Readiness
 from .reference import Reference
@@ -50,6 +54,7 @@ __all__ = (
     "Capture",
     "CatalogEntry",
     "CatalogEntryConfigKeys",
+    "CatalogEntryPipelineConfig",
     "CatalogEntryPresetConfig",
     "CellLabel",
     "ComparisonEstimate",
@@ -70,6 +75,9 @@ __all__ = (
     "InvalidParam",
     "JobProgress",
     "JobStatus",
+    "ModelInfo",
+    "ModelPublic",
+    "ModelsPublic",
     "Problem",
     "Readiness",
     "Reference",

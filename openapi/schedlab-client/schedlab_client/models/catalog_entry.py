@@ -13,6 +13,7 @@ from typing import cast
 
 if TYPE_CHECKING:
   from ..models.catalog_entry_config_keys import CatalogEntryConfigKeys
+  from ..models.catalog_entry_pipeline_config import CatalogEntryPipelineConfig
   from ..models.catalog_entry_preset_config import CatalogEntryPresetConfig
 
 
@@ -38,6 +39,7 @@ class CatalogEntry:
             preset_config (CatalogEntryPresetConfig):
             stochastic (bool):
             description (str | Unset):  Default: ''.
+            pipeline_config (CatalogEntryPipelineConfig | Unset): Pipeline arguments the preset sets, e.g. guidance_rescale.
             unavailable_reason (None | str | Unset):
      """
 
@@ -51,6 +53,7 @@ class CatalogEntry:
     preset_config: CatalogEntryPresetConfig
     stochastic: bool
     description: str | Unset = ''
+    pipeline_config: CatalogEntryPipelineConfig | Unset = UNSET
     unavailable_reason: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -60,6 +63,7 @@ class CatalogEntry:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.catalog_entry_config_keys import CatalogEntryConfigKeys # noqa: PLC0415
+        from ..models.catalog_entry_pipeline_config import CatalogEntryPipelineConfig # noqa: PLC0415
         from ..models.catalog_entry_preset_config import CatalogEntryPresetConfig # noqa: PLC0415
         aliases = self.aliases
 
@@ -83,6 +87,10 @@ class CatalogEntry:
 
         description = self.description
 
+        pipeline_config: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.pipeline_config, Unset):
+            pipeline_config = self.pipeline_config.to_dict()
+
         unavailable_reason: None | str | Unset
         if isinstance(self.unavailable_reason, Unset):
             unavailable_reason = UNSET
@@ -105,6 +113,8 @@ class CatalogEntry:
         })
         if description is not UNSET:
             field_dict["description"] = description
+        if pipeline_config is not UNSET:
+            field_dict["pipeline_config"] = pipeline_config
         if unavailable_reason is not UNSET:
             field_dict["unavailable_reason"] = unavailable_reason
 
@@ -115,6 +125,7 @@ class CatalogEntry:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.catalog_entry_config_keys import CatalogEntryConfigKeys # noqa: PLC0415
+        from ..models.catalog_entry_pipeline_config import CatalogEntryPipelineConfig # noqa: PLC0415
         from ..models.catalog_entry_preset_config import CatalogEntryPresetConfig # noqa: PLC0415
         d = dict(src_dict)
         aliases = cast(list[str], d.pop("aliases"))
@@ -144,6 +155,16 @@ class CatalogEntry:
 
         description = d.pop("description", UNSET)
 
+        _pipeline_config = d.pop("pipeline_config", UNSET)
+        pipeline_config: CatalogEntryPipelineConfig | Unset
+        if isinstance(_pipeline_config,  Unset):
+            pipeline_config = UNSET
+        else:
+            pipeline_config = CatalogEntryPipelineConfig.from_dict(_pipeline_config)
+
+
+
+
         def _parse_unavailable_reason(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -165,6 +186,7 @@ class CatalogEntry:
             preset_config=preset_config,
             stochastic=stochastic,
             description=description,
+            pipeline_config=pipeline_config,
             unavailable_reason=unavailable_reason,
         )
 

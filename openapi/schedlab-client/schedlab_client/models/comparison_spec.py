@@ -44,6 +44,8 @@ class ComparisonSpec:
             guidance_scale (float | list[float] | Unset): 0 to 50, or a list of distinct guidance scales (a sweep axis).
                 Default: 7.5.
             height (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
+            model (None | str | Unset): Which served model runs the job (see GET /v1/models); default: the deployment's
+                default model.
             negative_prompt (None | str | Unset):
             num_images (int | Unset):  Default: 4.
             reference (None | Reference | Unset): What sweep cells are measured against; sweeps default to DPM++ 2M at 100
@@ -63,6 +65,7 @@ class ComparisonSpec:
     frames: FrameKind | Unset = UNSET
     guidance_scale: float | list[float] | Unset = 7.5
     height: int | None | Unset = UNSET
+    model: None | str | Unset = UNSET
     negative_prompt: None | str | Unset = UNSET
     num_images: int | Unset = 4
     reference: None | Reference | Unset = UNSET
@@ -118,6 +121,12 @@ class ComparisonSpec:
             height = UNSET
         else:
             height = self.height
+
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
 
         negative_prompt: None | str | Unset
         if isinstance(self.negative_prompt, Unset):
@@ -186,6 +195,8 @@ class ComparisonSpec:
             field_dict["guidance_scale"] = guidance_scale
         if height is not UNSET:
             field_dict["height"] = height
+        if model is not UNSET:
+            field_dict["model"] = model
         if negative_prompt is not UNSET:
             field_dict["negative_prompt"] = negative_prompt
         if num_images is not UNSET:
@@ -278,6 +289,16 @@ class ComparisonSpec:
             return cast(int | None | Unset, data)
 
         height = _parse_height(d.pop("height", UNSET))
+
+
+        def _parse_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
 
 
         def _parse_negative_prompt(data: object) -> None | str | Unset:
@@ -382,6 +403,7 @@ class ComparisonSpec:
             frames=frames,
             guidance_scale=guidance_scale,
             height=height,
+            model=model,
             negative_prompt=negative_prompt,
             num_images=num_images,
             reference=reference,

@@ -8,10 +8,12 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
   from ..models.catalog_entry import CatalogEntry
+  from ..models.model_info import ModelInfo
 
 
 
@@ -28,11 +30,13 @@ class SchedulersPublic:
             count (int):
             data (list[CatalogEntry]):
             diffusers_version (str):
+            model (ModelInfo | None | Unset): With ?model=: the model, as its workers registered it.
      """
 
     count: int
     data: list[CatalogEntry]
     diffusers_version: str
+    model: ModelInfo | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -41,6 +45,7 @@ class SchedulersPublic:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.catalog_entry import CatalogEntry # noqa: PLC0415
+        from ..models.model_info import ModelInfo # noqa: PLC0415
         count = self.count
 
         data = []
@@ -52,6 +57,14 @@ class SchedulersPublic:
 
         diffusers_version = self.diffusers_version
 
+        model: dict[str, Any] | None | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        elif isinstance(self.model, ModelInfo):
+            model = self.model.to_dict()
+        else:
+            model = self.model
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,6 +73,8 @@ class SchedulersPublic:
             "data": data,
             "diffusers_version": diffusers_version,
         })
+        if model is not UNSET:
+            field_dict["model"] = model
 
         return field_dict
 
@@ -68,6 +83,7 @@ class SchedulersPublic:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.catalog_entry import CatalogEntry # noqa: PLC0415
+        from ..models.model_info import ModelInfo # noqa: PLC0415
         d = dict(src_dict)
         count = d.pop("count")
 
@@ -83,10 +99,31 @@ class SchedulersPublic:
 
         diffusers_version = d.pop("diffusers_version")
 
+        def _parse_model(data: object) -> ModelInfo | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                model_type_0 = ModelInfo.from_dict(data)
+
+
+
+                return model_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ModelInfo | None | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+
         schedulers_public = cls(
             count=count,
             data=data,
             diffusers_version=diffusers_version,
+            model=model,
         )
 
 

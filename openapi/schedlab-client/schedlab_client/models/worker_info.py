@@ -38,6 +38,7 @@ class WorkerInfo:
             evals_per_s (float | None | Unset): Image x UNet evaluations per second measured over warm-up and jobs (whole
                 runs).
             jobs_done (int | Unset):  Default: 0.
+            serves (None | str | Unset):
      """
 
     host: str
@@ -49,6 +50,7 @@ class WorkerInfo:
     current_job: None | str | Unset = UNSET
     evals_per_s: float | None | Unset = UNSET
     jobs_done: int | Unset = 0
+    serves: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -85,6 +87,12 @@ class WorkerInfo:
 
         jobs_done = self.jobs_done
 
+        serves: None | str | Unset
+        if isinstance(self.serves, Unset):
+            serves = UNSET
+        else:
+            serves = self.serves
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -102,6 +110,8 @@ class WorkerInfo:
             field_dict["evals_per_s"] = evals_per_s
         if jobs_done is not UNSET:
             field_dict["jobs_done"] = jobs_done
+        if serves is not UNSET:
+            field_dict["serves"] = serves
 
         return field_dict
 
@@ -152,6 +162,16 @@ class WorkerInfo:
 
         jobs_done = d.pop("jobs_done", UNSET)
 
+        def _parse_serves(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        serves = _parse_serves(d.pop("serves", UNSET))
+
+
         worker_info = cls(
             host=host,
             model=model,
@@ -162,6 +182,7 @@ class WorkerInfo:
             current_job=current_job,
             evals_per_s=evals_per_s,
             jobs_done=jobs_done,
+            serves=serves,
         )
 
 

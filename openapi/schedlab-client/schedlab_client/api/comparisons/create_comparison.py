@@ -137,8 +137,8 @@ def sync_detailed(
 ) -> Response[ComparisonEstimate | ComparisonPublic | Problem]:
     """ Create Comparison
 
-     Queue a comparison (202, poll its `links.self`), or with `dry_run=true` price it without queueing
-    (200).
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
         dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
@@ -184,8 +184,8 @@ def sync(
 ) -> ComparisonEstimate | ComparisonPublic | Problem | None:
     """ Create Comparison
 
-     Queue a comparison (202, poll its `links.self`), or with `dry_run=true` price it without queueing
-    (200).
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
         dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
@@ -226,8 +226,8 @@ async def asyncio_detailed(
 ) -> Response[ComparisonEstimate | ComparisonPublic | Problem]:
     """ Create Comparison
 
-     Queue a comparison (202, poll its `links.self`), or with `dry_run=true` price it without queueing
-    (200).
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
         dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
@@ -273,8 +273,8 @@ async def asyncio(
 ) -> ComparisonEstimate | ComparisonPublic | Problem | None:
     """ Create Comparison
 
-     Queue a comparison (202, poll its `links.self`), or with `dry_run=true` price it without queueing
-    (200).
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
         dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
