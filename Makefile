@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml openapi/schedlab-client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[worker,dev]" -e openapi/schedlab-client
-	command -v docker-compose >/dev/null || scripts/install-system-deps.sh
+	command -v docker-compose >/dev/null && test -x /usr/bin/chromium || scripts/install-system-deps.sh
 	touch $@
 
 install: $(STAMP)
@@ -45,6 +45,7 @@ client: openapi
 
 bench: install redis
 	$(BIN)/python benchmarks/engine_vs_notebook.py
+	$(BIN)/python benchmarks/batched_vs_sequential.py
 	$(BIN)/python benchmarks/service_vs_notebook.py
 	$(BIN)/python benchmarks/status_poll_load.py
 	$(BIN)/python benchmarks/submit_load.py

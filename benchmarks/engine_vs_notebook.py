@@ -6,13 +6,16 @@
 
 Prints wall time for each, the ratio b/a, and whether the final images and frames are the same.
 
-    python benchmarks/engine_vs_notebook.py [--steps 30] [--images 4] [--repeats 3] [--model tiny]
+    python benchmarks/engine_vs_notebook.py [--steps 30] [--images 4] [--repeats 3] [--model tiny demo] [--no-write]
+
+Writes docs/data/engine_vs_notebook.json (the README's figures) unless --no-write.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +24,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
+
+from benchmarks.results import write_result
 from service.contract import ComparisonSpec, Keys
 from service.settings import Settings
 from service.storage import LocalStorage
@@ -85,17 +91,9 @@ def notebook(engine: ComparisonEngine, spec: ComparisonSpec, out: Path) -> dict[
     return finals
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--images", type=int, default=4)
-    parser.add_argument("--every", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--model", default="tiny")
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-
-    settings = Settings(model=args.model, torch_threads=args.threads)
+def measure(model_name: str, args: argparse.Namespace) -> dict[str, object]:
+    """Interleaved repeats of (a) and (b) on one model; medians, runs and whether the final images agree."""
+    settings = Settings(model=model_name, torch_threads=args.threads)
     engine = ComparisonEngine(load_model(settings))
     spec = experiment_spec(args.steps, args.images, args.every)
     timings: dict[str, list[float]] = {"notebook": [], "engine": []}
@@ -117,13 +115,44 @@ def main() -> None:
     a = statistics.median(timings["notebook"])
     b = statistics.median(timings["engine"])
     print(
-        f"model={args.model} device={engine.model.device} schedulers={len(EXPERIMENT)} images={args.images} "
+        f"model={model_name} device={engine.model.device} schedulers={len(EXPERIMENT)} images={args.images} "
         f"steps={args.steps} capture every {args.every} repeats={args.repeats}"
     )
     print(f"(a) notebook loop  median {a:8.3f} s   runs {[round(t, 3) for t in timings['notebook']]}")
     print(f"(b) engine         median {b:8.3f} s   runs {[round(t, 3) for t in timings['engine']]}")
     print(f"ratio b/a = {b / a:.3f}   (target <= 1.0)")
     print(f"final images identical: {same_finals}")
+    return {
+        "model": model_name,
+        "notebook_s": {"median": round(a, 3), "runs": [round(t, 3) for t in timings["notebook"]]},
+        "engine_s": {"median": round(b, 3), "runs": [round(t, 3) for t in timings["engine"]]},
+        "ratio": round(b / a, 3),
+        "final_images_identical": bool(same_finals),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--images", type=int, default=4)
+    parser.add_argument("--every", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", nargs="+", default=["tiny", "demo"], help="one or more models, measured in turn")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/data/ as it is")
+    args = parser.parse_args()
+
+    measured = [measure(model_name, args) for model_name in args.model]
+    if not args.no_write:
+        setup = {"schedulers": EXPERIMENT, "images": args.images, "steps": args.steps, "every": args.every}
+        path = write_result(
+            "engine_vs_notebook",
+            {
+                "setup": {**setup, "repeats": args.repeats, "torch_threads": args.threads, "target": "ratio <= 1.0"},
+                "models": measured,
+            },
+        )
+        print(f"wrote {path}; render the README with `python benchmarks/results.py`")
 
 
 if __name__ == "__main__":

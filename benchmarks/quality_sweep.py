@@ -1,19 +1,23 @@
 #!/usr/bin/env python
 """Scheduler quality vs. model evaluations on the demo model (models/shapes-sd), as EDM plots FID vs. NFE.
 
-For each scheduler and step count, over a fixed set of prompts x seeds (the same initial noise for every
-scheduler), it measures
-  - colour match / shape match: shares of images whose colour / shape the checker
-    (worker/demo_model/checker.py) finds equal to the prompt's;
-  - distance to a converged reference: RMSE (pixels in [0, 1], and final latents; also the median over images
-    of each image's pixel RMSE, since a few seeds flip to another sample) to the same prompt and seed
-    sampled with DPMSolverMultistep at --ref-steps steps (stochastic samplers, euler_a and ddpm, converge to
-    other samples, so their distance stays large by design);
+Every available entry of the scheduler registry (`worker.registry.ENTRIES`: each scheduler and preset, built by
+`registry.build_scheduler` exactly as the worker builds it) at 10, 20, 30 and 50 steps, guidance 7.5 and 4.
+Images are prompt x seed jobs over all 48 captions of the data set, the same initial noise for every scheduler
+(image i's noise comes from `torch.Generator().manual_seed(i)`, as in the engine and plain diffusers).
+At 30 steps `--images` images (default 64); at the other step counts the first `--images-other` (default 16,
+spread over shapes, colours and backgrounds) to keep the run's CPU time reasonable. For each cell it measures
+  - colour / shape match: shares of images whose colour / shape the checker (worker/demo_model/checker.py) finds
+    equal to the prompt's, each beside its chance level;
+  - distance to a converged reference: the median over images of the pixel RMSE (images in [0, 1]) to the same
+    job sampled with DPM++ 2M at --ref-steps steps (ancestral and SDE samplers converge to other samples, so
+    their distance stays large by design), and the first step count at which it falls below CONVERGED_RMSE;
   - NFE: UNet calls per image, counted (one call evaluates the conditional and unconditional halves together).
-It prints a table, writes the rows as JSON and a PNG plot (matplotlib if installed, otherwise drawn with PIL).
+It writes docs/data/quality_sweep.json (`benchmarks/results.py`), the plot docs/quality_sweep.png, and the
+README's quality table is rendered from the JSON by benchmarks/readme_sections/quality_sweep.py.
 
-    .venv/bin/python benchmarks/quality_sweep.py --quick --threads 1
-    .venv/bin/python benchmarks/quality_sweep.py --schedulers euler,heun,dpmpp_2m --steps 5,10,20,50
+    .venv/bin/python benchmarks/quality_sweep.py                    # the committed figures
+    .venv/bin/python benchmarks/quality_sweep.py --quick --no-write # a smoke run, nothing written
 """
 
 from __future__ import annotations
@@ -21,9 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,48 +36,36 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.results import write_result  # noqa: E402
+from service.contract import SchedulerChoice  # noqa: E402
+from worker import registry  # noqa: E402
 from worker.demo_model import DEMO_MODEL_DIR, checker, shapes  # noqa: E402
 
-# name -> (diffusers class name, config overrides), built with `Cls.from_config(pipe.scheduler.config)`.
-SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "euler": ("EulerDiscreteScheduler", {}),
-    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
-    "heun": ("HeunDiscreteScheduler", {}),
-    "ddim": ("DDIMScheduler", {"clip_sample": False, "set_alpha_to_one": False, "steps_offset": 1}),
-    "dpmpp_2m": ("DPMSolverMultistepScheduler", {}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-    "lms": ("LMSDiscreteScheduler", {}),
-    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
-    "ddpm": ("DDPMScheduler", {"clip_sample": False}),
-    # Also available, not in the default list:
-    "dpmpp_2m_karras": ("DPMSolverMultistepScheduler", {"use_karras_sigmas": True}),
-    "dpmpp_2s": ("DPMSolverSinglestepScheduler", {}),
-    "dpm2": ("KDPM2DiscreteScheduler", {}),
-    "dpm2_a": ("KDPM2AncestralDiscreteScheduler", {}),
-    "deis": ("DEISMultistepScheduler", {}),
-    "dpmpp_sde": (
-        "DPMSolverSDEScheduler",
-        {"noise_sampler_seed": 0},
-    ),  # its Brownian tree ignores `generator`
-}
-DEFAULT_SCHEDULERS = "euler,euler_a,heun,ddim,dpmpp_2m,unipc,lms,pndm,ddpm"
-QUICK_SCHEDULERS = "euler,heun,ddim,dpmpp_2m"
+STEPS = (10, 20, 30, 50)
+MAIN_STEPS = 30
+GUIDANCE = (7.5, 4.0)
+# A scheduler has converged at a step count once the median image is this close (pixel RMSE, [0, 1] scale) to
+# the 100-step DPM++ 2M reference: ~13 of 255 levels, well below the gap between two different samples (~0.3).
+CONVERGED_RMSE = 0.05
+PLOT = REPO / "docs" / "quality_sweep.png"
 
 
-def make_scheduler(pipe, name: str):
-    import diffusers
+def available_entries(ids: list[str] | None = None) -> list[registry.RegistryEntry]:
+    """Every registry entry this worker can run (or the named ones), in registry order."""
+    entries = [entry for entry in registry.ENTRIES if entry.unavailable_reason is None]
+    if ids is None:
+        return entries
+    known = {entry.id: entry for entry in entries}
+    unknown = [name for name in ids if name not in known]
+    if unknown:
+        raise SystemExit(f"unknown or unavailable schedulers {unknown}; available: {list(known)}")
+    return [known[name] for name in ids]
 
-    class_name, overrides = SCHEDULERS[name]
-    return getattr(diffusers, class_name).from_config(pipe.scheduler.config, **overrides)
 
-
-def fixed_prompts(count: int | None) -> list[str]:
-    """All shape x colour x background captions, or an evenly spread subset of `count` of them."""
+def jobs(count: int) -> list[tuple[str, int]]:
+    """(prompt, seed) pairs: prompts stride through the 48 captions (7 is prime to 48), so any prefix is varied."""
     prompts = [shapes.caption(*combo) for combo in shapes.all_combinations()]
-    if count is None or count >= len(prompts):
-        return prompts
-    picks = np.linspace(0, len(prompts) - 1, count).round().astype(int)
-    return [prompts[i] for i in dict.fromkeys(picks.tolist())]
+    return [(prompts[(i * 7) % len(prompts)], i) for i in range(count)]
 
 
 class UNetCounter:
@@ -89,30 +79,23 @@ class UNetCounter:
         self.calls += 1
 
 
-def run(pipe, counter: UNetCounter, scheduler_name: str, steps: int, jobs, noise, guidance: float, batch: int):
-    """Sample every (prompt, seed) job: decoded images (N,H,W,3 floats in [0,1]), latents, NFE per image."""
-    pipe.scheduler = make_scheduler(pipe, scheduler_name)
-    images, latents, nfe = [], [], []
-    for start in range(0, len(jobs), batch):
-        chunk = jobs[start : start + batch]
-        generators = [torch.Generator().manual_seed(10_000 + seed) for _, seed in chunk]
-        before = counter.calls
-        out = pipe(
-            [prompt for prompt, _ in chunk],
-            num_inference_steps=steps,
-            guidance_scale=guidance,
-            generator=generators,
-            latents=noise[start : start + batch].clone(),
-            output_type="latent",
-        ).images
-        nfe.append(counter.calls - before)
-        latents.append(out)
-        with torch.no_grad():
-            decoded = pipe.vae.decode(out / pipe.vae.config.scaling_factor).sample
-        images.append(((decoded.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy())
-    if len(set(nfe)) != 1:
-        raise RuntimeError(f"NFE differs between batches: {nfe}")
-    return np.concatenate(images), torch.cat(latents), nfe[0]
+def sample(pipe, counter: UNetCounter, entry, model_config, steps: int, work, guidance: float):
+    """Sample every (prompt, seed) job in one batch: images (N,H,W,3 in [0,1]) and UNet calls per image."""
+    built = registry.build_scheduler(entry, model_config, SchedulerChoice(name=entry.id), seed=0, field="scheduler")
+    pipe.scheduler = built.scheduler
+    generators = [torch.Generator().manual_seed(seed) for _, seed in work]
+    before = counter.calls
+    latents = pipe(
+        [prompt for prompt, _ in work],
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        generator=generators,  # image i's initial noise, then a stochastic scheduler's noise, as in the engine
+        output_type="latent",
+    ).images
+    nfe = counter.calls - before
+    with torch.no_grad():
+        decoded = pipe.vae.decode(latents / pipe.vae.config.scaling_factor).sample
+    return ((decoded.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy(), nfe
 
 
 def plot(rows: list[dict[str, Any]], path: Path, title: str) -> str:
@@ -140,6 +123,8 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> str:
                 marker="os^Dv<>p*h"[i % 10],
                 linestyle=("-", "--", ":")[i // 10 % 3],
                 label=name,
+                linewidth=1,
+                markersize=4,
             )
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
@@ -150,7 +135,7 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> str:
             ax.set_ylim(-0.02, 1.02)
         else:
             ax.set_yscale("log")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=6, ncol=2)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -208,138 +193,95 @@ def _plot_pil(rows, path: Path, title: str, metrics, names) -> str:
     return "PIL"
 
 
-def samples_sheet(labelled_rows: list[tuple[str, np.ndarray]], path: Path, prompts: list[str]) -> None:
-    """One row of sample images per (scheduler, steps), labelled; the columns are the first prompts' images."""
-    from PIL import Image, ImageDraw
-
-    label_w, size = 150, labelled_rows[0][1].shape[1]
-    cols = labelled_rows[0][1].shape[0]
-    sheet = Image.new("RGB", (label_w + cols * size, (len(labelled_rows) + 1) * size), "white")
-    pen = ImageDraw.Draw(sheet)
-    for c, prompt in enumerate(prompts[:cols]):
-        words = prompt.split()
-        pen.text((label_w + c * size + 2, 4), " ".join(words[1:3]), fill="black")
-        pen.text((label_w + c * size + 2, 20), "on " + words[-2], fill="black")
-    for r, (label, images) in enumerate(labelled_rows, start=1):
-        pen.text((4, r * size + size // 2 - 6), label, fill="black")
-        for c, image in enumerate(images):
-            tile = Image.fromarray((np.clip(image, 0, 1) * 255).round().astype(np.uint8))
-            sheet.paste(tile.resize((size, size)), (label_w + c * size, r * size))
-    sheet.save(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=DEMO_MODEL_DIR)
-    parser.add_argument(
-        "--schedulers", help=f"comma list (default {DEFAULT_SCHEDULERS}); known: {','.join(SCHEDULERS)}"
-    )
-    parser.add_argument("--steps", help="comma list of step counts (default 5,10,20,50)")
-    parser.add_argument("--prompts", type=int, help="number of prompts (default: all 48 combinations)")
-    parser.add_argument("--seeds", type=int, help="seeds per prompt (default 2)")
-    parser.add_argument("--guidance", type=float, default=6.0)
-    parser.add_argument("--ref-steps", type=int, default=100, help="steps of the DPMSolverMultistep reference")
-    parser.add_argument("--batch", type=int, default=48, help="images per pipeline call")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"{QUICK_SCHEDULERS} at 5,10,20 steps, 12 prompts x 1 seed, 50-step reference",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "schedlab-quality-sweep",
-        help="directory for quality_sweep.json and quality_sweep.png",
-    )
+    parser.add_argument("--schedulers", help="comma list of registry ids (default: every available entry)")
+    parser.add_argument("--steps", default=",".join(map(str, STEPS)), help="comma list of step counts")
+    parser.add_argument("--guidance", default=",".join(map(str, GUIDANCE)), help="comma list of guidance scales")
+    parser.add_argument("--images", type=int, default=64, help=f"images per cell at {MAIN_STEPS} steps")
+    parser.add_argument("--images-other", type=int, default=16, help="images per cell at the other step counts")
+    parser.add_argument("--ref-steps", type=int, default=100, help="steps of the DPM++ 2M reference")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="4 schedulers, 10 and 30 steps, 8 images, guidance 7.5")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no JSON and no plot")
     args = parser.parse_args(argv)
-    quick = args.quick
-    names = (args.schedulers or (QUICK_SCHEDULERS if quick else DEFAULT_SCHEDULERS)).split(",")
-    unknown = [n for n in names if n not in SCHEDULERS]
-    if unknown:
-        parser.error(f"unknown schedulers {unknown}; known: {list(SCHEDULERS)}")
-    step_counts = [int(s) for s in (args.steps or ("5,10,20" if quick else "5,10,20,50")).split(",")]
-    prompts = fixed_prompts(args.prompts if args.prompts is not None else (12 if quick else None))
-    seeds = list(range(args.seeds if args.seeds is not None else (1 if quick else 2)))
-    ref_steps = 50 if quick and args.ref_steps == 100 else args.ref_steps
+    if args.quick:
+        args.schedulers = args.schedulers or "euler,lms,pndm,dpmpp_2m"
+        args.steps, args.guidance, args.images, args.images_other = "10,30", "7.5", 8, 8
+    entries = available_entries(args.schedulers.split(",") if args.schedulers else None)
+    step_counts = [int(s) for s in args.steps.split(",")]
+    guidances = [float(g) for g in args.guidance.split(",")]
 
     torch.set_num_threads(args.threads)
     from diffusers import StableDiffusionPipeline
 
     pipe = StableDiffusionPipeline.from_pretrained(args.model)
     pipe.set_progress_bar_config(disable=True)
+    model_config = dict(pipe.scheduler.config)
     counter = UNetCounter(pipe.unet)
-    jobs = [(prompt, seed) for seed in seeds for prompt in prompts]
-    latent_shape = (4, pipe.unet.config.sample_size, pipe.unet.config.sample_size)
-    noise = torch.stack(
-        [
-            torch.randn(latent_shape, generator=torch.Generator().manual_seed(seed * 7919 + i))
-            for i, (_, seed) in enumerate(jobs)
-        ]
-    )
-    texts = [prompt for prompt, _ in jobs]
+    work = jobs(max(args.images, args.images_other))
+    reference_entry = registry.entry_by_id("dpmpp_2m")
     started = time.time()
-    ref_images, ref_latents, _ = run(pipe, counter, "dpmpp_2m", ref_steps, jobs, noise, args.guidance, args.batch)
-    ref_score = checker.score(list(ref_images), texts)
-    print(
-        f"reference: dpmpp_2m x {ref_steps} steps, {len(jobs)} images ({len(prompts)} prompts x {len(seeds)} "
-        f"seeds), guidance {args.guidance}: colour {ref_score['colour_match']:.3f} shape "
-        f"{ref_score['shape_match']:.3f} ({time.time() - started:.1f} s)",
-        flush=True,
-    )
-
-    sheet_cols = min(len(jobs), 8)
-    sheet = [(f"reference ({ref_steps})", ref_images[:sheet_cols])]
     rows: list[dict[str, Any]] = []
-    header = (
-        f"{'scheduler':<16}{'steps':>6}{'NFE':>6}{'colour':>8}{'shape':>8}{'both':>8}"
-        f"{'rmse_px':>9}{'median':>8}{'rmse_lat':>9}{'s':>7}"
-    )
-    print(header, flush=True)
-    for name in names:
-        for steps in step_counts:
-            mark = time.time()
-            images, latents, nfe = run(pipe, counter, name, steps, jobs, noise, args.guidance, args.batch)
-            score = checker.score(list(images), texts)
-            row = {
-                "scheduler": name,
-                "class": SCHEDULERS[name][0],
-                "steps": steps,
-                "nfe": nfe,
-                "colour_match": score["colour_match"],
-                "shape_match": score["shape_match"],
-                "match": score["match"],
-                "rmse_px": float(np.sqrt(((images - ref_images) ** 2).mean())),
-                # The median over images: a few seeds flip to another shape or place, which dominates the mean.
-                "rmse_px_median": float(np.median(np.sqrt(((images - ref_images) ** 2).mean(axis=(1, 2, 3))))),
-                "rmse_latent": float(torch.sqrt(((latents - ref_latents) ** 2).mean())),
-                "seconds": round(time.time() - mark, 2),
-            }
-            rows.append(row)
-            sheet.append((f"{name} {steps} (NFE {nfe})", images[:sheet_cols]))
-            print(
-                f"{name:<16}{steps:>6}{nfe:>6}{row['colour_match']:>8.3f}{row['shape_match']:>8.3f}"
-                f"{row['match']:>8.3f}{row['rmse_px']:>9.4f}{row['rmse_px_median']:>8.4f}{row['rmse_latent']:>9.4f}{row['seconds']:>7.1f}",
-                flush=True,
-            )
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    summary = {
-        "model": str(args.model),
-        "guidance_scale": args.guidance,
-        "prompts": prompts,
-        "seeds": seeds,
-        "reference": {"scheduler": "dpmpp_2m", "steps": ref_steps, **ref_score},
+    references: dict[str, Any] = {}
+    for guidance in guidances:
+        ref_images, _ = sample(pipe, counter, reference_entry, model_config, args.ref_steps, work, guidance)
+        references[str(guidance)] = checker.score(list(ref_images), [p for p, _ in work])
+        print(f"guidance {guidance}: reference DPM++ 2M x {args.ref_steps}: {references[str(guidance)]}", flush=True)
+        print(f"{'scheduler':<22}{'steps':>6}{'NFE':>5}{'n':>4}{'colour':>8}{'shape':>7}{'rmse':>7}{'s':>6}")
+        for entry in entries:
+            for steps in step_counts:
+                cell = work[: args.images if steps == MAIN_STEPS else args.images_other]
+                mark = time.time()
+                images, nfe = sample(pipe, counter, entry, model_config, steps, cell, guidance)
+                score = checker.score(list(images), [p for p, _ in cell])
+                per_image = np.sqrt(((images - ref_images[: len(cell)]) ** 2).mean(axis=(1, 2, 3)))
+                row = {
+                    "scheduler": entry.id,
+                    "name": entry.display_name,
+                    "class": entry.class_name,
+                    "stochastic": entry.stochastic,
+                    "guidance": guidance,
+                    "steps": steps,
+                    "nfe": nfe,  # UNet calls of the one batched call: per image
+                    **score,
+                    "rmse_px_median": float(np.median(per_image)),
+                    "seconds": round(time.time() - mark, 2),
+                }
+                rows.append(row)
+                print(
+                    f"{entry.id:<22}{steps:>6}{nfe:>5}{len(cell):>4}{score['colour_match']:>8.3f}"
+                    f"{score['shape_match']:>7.3f}{row['rmse_px_median']:>7.3f}{row['seconds']:>6.1f}",
+                    flush=True,
+                )
+    data = {
+        "model": {"path": str(args.model.relative_to(REPO) if args.model.is_relative_to(REPO) else args.model)},
+        "steps": step_counts,
+        "main_steps": MAIN_STEPS,
+        "guidance": guidances,
+        "images_main": args.images,
+        "images_other": args.images_other,
+        "prompts": len({p for p, _ in work}),
+        "reference": {"scheduler": "dpmpp_2m", "steps": args.ref_steps, "scores": references},
+        "converged_rmse": CONVERGED_RMSE,
         "rows": rows,
+        "seconds": round(time.time() - started, 1),
     }
-    (args.out / "quality_sweep.json").write_text(json.dumps(summary, indent=2) + "\n")
-    title = f"shapes-sd, {len(jobs)} images, guidance {args.guidance}; reference dpmpp_2m x {ref_steps} steps"
-    backend = plot(rows, args.out / "quality_sweep.png", title)
-    samples_sheet(sheet, args.out / "quality_sweep_samples.png", texts)
-    print(
-        f"wrote quality_sweep.json, quality_sweep.png ({backend}) and quality_sweep_samples.png to {args.out} "
-        f"in {time.time() - started:.0f} s"
+    if args.model.resolve() == DEMO_MODEL_DIR.resolve():
+        meta = json.loads((DEMO_MODEL_DIR / "schedlab-model.json").read_text())
+        data["model"].update({"id": meta["model_id"], "version": meta["version"]})
+    if args.no_write:
+        print(f"done in {time.time() - started:.0f} s (nothing written)")
+        return 0
+    path = write_result("quality_sweep", data, {"threads": args.threads})
+    title = (
+        f"shapes-sd, guidance {guidances[0]}: {args.images} images at {MAIN_STEPS} steps, {args.images_other} at"
+        f" the others; RMSE to DPM++ 2M x {args.ref_steps}"
     )
+    main_rows = [{**row, "rmse_px": row["rmse_px_median"]} for row in rows if row["guidance"] == guidances[0]]
+    backend = plot(main_rows, PLOT, title)
+    print(f"wrote {path.relative_to(REPO)} and {PLOT.relative_to(REPO)} ({backend}) in {time.time() - started:.0f} s")
     return 0
 
 

@@ -39,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _stack import Stack, cpu_seconds, hard_limit, runqueue_wait_s
 from engine_vs_notebook import EXPERIMENT, experiment_spec, notebook
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
+from benchmarks.results import write_result
 from service.contract import Keys
 from service.settings import Settings
 from worker.engine import ComparisonEngine
@@ -80,6 +82,7 @@ def main() -> int:
     parser.add_argument("--poll-ms", type=float, default=50)
     parser.add_argument("--job-timeout", type=float, default=600, help="Give up on one job after this (s).")
     parser.add_argument("--hard-limit", type=float, default=1800, help="The whole script stops after this (s).")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/data/ as it is")
     args = parser.parse_args()
 
     with hard_limit(args.hard_limit):
@@ -187,6 +190,44 @@ def main() -> int:
         + ("   (the machine is busy: wall times are noisy, the CPU ratios less so)" if busy else "")
     )
     print(f"final images identical: {same_finals}")
+    if not args.no_write:
+        setup = {"model": "tiny", "torch_threads": 1, "schedulers": EXPERIMENT, "images": args.images}
+        path = write_result(
+            "service_vs_notebook",
+            {
+                "setup": {
+                    **setup,
+                    "steps": args.steps,
+                    "every": args.every,
+                    "repeats": args.repeats,
+                    "poll_ms": args.poll_ms,
+                    "target": "ratio <= 1.10",
+                },
+                "notebook_s": {"median": round(a, 3), "runs": runs(wall["notebook"])},
+                "service_s": {"median": round(b, 3), "runs": runs(wall["service"])},
+                "ratio": round(b / a, 3),
+                "service_phases": {
+                    "queued_ms": round(med(phases["queued"]) * 1000),
+                    "running_s": round(med(phases["running"]), 3),
+                    "seen_after_ms": round(med(phases["seen"]) * 1000),
+                },
+                "cpu_s": {
+                    "notebook": round(notebook_cpu, 3),
+                    "worker": round(worker_cpu, 3),
+                    "api": round(med(cpu["api"]), 3),
+                    "poller": round(med(cpu["poller"]), 3),
+                },
+                "cpu_ratio_worker_over_notebook": round(worker_cpu / notebook_cpu, 3),
+                "waited_for_cpu_s": {
+                    "notebook": round(med(waited["notebook"]), 2),
+                    "worker": round(med(waited["worker"]), 2),
+                },
+                "machine_busy": bool(busy),
+                "final_images_identical": bool(same_finals),
+                "failures": failures,
+            },
+        )
+        print(f"wrote {path}; render the README with `python benchmarks/results.py`")
     for failure in failures:
         print(f"FAILED: {failure}")
     return 0 if same_finals and not failures else 1

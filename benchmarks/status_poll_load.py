@@ -37,6 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import Stack, cpu_seconds, hard_limit, wait_until
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
+from benchmarks.results import write_result
+
 # The experiment's nine schedulers (as in engine_vs_notebook.py, not imported from there: it loads torch).
 EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m", "dpmpp_sde", "lms", "pndm"]
 SPEC = {
@@ -210,6 +213,21 @@ def run_load(
     return result
 
 
+def summary(r: Result) -> dict[str, object]:
+    """One load run's figures, as docs/data/status_poll_load.json keeps them."""
+    ok = len(r.sent_ms)
+    return {
+        "label": r.label,
+        "sent": ok + sum(r.errors.values()),
+        "ok": ok,
+        "errors": dict(r.errors),
+        "ok_per_s": round(ok / r.wall_s, 1),
+        **{f"p{q}_ms": round(percentile(r.sent_ms, q), 2) for q in (50, 90, 99)},
+        "max_ms": round(max(r.sent_ms, default=float("nan")), 2),
+        "unloaded_p50_ms": round(percentile(r.unloaded_ms, 50), 2),
+    }
+
+
 def report(results: list[Result], rate: float) -> None:
     print(f"\nGET /v1/comparisons/{{id}}, open loop at {rate:g} req/s (target: p99 <= 10 ms)")
     columns = ["sent", "ok", "errors", "ok/s", "p50", "p90", "p99", "max", "p99 due", "late p99", "API cpu", "API cpu"]
@@ -269,6 +287,7 @@ def main() -> int:
     )
     parser.add_argument("--timeout", type=float, default=5, help="Per-request timeout (s).")
     parser.add_argument("--hard-limit", type=float, default=900, help="The whole script stops after this (s).")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/data/ as it is")
     args = parser.parse_args()
     if args.duration > 600 or args.rate * args.duration > 200_000:
         parser.error("bounded on purpose: --duration <= 600 and rate x duration <= 200000")
@@ -327,6 +346,16 @@ def main() -> int:
             p99 = statistics.median(percentile(r.sent_ms, 99) for r in mine)
             print(f"  {label}: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(mine)} rounds")
     broken = sum(count for r in results for kind, count in r.errors.items() if kind != TIMEOUT)
+    if not args.no_write:
+        setup = {"rate_per_s": args.rate, "duration_s": args.duration, "repeats": args.repeats, "job": args.job}
+        path = write_result(
+            "status_poll_load",
+            {
+                "setup": {**setup, "response_bytes": size, "target": "p99 <= 10 ms"},
+                "runs": [summary(r) for r in results],
+            },
+        )
+        print(f"wrote {path}; render the README with `python benchmarks/results.py`")
     if broken:
         print(f"FAILED: {broken} requests failed (not timeouts)")
     return 1 if broken else 0

@@ -33,6 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import Stack, cpu_seconds, hard_limit
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
+from benchmarks.results import write_result
+
 SPEC = {
     "prompt": "a red circle on a black background",
     "seed": 42,
@@ -132,6 +135,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=120, help="Send no new POST after this many seconds.")
     parser.add_argument("--api-workers", type=int, default=1, help="`schedlab api --workers`.")
     parser.add_argument("--hard-limit", type=float, default=900, help="The whole script stops after this (s).")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/data/ as it is")
     args = parser.parse_args()
     if args.requests > 100_000 or args.concurrency > 500 or args.duration > 600:
         parser.error("bounded on purpose: --requests <= 100000, --concurrency <= 500, --duration <= 600")
@@ -239,6 +243,28 @@ def main() -> int:
             f"cleanup through the API: {canceled} of {len(accepted)} canceled, rq depth {depth_after_cancel}, "
             f"new POST {again.status_code}"
         )
+    if not args.no_write:
+        setup = {"requests": args.requests, "concurrency": args.concurrency, "api_workers": args.api_workers}
+        path = write_result(
+            "submit_load",
+            {
+                "setup": {**setup, "max_queue_depth": cap, "worker": None},
+                "sent": out.sent,
+                "accepted": len(accepted),
+                "refused_429": refused,
+                "refused_with_retry_after": refused - missing_retry_after,
+                "other_answers": other,
+                "accepted_still_queued": queued,
+                "rq_queue_depth": rq_depth,
+                "canceled_afterwards": canceled,
+                "post_latency_ms": {
+                    code: {"p50": round(percentile(v, 50), 1), "p99": round(percentile(v, 99), 1)}
+                    for code, v in sorted(out.latency_ms.items())
+                },
+                "failures": failures,
+            },
+        )
+        print(f"wrote {path}; render the README with `python benchmarks/results.py`")
     for failure in failures:
         print(f"FAILED: {failure}")
     if not failures:

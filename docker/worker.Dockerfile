@@ -49,10 +49,11 @@ RUN pip install -c /opt/venv/torch-constraint.txt ".[worker]" \
 FROM nvidia/cuda:13.0.2-base-ubuntu24.04
 
 ARG DEBIAN_FRONTEND=noninteractive
-# Same reason as above for not pinning apt versions.
+# Same reason as above for not pinning apt versions. gcc, libc6-dev and python3-dev: torch.compile's Triton
+# backend builds a small C launcher at run time and needs a C compiler and Python.h (SCHEDLAB_COMPILE_UNET=true).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3 ca-certificates \
+    && apt-get install -y --no-install-recommends python3 ca-certificates gcc libc6-dev python3-dev \
     && rm -rf /var/lib/apt/lists/*
 
 # /cache holds the Hugging Face cache, schedlab's own cache, torch.compile's kernels and the GPU claim locks.

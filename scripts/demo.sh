@@ -43,12 +43,16 @@ manifest = json.load(open(sys.argv[1]))
 rows = manifest["schedulers"]
 print(f"\nmodel {manifest['model']['id']} on {manifest['model']['device']}, {manifest['spec']['steps']} steps")
 print(f"{'scheduler':<20}{'wall s':>8}{'UNet calls':>12}{'emerged at':>12}{'colour ok':>11}{'shape ok':>10}")
+chance = next((r["quality"] for r in rows if r.get("quality")), None)
 for r in rows:
     quality = r.get("quality") or {}
     colour = f"{quality['colour_match']:.0%}" if quality else "-"
     shape = f"{quality['shape_match']:.0%}" if quality else "-"
     print(f"{r['name']:<20}{r['timings']['wall_s']:>8.2f}{r['timings']['unet_calls']:>12}"
           f"{str(r['emergence_step']):>12}{colour:>11}{shape:>10}")
+if chance:
+    print(f"(chance, for an image that ignores the prompt: colour {chance['colour_chance']:.0%}, "
+          f"shape {chance['shape_chance']:.0%})")
 emerged = [r for r in rows if r["emergence_step"] is not None]
 if emerged:
     first = min(emerged, key=lambda r: (r["emergence_step"], r["timings"]["unet_calls"]))

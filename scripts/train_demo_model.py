@@ -119,6 +119,9 @@ def train_vae(args, vae, log_every: int) -> dict[str, float]:
         x = to_tensor(images)
         posterior = vae.encode(x).latent_dist
         z = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=generator)
+        # Latent jitter (see --latent-jitter): the decoder learns to ignore latent noise of that relative size.
+        jitter = args.latent_jitter * posterior.mean.detach().std()
+        z = z + jitter * torch.randn(posterior.mean.shape, generator=generator)
         recon = vae.decode(z).sample
         rec = F.l1_loss(recon, x) + F.mse_loss(recon, x)
         kl = posterior.kl().mean() / z[0].numel()
@@ -204,7 +207,10 @@ def train_unet(args, unet, text_encoder, latents_mean, latents_std, ids, empty_i
     noise_scheduler = DDPMScheduler.from_config(SD15_SCHEDULER_CONFIG)
     alphas_cumprod = noise_scheduler.alphas_cumprod
     snr = alphas_cumprod / (1 - alphas_cumprod)
-    weights = torch.clamp(snr, max=args.min_snr_gamma) / snr  # min-SNR weighting for epsilon prediction
+    if args.loss_weighting == "min-snr":
+        weights = torch.clamp(snr, max=args.min_snr_gamma) / snr  # min-SNR weighting for epsilon prediction
+    else:
+        weights = torch.ones_like(snr)  # L_simple: plain epsilon MSE, t uniform, as SD was trained
     generator = torch.Generator().manual_seed(args.seed + 23)
     params = list(unet.parameters()) + list(text_encoder.parameters())
     optimizer = torch.optim.AdamW(params, lr=args.unet_lr, weight_decay=1e-4)
@@ -219,6 +225,8 @@ def train_unet(args, unet, text_encoder, latents_mean, latents_std, ids, empty_i
         z0 = (
             latents_mean[index] + latents_std[index] * torch.randn(latents_mean[index].shape, generator=generator)
         ) * scale
+        # Scaled latents have std 1; jitter of std `latent_jitter` makes the data full-dimensional at that scale.
+        z0 = z0 + args.latent_jitter * torch.randn(z0.shape, generator=generator)
         noise = torch.randn(z0.shape, generator=generator)
         t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (args.unet_batch,), generator=generator)
         noisy = noise_scheduler.add_noise(z0, noise, t)
@@ -332,7 +340,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unet-lr", type=float, default=1e-3)
     parser.add_argument("--ema-decay", type=float, default=0.999)
     parser.add_argument("--caption-dropout", type=float, default=0.1)
+    parser.add_argument(
+        "--latent-jitter",
+        type=float,
+        default=0.0,
+        help="Gaussian noise (in units of the latents' std) added to latents when training the VAE decoder and the"
+        " UNet: below this noise level the ideal denoiser no longer projects onto a thin data manifold, so the ODE"
+        " is not stiff at the last steps and linear multistep samplers (LMS, PNDM) stay stable",
+    )
     parser.add_argument("--min-snr-gamma", type=float, default=5.0)
+    parser.add_argument(
+        "--loss-weighting",
+        choices=("min-snr", "uniform"),
+        default="min-snr",
+        help="uniform: plain epsilon MSE over uniform t, as SD was trained; min-snr: min(SNR, gamma) / SNR",
+    )
     parser.add_argument("--unet-eval-every", type=int, default=1000, help="score samples every N steps (0: never)")
     parser.add_argument("--eval-steps", type=int, default=30)
     parser.add_argument("--eval-guidance", type=float, default=6.0)
@@ -342,14 +364,25 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="train nothing: score the model in --out again with the current checker, rewrite its card",
     )
+    parser.add_argument(
+        "--card-only",
+        action="store_true",
+        help="train nothing: measure the model in --out for stiffness, rewrite its card (see --previous, --note)",
+    )
+    parser.add_argument("--previous", type=Path, help="with --card-only: an earlier model to measure for comparison")
+    parser.add_argument("--previous-label", help="with --previous: how the card names it")
+    parser.add_argument("--note", help="with --card-only: how the machine was shared during training")
     parser.add_argument("--log-every", type=int, default=100)
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     if args.rescore:
         return rescore(args)
+    if args.card_only:
+        return card_only(args)
     torch.manual_seed(args.seed)
     started = time.time()
+    load_at_start = os.getloadavg()
     timings: dict[str, float] = {}
     from diffusers import AutoencoderKL
     from transformers import CLIPTokenizer
@@ -462,6 +495,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(prompts)} prompts x {args.eval_seeds} seeds): {evaluation}"
     )
 
+    mark = time.time()
+    stiff = stiffness(pipe)
+    timings["stiffness_s"] = time.time() - mark
+    log(f"stiffness at the last steps (guidance 7.5): {stiff['max_h_lambda']:.3f}")
+
     weights = sum(f.stat().st_size for f in args.out.rglob("*.safetensors"))
     command = "python scripts/train_demo_model.py " + " ".join(argv if argv is not None else sys.argv[1:])
     meta = {
@@ -476,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         "losses": history,
         "vae_training": vae_training,
         "vae_reconstruction_check": recon_score,
+        "stiffness": stiff,
         "evaluation": {
             "scheduler": "DPMSolverMultistepScheduler",
             "steps": args.eval_steps,
@@ -485,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
             **evaluation,
         },
         "timings_s": {k: round(v, 1) for k, v in timings.items()},
+        "wall_s": round(time.time() - started, 1),
+        "load_average": {"start": list(load_at_start), "end": list(os.getloadavg())},
         "weights_bytes": weights,
         "torch": torch.__version__,
         "threads": args.threads,
@@ -494,6 +535,66 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "schedlab-model.json").write_text(json.dumps(meta, indent=2) + "\n")
     (args.out / "README.md").write_text(model_card(meta))
     log(f"saved to {args.out} ({weights / 1e6:.2f} MB of weights) in {time.time() - started:.0f} s")
+    return 0
+
+
+@torch.no_grad()
+def stiffness(pipe, guidance: float = 7.5, steps: int = 30, last_steps: int = 10) -> dict:
+    """How stiff the guided sampling ODE is at its last steps: max over them of step size x Lipschitz estimate.
+
+    Along Euler's path (SD 1.5's scheduler config, `steps` steps), at each sigma the guided noise prediction is
+    evaluated at x and at x + d for a small random d; |eps(x + d) - eps(x)| / |d| estimates its Lipschitz
+    constant lambda in x, and (sigma_i - sigma_i+1) * lambda is the quantity whose size decides whether an
+    explicit multistep method is stable (order 4 Adams-Bashforth: below ~0.3 on the negative real axis).
+    """
+    from diffusers import EulerDiscreteScheduler
+
+    scheduler = EulerDiscreteScheduler.from_config(pipe.scheduler.config)
+    scheduler.set_timesteps(steps)
+    combos = shapes.all_combinations()
+    prompts = [shapes.caption(*combo) for combo in combos[::6]]
+    cond, uncond = pipe.encode_prompt(prompts, "cpu", 1, True)
+    context = torch.cat([uncond, cond])
+    x = torch.randn((len(prompts), 4, *[pipe.unet.config.sample_size] * 2), generator=torch.Generator().manual_seed(0))
+    x = x * scheduler.init_noise_sigma
+
+    def guided(sample: torch.Tensor, t: torch.Tensor, sigma: float) -> torch.Tensor:
+        model_input = torch.cat([sample, sample]) / (sigma**2 + 1) ** 0.5
+        uncond_eps, cond_eps = pipe.unet(model_input, t, encoder_hidden_states=context).sample.chunk(2)
+        return uncond_eps + guidance * (cond_eps - uncond_eps)
+
+    values = []
+    for i, t in enumerate(scheduler.timesteps):
+        sigma, sigma_next = float(scheduler.sigmas[i]), float(scheduler.sigmas[i + 1])
+        eps = guided(x, t, sigma)
+        d = torch.randn(x.shape, generator=torch.Generator().manual_seed(i))
+        d = d / d.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * 1e-2 * max(sigma, 0.05)
+        lipschitz = ((guided(x + d, t, sigma) - eps).flatten(1).norm(dim=1) / d.flatten(1).norm(dim=1)).mean()
+        values.append((sigma - sigma_next) * float(lipschitz))
+        x = x + (sigma_next - sigma) * eps
+    return {
+        "how": f"guided eps along Euler's {steps}-step path, guidance {guidance}, {len(prompts)} prompts",
+        "last_steps": last_steps,
+        "max_h_lambda": max(values[-last_steps:]),
+        "h_lambda": [round(v, 4) for v in values],
+    }
+
+
+def card_only(args: argparse.Namespace) -> int:
+    """Train nothing: measure the saved model's stiffness (and --previous's), add --note, rewrite its card."""
+    from diffusers import StableDiffusionPipeline
+
+    meta = json.loads((args.out / "schedlab-model.json").read_text())
+    meta["stiffness"] = stiffness(StableDiffusionPipeline.from_pretrained(args.out))
+    if args.previous:
+        previous = StableDiffusionPipeline.from_pretrained(args.previous)
+        meta["stiffness"]["previous"] = stiffness(previous)["max_h_lambda"]
+        meta["stiffness"]["previous_label"] = args.previous_label or str(args.previous)
+    if args.note:
+        meta["priority_note"] = args.note
+    log(f"stiffness {meta['stiffness']}")
+    (args.out / "schedlab-model.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (args.out / "README.md").write_text(model_card(meta))
     return 0
 
 
@@ -549,6 +650,28 @@ def model_card(meta: dict) -> str:
         for k in losses
         if k.startswith("eval_colour@")
     ]
+
+    weighting = (
+        f"min-SNR-{a['min_snr_gamma']:g} weighting"
+        if a.get("loss_weighting", "min-snr") == "min-snr"
+        else "plain epsilon MSE with t uniform (SD's L_simple: no noise level down-weighted)"
+    )
+    jitter = float(a.get("latent_jitter", 0.0))
+    load = meta.get("load_average")
+    stiff = meta.get("stiffness")
+    stiff_text = (
+        "Stiffness at the last steps, which decides whether 4th-order linear multistep samplers (LMS, PNDM) stay"
+        f" stable ({stiff['how']}): the largest step x Lipschitz estimate over the last"
+        f" {stiff['last_steps']} steps is {stiff['max_h_lambda']:.2f}"
+        + (
+            f" ({stiff['previous']:.2f} for {stiff.get('previous_label', 'the model compared')})"
+            if stiff.get("previous") is not None
+            else ""
+        )
+        + "; linear multistep methods of order 4 stay stable below ~0.3."
+        if stiff
+        else ""
+    )
 
     def para(text: str, bullet: bool = False) -> str:
         return textwrap.fill(text, 110, initial_indent="- " if bullet else "", subsequent_indent="  " * bullet)
@@ -613,17 +736,37 @@ def model_card(meta: dict) -> str:
                 f"UNet + text encoder, trained jointly from scratch: {a['unet_steps']} steps x batch"
                 f" {a['unet_batch']} over {a['dataset_size']} precomputed latents, AdamW lr"
                 f" {a['unet_lr']} (warmup,"
-                f" cosine), DDPM noise on SD 1.x betas, min-SNR-{a['min_snr_gamma']:g} weighting,"
-                " captions dropped"
+                f" cosine), DDPM noise on SD 1.x betas, {weighting}, captions dropped"
                 f' to "" {a["caption_dropout"]:.0%} of the time for classifier-free guidance; the EMA'
                 f" ({a['ema_decay']}) weights are saved."
                 + (f" Samples scored during training (20 steps, 48 images): {'; '.join(evals)}." if evals else ""),
                 True,
             ),
+            *(
+                [
+                    para(
+                        f"Latent jitter {jitter:g}: Gaussian noise of {jitter:g} x the latents' std is added to every"
+                        " latent the decoder and the UNet train on, so that the data set is full-dimensional below"
+                        " that noise level, as SD's latents of natural images are.",
+                        True,
+                    )
+                ]
+                if jitter
+                else []
+            ),
+            *([para(stiff_text, True)] if stiff_text else []),
             para(
                 f"Time: VAE {t['vae_s']:.0f} s, precompute {t['encode_s']:.0f} s, UNet {t['unet_s']:.0f} s;"
-                f" total {t['train_total_s'] / 60:.1f} min. Weights: {meta['weights_bytes'] / 1e6:.2f} MB"
-                " (safetensors, fp32).",
+                f" training {t['train_total_s'] / 60:.1f} min"
+                + (f", {meta['wall_s'] / 60:.1f} min wall clock with the final evaluation" if "wall_s" in meta else "")
+                + (
+                    f" on a 2-core machine shared with other work (load average {load['start'][0]:.1f} at the start,"
+                    f" {load['end'][0]:.1f} at the end"
+                    + (f"; {meta['priority_note']})" if meta.get("priority_note") else ")")
+                    if load
+                    else ""
+                )
+                + f". Weights: {meta['weights_bytes'] / 1e6:.2f} MB (safetensors, fp32).",
                 True,
             ),
             "",
@@ -642,8 +785,9 @@ def model_card(meta: dict) -> str:
                 f" {ev['prompts']} prompts x {ev['seeds_per_prompt']} seeds ({int(ev['n'])}"
                 " images): colour matches"
                 f" in {ev['colour_match']:.1%}, shape in {ev['shape_match']:.1%}, both in {ev['match']:.1%},"
-                f" background in {ev['background_match']:.1%}. Per scheduler and step count:"
-                " `benchmarks/quality_sweep.py`."
+                f" background in {ev['background_match']:.1%} (chance: colour {ev.get('colour_chance', 0):.1%},"
+                f" shape {ev.get('shape_chance', 0):.1%}). Every scheduler and preset at 10-50 steps:"
+                " `benchmarks/quality_sweep.py`, the quality table in the repository's README."
             ),
             "",
         ]

@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from service.contract import (
+    SPEC_DEFAULTS,
     Capture,
     ComparisonSpec,
     Decoder,
+    Execution,
     FrameKind,
     Keys,
     Limits,
@@ -36,13 +38,23 @@ console = Console(stderr=True)
 stdout = Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _capture_every(steps: list[int], every: int | None) -> int:
-    """The CLI's default: about six frames per scheduler (of the longest run, in a sweep)."""
-    return every or max(1, max(steps) // 6)
+# Sweep axes: unset, the spec's default applies (SPEC_DEFAULTS); repeated, the option is a sweep axis.
+_AXIS_HELP = "Default {}; repeat for a sweep axis."
+_CAPTURE_EVERY_HELP = "Capture a frame every N steps; default: every ceil(steps / 6), as the API."
 
 
-def _axis(values: list[T]) -> T | list[T]:
-    """A repeated option is a sweep axis; given once, it is a single value (today's job and layout)."""
+def _capture(every: int | None, steps: list[int] | None) -> Capture | None:
+    """None leaves the capture to the spec's default, the same for the CLI and the API."""
+    if steps:
+        return Capture(steps=steps)
+    return None if every is None else Capture(every=every)
+
+
+def _axis(values: list[T] | None, field: str) -> Any:
+    """A repeated option is a sweep axis; given once, a single value (today's job and layout); unset, the spec's
+    default (SPEC_DEFAULTS), as for the API."""
+    if not values:
+        return SPEC_DEFAULTS[field]
     return values[0] if len(values) == 1 else values
 
 
@@ -109,22 +121,29 @@ def compare(
     prompt: Annotated[str, typer.Option(help="What to draw.")],
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     out: Annotated[Path, typer.Option(help="Folder for images, grids, contact sheet and manifest.")],
-    negative_prompt: Annotated[str | None, typer.Option()] = None,
-    steps: Annotated[list[int] | None, typer.Option(help="Scheduler steps; repeat for a sweep axis.")] = None,
-    images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = 4,
-    seed: Annotated[list[int] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
-    guidance_scale: Annotated[list[float] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
+    negative_prompt: Annotated[str | None, typer.Option()] = SPEC_DEFAULTS["negative_prompt"],
+    steps: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["steps"]))] = None,
+    images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = SPEC_DEFAULTS[
+        "num_images"
+    ],
+    seed: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["seed"]))] = None,
+    guidance_scale: Annotated[
+        list[float] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["guidance_scale"]))
+    ] = None,
     reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
     reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
     dry_run: Annotated[
         bool, typer.Option(help="Print cells, UNet evaluations and the estimated duration; run nothing.")
     ] = False,
-    height: Annotated[int | None, typer.Option()] = None,
-    width: Annotated[int | None, typer.Option()] = None,
-    capture_every: Annotated[int | None, typer.Option(help="Capture a frame every N steps.")] = None,
+    height: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["height"],
+    width: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["width"],
+    capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
     capture_step: Annotated[list[int] | None, typer.Option(help="Capture at this step; repeat.")] = None,
-    frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
-    decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
+    frames: Annotated[FrameKind, typer.Option()] = SPEC_DEFAULTS["frames"],
+    decoder: Annotated[Decoder, typer.Option()] = SPEC_DEFAULTS["decoder"],
+    execution: Annotated[
+        Execution, typer.Option(help="batched: one UNet batch per step for all schedulers; sequential: one by one.")
+    ] = SPEC_DEFAULTS["execution"],
     config: Annotated[
         list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")
     ] = None,
@@ -146,8 +165,7 @@ def compare(
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
-    steps = steps or [30]
-    capture = Capture(steps=capture_step) if capture_step else Capture(every=_capture_every(steps, capture_every))
+    capture = _capture(capture_every, capture_step)
     try:
         choices = load_catalog().expand(scheduler)
         for choice in choices:
@@ -155,10 +173,10 @@ def compare(
         spec = ComparisonSpec(
             prompt=prompt,
             negative_prompt=negative_prompt,
-            seed=_axis(seed or [0]),
+            seed=_axis(seed, "seed"),
             num_images=images,
-            steps=_axis(steps),
-            guidance_scale=_axis(guidance_scale or [7.5]),
+            steps=_axis(steps, "steps"),
+            guidance_scale=_axis(guidance_scale, "guidance_scale"),
             reference=_reference(reference_scheduler, reference_steps),
             height=height,
             width=width,
@@ -166,6 +184,7 @@ def compare(
             capture=capture,
             frames=frames,
             decoder=decoder,
+            execution=execution,
         )
     except (SpecError, ValueError) as error:
         raise _fail(str(error)) from error
@@ -194,12 +213,14 @@ def compare(
         return
 
     console.print(f"loading model {settings.model} …")
-    engine = ComparisonEngine(load_model(settings), limits)
+    engine = ComparisonEngine(load_model(settings), limits, settings.max_batch)
     done = {p.scheduler_index: 0 for p in progress_plan(spec)}
     bar = tqdm(total=sum(p.steps_total for p in progress_plan(spec)), unit="step", file=sys.stderr)
 
     class Progress(RunListener):
-        def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+        def on_progress(
+            self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int, **details: Any
+        ) -> None:
             done[scheduler_index] = steps_done
             bar.set_description(scheduler, refresh=False)
             bar.update(sum(done.values()) - bar.n)
@@ -281,16 +302,18 @@ def submit(
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     url: Annotated[str, typer.Option(envvar="SCHEDLAB_URL", help="The API's base URL.")] = "http://127.0.0.1:8000",
     api_key: Annotated[str | None, typer.Option(envvar="SCHEDLAB_API_KEY", help="Bearer key.")] = None,
-    steps: Annotated[list[int] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
-    images: Annotated[int, typer.Option()] = 4,
-    seed: Annotated[list[int] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
-    guidance_scale: Annotated[list[float] | None, typer.Option(help="Repeat for a sweep axis.")] = None,
+    steps: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["steps"]))] = None,
+    images: Annotated[int, typer.Option()] = SPEC_DEFAULTS["num_images"],
+    seed: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["seed"]))] = None,
+    guidance_scale: Annotated[
+        list[float] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["guidance_scale"]))
+    ] = None,
     reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
     reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
     dry_run: Annotated[bool, typer.Option(help="Ask the service for the cost; queue nothing.")] = False,
-    capture_every: Annotated[int | None, typer.Option()] = None,
-    frames: Annotated[FrameKind, typer.Option()] = FrameKind.latent,
-    decoder: Annotated[Decoder, typer.Option()] = Decoder.vae,
+    capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
+    frames: Annotated[FrameKind, typer.Option()] = SPEC_DEFAULTS["frames"],
+    decoder: Annotated[Decoder, typer.Option()] = SPEC_DEFAULTS["decoder"],
     wait: Annotated[bool, typer.Option(help="Wait for the job, showing progress.")] = False,
     out: Annotated[Path | None, typer.Option(help="With --wait: download grids, images and manifest here.")] = None,
     model: Annotated[
@@ -300,15 +323,14 @@ def submit(
     """Submit a comparison to a running service through the generated client; optionally wait and download."""
     from service.submit import submit_comparison
 
-    steps = steps or [30]
     body: dict[str, Any] = {
         "prompt": prompt,
-        "steps": _axis(steps),
+        "steps": _axis(steps, "steps"),
         "num_images": images,
-        "seed": _axis(seed or [0]),
-        "guidance_scale": _axis(guidance_scale or [7.5]),
+        "seed": _axis(seed, "seed"),
+        "guidance_scale": _axis(guidance_scale, "guidance_scale"),
         "schedulers": [choice.model_dump() for choice in load_catalog().expand(scheduler)],
-        "capture": {"every": _capture_every(steps, capture_every)},
+        "capture": None if capture_every is None else {"every": capture_every},
         "frames": frames.value,
         "decoder": decoder.value,
     }

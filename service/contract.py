@@ -8,6 +8,7 @@ worker's registry generates (`schedlab catalog`) and a test keeps in step with t
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,6 +51,13 @@ class Decoder(StrEnum):
     approx = "approx"  # a linear latent-to-RGB projection at 1/8 resolution: nearly free
 
 
+class Execution(StrEnum):
+    """How a comparison's schedulers share the model."""
+
+    batched = "batched"  # in lock-step: one UNet batch per tick for all schedulers (faster; equal within rounding)
+    sequential = "sequential"  # one pipeline call per scheduler (the bit-exact reference against plain diffusers)
+
+
 class JobStatus(StrEnum):
     """A comparison job's lifecycle: queued → running → succeeded | failed | canceled."""
 
@@ -76,6 +84,11 @@ class SchedulerChoice(StrictModel):
         default_factory=dict,
         description="Scheduler config overrides; see GET /v1/schedulers for allowed keys.",
     )
+
+
+def default_capture_every(steps: int) -> int:
+    """The capture default for API and CLI alike: at most six frames plus the final step, whatever `steps` is."""
+    return max(1, math.ceil(steps / 6))
 
 
 class Capture(StrictModel):
@@ -234,13 +247,23 @@ class ComparisonSpec(StrictModel):
     height: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     width: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     schedulers: list[SchedulerChoice] = Field(min_length=1, max_length=64)
-    capture: Capture = Field(default_factory=lambda: Capture(every=5))
+    capture: Capture | None = Field(
+        None,
+        description="Default: every ceil(steps / 6) steps (about six frames), so it fits any `steps`. "
+        "The final step is always captured.",
+    )
     frames: FrameKind = FrameKind.latent
     decoder: Decoder = Decoder.vae
     reference: Reference | None = Field(
         None,
         description="What sweep cells are measured against; sweeps default to DPM++ 2M at 100 steps. "
         "A single-value job runs one only when asked.",
+    )
+    execution: Execution = Field(
+        Execution.batched,
+        description="batched: every scheduler in one UNet batch per step (faster; equal to sequential within "
+        "rounding); sequential: one pipeline call per scheduler, bit-identical to plain diffusers. "
+        "Sweeps run cell by cell.",
     )
     webhook: Webhook | None = Field(None, description="Job events are POSTed here, signed; not part of the manifest.")
 
@@ -284,15 +307,25 @@ class ComparisonSpec(StrictModel):
         return Reference() if self.is_sweep else None
 
     def capture_steps(self, steps: int | None = None) -> list[int]:
-        """The sorted scheduler steps to capture in a run of `steps` steps (default: the job's), the final included."""
+        """The sorted scheduler steps to capture in a run of `steps` steps (default: the job's), the final included.
+
+        Without `capture`, each run of a sweep gets the default for its own step count.
+        """
         if steps is None:
             steps = max(self.steps_values)
-        if self.capture.steps is not None:
-            wanted = {step for step in self.capture.steps if step <= steps}
+        capture = self.capture or Capture(every=default_capture_every(steps))
+        if capture.steps is not None:
+            wanted = {step for step in capture.steps if step <= steps}
         else:
-            assert self.capture.every is not None
-            wanted = set(range(self.capture.every, steps + 1, self.capture.every))
+            assert capture.every is not None
+            wanted = set(range(capture.every, steps + 1, capture.every))
         return sorted(wanted | {steps})
+
+
+# Every optional field's default, one source for all clients: the CLI's options read theirs from here.
+SPEC_DEFAULTS: dict[str, Any] = {
+    name: field.default for name, field in ComparisonSpec.model_fields.items() if not field.is_required()
+}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -335,7 +368,9 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
             raise SpecError(field, f"must be a multiple of 8, got {pixels}")
         _check_range(field, pixels, 8, limits.max_resolution)
     most_steps = max(spec.steps_values)
-    if spec.capture.steps is not None:
+    if spec.capture is None:
+        pass  # the default fits any `steps`
+    elif spec.capture.steps is not None:
         for index, step in enumerate(spec.capture.steps):
             _check_range(f"capture.steps[{index}]", step, 1, most_steps, limit_name="steps")
     elif spec.capture.every is not None and spec.capture.every > most_steps:
@@ -679,6 +714,43 @@ def progress_plan(spec: ComparisonSpec) -> list[JobProgress]:
     return plan
 
 
+class JobEventType(StrEnum):
+    """The typed events of a job's event stream (`GET /v1/comparisons/{id}/events`), in the order they occur.
+
+    `queued` comes again when a job is retried after its worker died; exactly one terminal event ends a stream.
+    """
+
+    queued = "queued"
+    started = "started"
+    step = "step"
+    scheduler_done = "scheduler_done"
+    succeeded = "succeeded"
+    failed = "failed"
+    canceled = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobEventType.succeeded, JobEventType.failed, JobEventType.canceled)
+
+
+class StepRecord(BaseModel):
+    """One completed scheduler step as the worker records it (the `step` event's data, with storage keys).
+
+    New optional fields (a sweep cell's label, say) can be added without breaking readers.
+    """
+
+    scheduler_index: int
+    scheduler: str
+    step: int = Field(description="Completed scheduler steps, 1-based.")
+    of: int = Field(description="The scheduler's total steps.")
+    timestep: float | None = Field(None, description="The model timestep of the step just completed.")
+    sigma: float | None = Field(
+        None, description="Noise level of the sample after this step, for schedulers that have sigmas."
+    )
+    frames: list[str] = Field(default_factory=list, description="Frames captured at this step (storage keys).")
+    at: float = Field(description="Unix time at which the worker recorded the step.")
+
+
 @dataclass(frozen=True)
 class Keys:
     """Storage keys of one comparison, relative to the storage root. Human-readable on purpose."""
@@ -720,6 +792,9 @@ class Keys:
     @property
     def sweep_plot(self) -> str:
         return f"{self.root}sweep/error-vs-nfe.png"
+
+    def chart(self, name: str) -> str:
+        return f"{self.root}charts/{name}.png"
 
     @property
     def contact_sheet(self) -> str:

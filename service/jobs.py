@@ -13,13 +13,16 @@ from typing import Any, cast
 
 from pydantic import BaseModel, Field
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from service.contract import (
     Catalog,
     ComparisonSpec,
+    JobEventType,
     JobProgress,
     JobStatus,
     SchedulerResult,
+    StepRecord,
     SweepAnswer,
     utcnow,
 )
@@ -44,6 +47,7 @@ class JobRecord(BaseModel):
     contact_sheet: str | None = None
     manifest: str | None = None
     sweep: SweepAnswer | None = None
+    charts: dict[str, str] = {}
     cancel_requested: bool = False
 
 
@@ -64,18 +68,49 @@ class WorkerInfo(BaseModel):
     )
 
 
-# KEYS[1] = job hash, KEYS[2] = stats hash; ARGV = expected status, new status, then field/value pairs.
+# KEYS[1] = job hash, KEYS[2] = stats hash, KEYS[3] = the job's event stream; ARGV = expected status, new status,
+# event type, event data (JSON), stream length cap, then field/value pairs. The event is appended in the same
+# script as the change, so a stream holds a terminal event exactly when the job is finished.
 # The stats hash counts jobs per status (current for queued/running, cumulative for the terminal ones).
 _TRANSITION = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -1 end
 if status ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2])
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HINCRBY', KEYS[2], 'jobs_' .. status, -1)
 redis.call('HINCRBY', KEYS[2], 'jobs_' .. ARGV[2], 1)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'type', ARGV[3], 'data', ARGV[4])
 return 1
 """
+
+# A job's event stream keeps at most about this many events (32 schedulers x 1000 steps fit).
+EVENTS_MAX_LEN = 40_000
+# Fields of a lifecycle change that its event carries.
+_EVENT_FIELDS = ("worker", "attempts", "started_at", "finished_at", "error", "contact_sheet", "manifest", "charts")
+
+
+class JobEvent(BaseModel):
+    """One entry of a job's event stream: its stream id (increasing), type and data (storage keys, not URLs)."""
+
+    id: str
+    type: JobEventType
+    data: dict[str, Any]
+
+
+def _job_key(prefix: str, job_id: str) -> str:
+    return f"{prefix}:job:{job_id}"
+
+
+def _events_key(prefix: str, job_id: str) -> str:
+    return f"{prefix}:job:{job_id}:events"
+
+
+def _parse_events(entries: list[tuple[str, dict[str, str]]]) -> list[JobEvent]:
+    return [
+        JobEvent(id=entry_id, type=JobEventType(fields["type"]), data=json.loads(fields["data"]))
+        for entry_id, fields in entries
+    ]
 
 
 class JobStore:
@@ -90,7 +125,10 @@ class JobStore:
 
     # -- keys ------------------------------------------------------------------------------------------------
     def _job(self, job_id: str) -> str:
-        return f"{self.prefix}:job:{job_id}"
+        return _job_key(self.prefix, job_id)
+
+    def _events(self, job_id: str) -> str:
+        return _events_key(self.prefix, job_id)
 
     def _results(self, job_id: str) -> str:
         return f"{self.prefix}:job:{job_id}:results"
@@ -128,6 +166,12 @@ class JobStore:
             if owner:
                 pipe.zadd(self._index(owner), {job_id: score})
             pipe.hincrby(self.stats_key, "jobs_queued", 1)
+            pipe.xadd(
+                self._events(job_id),
+                {"type": JobEventType.queued.value, "data": json.dumps({"status": "queued", "attempts": 0})},
+                maxlen=EVENTS_MAX_LEN,
+                approximate=True,
+            )
             pipe.execute()
         return record
 
@@ -142,7 +186,7 @@ class JobStore:
         """Forget a job that could not be enqueued."""
         owner = cast(str | None, self.redis.hget(self._job(job_id), "owner")) or ""
         with self.redis.pipeline() as pipe:
-            pipe.delete(self._job(job_id), self._results(job_id))
+            pipe.delete(self._job(job_id), self._results(job_id), self._events(job_id))
             pipe.zrem(self._index(""), job_id)
             if owner:
                 pipe.zrem(self._index(owner), job_id)
@@ -168,10 +212,12 @@ class JobStore:
             attempts=int(fields.get("attempts", 0)),
             error=fields.get("error") or None,
             progress=[JobProgress.model_validate(p) for p in json.loads(fields.get("progress", "[]"))],
-            results=[SchedulerResult.model_validate_json(r) for r in results],
+            # In the spec's order: batched schedulers finish (and are added) in the order their runs end.
+            results=sorted((SchedulerResult.model_validate_json(r) for r in results), key=lambda r: r.index),
             contact_sheet=fields.get("contact_sheet") or None,
             manifest=fields.get("manifest") or None,
             sweep=SweepAnswer.model_validate_json(fields["sweep"]) if fields.get("sweep") else None,
+            charts=json.loads(fields.get("charts") or "{}"),
             cancel_requested=fields.get("cancel_requested") == "1",
         )
 
@@ -189,10 +235,13 @@ class JobStore:
         return records, total
 
     def _set_status(self, job_id: str, expected: str, status: JobStatus, **fields: Any) -> bool:
-        args: list[Any] = [expected, status.value]
+        event_type = JobEventType.started if status is JobStatus.running else JobEventType(status.value)
+        event = {"status": status.value, **{key: fields[key] for key in _EVENT_FIELDS if key in fields}}
+        args: list[Any] = [expected, status.value, event_type.value, json.dumps(event), EVENTS_MAX_LEN]
         for key, value in fields.items():
             args += [key, value]
-        outcome = cast(int, self._transition(keys=[self._job(job_id), self.stats_key], args=args))
+        keys = [self._job(job_id), self.stats_key, self._events(job_id)]
+        outcome = cast(int, self._transition(keys=keys, args=args))
         if outcome == -1:
             raise JobNotFoundError(job_id)
         if outcome == 1 and status.is_terminal:
@@ -200,6 +249,7 @@ class JobStore:
                 pipe.srem(self._running, job_id)
                 pipe.expire(self._job(job_id), self.job_ttl_s)
                 pipe.expire(self._results(job_id), self.job_ttl_s)
+                pipe.expire(self._events(job_id), self.job_ttl_s)
                 pipe.execute()
         return outcome == 1
 
@@ -290,7 +340,24 @@ class JobStore:
         self.redis.hset(self._job(job_id), "progress", payload)
 
     def add_result(self, job_id: str, result: SchedulerResult) -> None:
-        self.redis.rpush(self._results(job_id), result.model_dump_json())
+        """Store one scheduler's result and announce it on the job's event stream, in one round trip."""
+        with self.redis.pipeline() as pipe:
+            pipe.rpush(self._results(job_id), result.model_dump_json())
+            self._add_event(pipe, job_id, JobEventType.scheduler_done, result.model_dump_json())
+            pipe.execute()
+
+    def add_step(self, job_id: str, step: StepRecord) -> str:
+        """Append a completed scheduler step to the job's event stream; returns the event's id."""
+        return cast(str, self._add_event(self.redis, job_id, JobEventType.step, step.model_dump_json()))
+
+    def _add_event(self, redis: Any, job_id: str, event_type: JobEventType, data_json: str) -> Any:
+        fields = {"type": event_type.value, "data": data_json}
+        return redis.xadd(self._events(job_id), fields, maxlen=EVENTS_MAX_LEN, approximate=True)
+
+    def events(self, job_id: str, after: str = "0-0", count: int | None = None) -> list[JobEvent]:
+        """The job's events after the id `after`, oldest first (without waiting)."""
+        entries = self.redis.xrange(self._events(job_id), min=f"({after}", count=count)
+        return _parse_events(cast(list[tuple[str, dict[str, str]]], entries))
 
     def record_run_stats(self, results: list[SchedulerResult]) -> None:
         """UNet calls and the seconds they took, summed over every job (for /metrics' UNet evals/s)."""
@@ -345,3 +412,35 @@ class JobStore:
 
     def worker_alive(self, name: str) -> bool:
         return bool(self.redis.exists(self._worker(name)))
+
+
+class JobEventReader:
+    """Reads jobs' event streams without blocking the event loop, for the API's `events` route.
+
+    Everything comes from Redis (never from the process's memory), so any API replica serves any client, and a
+    client that reconnects to another replica with `Last-Event-ID` continues where it stopped.
+    """
+
+    def __init__(self, redis: AsyncRedis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def owner(self, job_id: str) -> str:
+        owner = cast(str | None, await self.redis.hget(_job_key(self.prefix, job_id), "owner"))
+        if owner is None:
+            raise JobNotFoundError(job_id)
+        return owner
+
+    async def status(self, job_id: str) -> JobStatus | None:
+        """The job's status, or None when it has expired (or never existed)."""
+        value = cast(str | None, await self.redis.hget(_job_key(self.prefix, job_id), "status"))
+        return JobStatus(value) if value is not None else None
+
+    async def read(self, job_id: str, after: str, block_ms: int | None, count: int = 500) -> list[JobEvent]:
+        """Events after the id `after`; waits up to `block_ms` for the first one when there is none yet."""
+        key = _events_key(self.prefix, job_id)
+        answer = await self.redis.xread({key: after}, count=count, block=block_ms)
+        if not answer:
+            return []
+        [(_key, entries)] = cast(list[tuple[str, list[tuple[str, dict[str, str]]]]], answer)
+        return _parse_events(entries)

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         False, description="enable_model_cpu_offload: components visit the GPU one at a time (CUDA; slower)."
     )
     vae_tiling: bool = Field(False, description="Decode with a tiled VAE: less GPU memory at large sizes.")
+    max_batch: int = Field(
+        0,
+        ge=0,
+        description="Most UNet samples (images x 2 with guidance) per call in batched execution; 0 = per device: "
+        "on CUDA one per GiB of GPU memory at 512x512 (fewer for larger images), 64 on a CPU.",
+    )
     warmup: bool = Field(True, description="Run one short comparison after loading, before taking jobs.")
     approx_decoder: Literal["auto", "sd15", "fit"] = Field(
         "auto",
@@ -75,6 +81,9 @@ class Settings(BaseSettings):
     job_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="Finished jobs expire from Redis after this.")
     worker_heartbeat_s: float = Field(2.0, gt=0)
     worker_dead_after_s: float = Field(15.0, gt=0, description="A worker silent this long is dead.")
+    events_heartbeat_s: float = Field(
+        15.0, gt=0, le=300, description="An idle event stream sends a heartbeat comment this often."
+    )
 
     # Security
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from service.contract import ComparisonSpec, JobStatus, Keys, SchedulerResult, WebhookEvent, progress_plan
+from service.contract import (
+    ComparisonSpec,
+    JobStatus,
+    Keys,
+    SchedulerResult,
+    StepRecord,
+    WebhookEvent,
+    progress_plan,
+)
 from service.errors import JobNotFoundError, SchedlabError, SpecError, StorageError
 from service.jobs import JobStore
 from service.logs import current_job_id
@@ -97,7 +106,30 @@ class _JobListener(RunListener):
         self.store.set_progress(job_id, self.progress)
         self.written_at = time.monotonic()
 
-    def on_progress(self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int) -> None:
+    def on_progress(
+        self,
+        scheduler_index: int,
+        scheduler: str,
+        steps_done: int,
+        steps_total: int,
+        *,
+        timestep: float | None = None,
+        sigma: float | None = None,
+        frames: Sequence[str] = (),
+    ) -> None:
+        # Every step is an event (one XADD: watchers see each step as it happens); the polled progress record
+        # is rewritten at most every REDIS_UPDATE_INTERVAL_S.
+        step = StepRecord(
+            scheduler_index=scheduler_index,
+            scheduler=scheduler,
+            step=steps_done,
+            of=steps_total,
+            timestep=timestep,
+            sigma=sigma,
+            frames=list(frames),
+            at=time.time(),
+        )
+        self.store.add_step(self.job_id, step)
         self.progress[scheduler_index].steps_done = steps_done
         now = time.monotonic()
         if steps_done == steps_total or now - self.written_at >= REDIS_UPDATE_INTERVAL_S:
@@ -143,6 +175,7 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
             contact_sheet=outcome.manifest["contact_sheet"] or "",
             manifest=outcome.keys.manifest,
             sweep=outcome.sweep.model_dump_json() if outcome.sweep is not None else "",
+            charts=json.dumps(outcome.manifest["charts"]),
         )
         store.record_run_stats(outcome.results)
         runtime.record_throughput(outcome.unet_evaluations, outcome.wall_s)

@@ -29,23 +29,39 @@ def emergence_step(curve: Sequence[tuple[int, float]], threshold: float = EMERGE
     return emerged
 
 
-def psnr(a: Image.Image, b: Image.Image) -> float:
-    """Peak signal-to-noise ratio of two 8-bit images in dB; identical images give +inf (reported as 100)."""
+def mean_squared_error(a: Image.Image, b: Image.Image) -> float:
+    """Mean squared difference of two images' 8-bit RGB values."""
     x = np.asarray(a.convert("RGB"), dtype=np.float64)
     y = np.asarray(b.convert("RGB"), dtype=np.float64)
-    mse = float(((x - y) ** 2).mean())
-    return 100.0 if mse == 0 else 10 * math.log10(255.0**2 / mse)
+    return float(((x - y) ** 2).mean())
 
 
-def similarity_matrix(finals: Sequence[Sequence[Image.Image]]) -> list[list[float]]:
-    """PSNR between schedulers' final images, image i against image i, averaged over images."""
+def psnr_from_mse(mse: float) -> float:
+    """10 log10(255^2 / MSE) in dB; +inf for identical images (MSE 0)."""
+    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """Peak signal-to-noise ratio of two 8-bit images in dB; identical images give +inf."""
+    return psnr_from_mse(mean_squared_error(a, b))
+
+
+SIMILARITY_RULE = (
+    "psnr_db = 10 log10(255^2 / MSE) of the final images, where MSE is the mean over image pairs (image i of one "
+    "scheduler against image i of the other) of the mean squared 8-bit RGB difference; averaging MSE, not dB, "
+    "keeps the figure a PSNR. null = every pair identical (infinite PSNR), as on the diagonal"
+)
+
+
+def similarity_matrix(finals: Sequence[Sequence[Image.Image]]) -> list[list[float | None]]:
+    """Pairwise PSNR of schedulers' final images by `SIMILARITY_RULE`; None where the images are identical."""
     size = len(finals)
-    matrix = [[100.0] * size for _ in range(size)]
+    matrix: list[list[float | None]] = [[None] * size for _ in range(size)]
     for i in range(size):
         for j in range(i + 1, size):
             pairs = list(zip(finals[i], finals[j], strict=True))
-            value = round(sum(psnr(a, b) for a, b in pairs) / len(pairs), 3)
-            matrix[i][j] = matrix[j][i] = value
+            mse = sum(mean_squared_error(a, b) for a, b in pairs) / len(pairs)
+            matrix[i][j] = matrix[j][i] = None if mse == 0 else round(psnr_from_mse(mse), 3)
     return matrix
 
 

@@ -21,6 +21,7 @@ from service.settings import Settings
 from worker.demo_model import DEMO_MODEL_DIR, DEMO_MODEL_ID
 from worker.families import Family, StableDiffusionFamily, family_of, read_model_index
 from worker.registry import model_catalog
+from worker.sd15_random import SD15_RANDOM_ID, ensure_sd15_random
 from worker.tiny_families import TINY_FAMILIES, ensure_tiny_family
 from worker.tiny_model import TINY_MODEL_ID, ensure_tiny_model
 
@@ -133,7 +134,7 @@ def load_model(settings: Settings) -> LoadedModel:
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     device = resolve_device(settings.device)
-    source, model_id, revision = _locate(settings)
+    source, model_id, revision = _locate(settings, device)
     local = Path(source).is_dir()
     family = family_of(read_model_index(source, None if local else revision))
     dtype = resolve_dtype(settings.dtype, device, family)
@@ -194,8 +195,11 @@ def catalog_before_load(settings: Settings) -> Catalog:
     return model_catalog(family, scheduler_config)
 
 
-def _locate(settings: Settings) -> tuple[str, str, str | None]:
+def _locate(settings: Settings, device: torch.device | None = None) -> tuple[str, str, str | None]:
     """(what to pass to from_pretrained, the model's id for the manifest, the revision if known)."""
+    if settings.model == "sd15-random":
+        directory = ensure_sd15_random(Path(settings.model_cache_dir), device or torch.device("cpu"))
+        return str(directory), SD15_RANDOM_ID, None
     if settings.model == "tiny":
         directory = ensure_tiny_model(Path(settings.model_cache_dir))
         return str(directory), TINY_MODEL_ID, None

@@ -94,7 +94,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
     storage.check()
 
     # 2. The model, loaded once for every job of this process
-    engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings))
+    engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings), settings.max_batch)
     measured = warm_up(engine) if settings.warmup else (0, 0.0)
     webhooks = None
     if settings.webhook_secret is not None:

@@ -8,10 +8,11 @@ Quirks and where they are handled:
   user's own config asks for it (the `ddim_class_defaults` preset does, to reproduce the original experiment).
 - DPMSolverSDE's noise: it ignores the pipeline's generator and draws from a Brownian tree seeded by
   `noise_sampler_seed` (the global RNG when unset); `build_scheduler` seeds it from the job's seed.
-- DPMSolverSinglestep rewrites its own config in `set_timesteps`: `build_scheduler` records the effective config
-  at construction, before any `set_timesteps`.
+- DPMSolverSinglestep rewrites its own config in `set_timesteps` (`lower_order_final` turns on whenever
+  `final_sigmas_type` is `zero`): the engine records the effective config after the run, with `plain_config`, so
+  the manifest shows what actually ran.
 - EDMEuler: its sigmas (sigma_max=80, log-sigma timesteps) don't fit an SD 1.x UNet; listed as unavailable.
-- PNDM's repeated first timestep and order-2 schedulers' two UNet calls per step: the runner counts completed
+- PNDM's repeated second timestep and order-2 schedulers' two UNet calls per step: the runner counts completed
   scheduler steps with the pipeline's own rule (`worker.engine.StepCounter`).
 - Flow-sigma solvers (DPM-Solver, UniPC, DEIS with `use_flow_sigmas`) read their shift from `flow_shift`, while
   flow models' scheduler configs call it `shift`: `build_scheduler` copies the model's `shift` unless overridden.
@@ -285,12 +286,13 @@ def build_scheduler(
         scheduler = entry.scheduler_class.from_config(model_config, **config)
     except (ValueError, TypeError, NotImplementedError) as error:
         raise SpecError(f"{field}.config", f"{entry.class_name} rejects this config: {error}") from error
-    effective = _plain_config(scheduler.config)
+    effective = plain_config(scheduler.config)
     stochastic = is_stochastic(entry.class_name, effective)
     return BuiltScheduler(entry, scheduler, effective, stochastic, dict(entry.call_config))
 
 
-def _plain_config(config: Any) -> dict[str, Any]:
+def plain_config(config: Any) -> dict[str, Any]:
+    """A scheduler config as JSON-ready data, without diffusers' private keys."""
     plain: dict[str, Any] = {}
     for key, value in dict(config).items():
         if key.startswith("_"):

@@ -8,6 +8,10 @@ TARGET_SECONDS = 20.0
 TARGET_SPEEDUP = 2.0
 
 
+def _memory(peak_bytes: int | None) -> str:
+    return f"{peak_bytes / 2**30:.2f} GiB" if peak_bytes else "n/a (CPU)"
+
+
 def render(data: dict[str, Any]) -> str:
     environment, experiment = data["environment"], data["experiment"]
     lines = [
@@ -23,7 +27,7 @@ def render(data: dict[str, Any]) -> str:
     for run in data["runs"]:
         lines.append(
             f"| {'on' if run['compile'] else 'off'} | {run['execution']} | {run['total_s']:.1f} | "
-            f"{run['image_evaluations_per_s']:.1f} | {run['peak_memory_bytes'] / 2**30:.2f} GiB | "
+            f"{run['image_evaluations_per_s']:.1f} | {_memory(run['peak_memory_bytes'])} | "
             f"{run['warmup_s']:.1f} |"
         )
     lines.append("")

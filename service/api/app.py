@@ -10,18 +10,23 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from redis import Redis
+from redis.asyncio import BlockingConnectionPool
+from redis.asyncio import Redis as AsyncRedis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import service
 from service.api import problems
-from service.api.deps import FinishedJobs, reject_unknown_query_parameters
-from service.api.routes import comparisons, health, models, schedulers
-from service.jobs import JobStore
+from service.api.deps import FinishedJobs, RenderedEvents, reject_unknown_query_parameters
+from service.api.events import JobEventHub
+from service.api.routes import comparisons, health, models, schedulers, viewer
+from service.jobs import JobEventReader, JobStore
 from service.queue import ComparisonQueue, Reaper
 from service.settings import Settings, api_key_digests, get_settings
 from service.storage import storage_from_settings
 
 logger = logging.getLogger(__name__)
+
+EVENTS_REDIS_CONNECTIONS = 64  # one per watched job (see service.api.events) plus short reads
 
 
 class BodySizeLimit:
@@ -91,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reaper.start()
         yield
         reaper.stop()
+        await app.state.events.redis.aclose()
 
     app = FastAPI(
         title="schedlab",
@@ -103,17 +109,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.redis = Redis.from_url(settings.redis_url, decode_responses=True)
     app.state.store = JobStore(app.state.redis, settings.key_prefix, settings.job_ttl_s)
+    # Event streams wait on Redis (XREAD BLOCK, up to a heartbeat interval): an async client, so hundreds of
+    # watchers cost no threads, whose socket timeout outlasts the wait (redis-py's default, 5 s, would not).
+    # A blocking pool: a burst of new streams waits for a connection instead of failing.
+    events_pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_timeout=settings.events_heartbeat_s + 10,
+        max_connections=EVENTS_REDIS_CONNECTIONS,
+        timeout=30,
+    )
+    app.state.events = JobEventReader(AsyncRedis(connection_pool=events_pool), settings.key_prefix)
+    app.state.event_hub = JobEventHub(app.state.events, settings.events_heartbeat_s)
     app.state.queue = ComparisonQueue(
         Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s, settings.model
     )
     app.state.storage = storage_from_settings(settings)
     app.state.finished_jobs = FinishedJobs()
+    app.state.rendered_events = RenderedEvents()
     app.state.api_key_digests = api_key_digests(settings)  # read once: a missing keys file fails at start
     problems.install(app)
     app.include_router(comparisons.router)
     app.include_router(schedulers.router)
     app.include_router(models.router)
     app.include_router(health.router)
+    app.include_router(viewer.router)
+    app.mount("/viewer", viewer.static_files(), name="viewer")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated, NamedTuple
 
 from fastapi import Depends, HTTPException, Request
@@ -16,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 
-from service.jobs import JobStore
+from service.api.events import JobEventHub
+from service.jobs import JobEventReader, JobStore
 from service.queue import ComparisonQueue
 from service.settings import Settings, key_digest
 from service.storage import Storage
@@ -30,6 +32,16 @@ async def get_settings(request: Request) -> Settings:
 async def get_store(request: Request) -> JobStore:
     store: JobStore = request.app.state.store
     return store
+
+
+async def get_events(request: Request) -> JobEventReader:
+    events: JobEventReader = request.app.state.events
+    return events
+
+
+async def get_event_hub(request: Request) -> JobEventHub:
+    hub: JobEventHub = request.app.state.event_hub
+    return hub
 
 
 async def get_queue(request: Request) -> ComparisonQueue:
@@ -69,6 +81,31 @@ class FinishedJobs:
                 self._entries.popitem(last=False)
 
 
+class RenderedEvents:
+    """Events as sent on the wire, rendered once per event and base URL, not once per client watching it.
+
+    A stream's entries never change, so an event's rendering stays valid; the oldest are dropped past `capacity`.
+    """
+
+    def __init__(self, capacity: int = 8192) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str], render: Callable[[], bytes]) -> bytes:
+        # Called from the event loop only (the events route is async): no lock needed.
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = render()
+            if len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        return entry
+
+
+async def get_rendered_events(request: Request) -> RenderedEvents:
+    rendered: RenderedEvents = request.app.state.rendered_events
+    return rendered
+
+
 async def get_finished_jobs(request: Request) -> FinishedJobs:
     finished: FinishedJobs = request.app.state.finished_jobs
     return finished
@@ -82,9 +119,12 @@ async def get_redis(request: Request) -> Redis:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 QueueDep = Annotated[ComparisonQueue, Depends(get_queue)]
+EventsDep = Annotated[JobEventReader, Depends(get_events)]
+EventHubDep = Annotated[JobEventHub, Depends(get_event_hub)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 FinishedJobsDep = Annotated[FinishedJobs, Depends(get_finished_jobs)]
+RenderedEventsDep = Annotated[RenderedEvents, Depends(get_rendered_events)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from SCHEDLAB_API_KEYS.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from service.contract import (
     CellLabel,
     ComparisonSpec,
     ErrorCurve,
+    JobEventType,
     JobProgress,
     JobStatus,
     Keys,
@@ -21,9 +23,10 @@ from service.contract import (
     ReferenceDistance,
     SchedulerResult,
     SchedulerTimings,
+    StepRecord,
     SweepAnswer,
 )
-from service.jobs import JobRecord, WorkerInfo
+from service.jobs import JobEvent, JobRecord, WorkerInfo
 
 
 class FrameLink(BaseModel):
@@ -93,6 +96,9 @@ class ComparisonPublic(BaseModel):
     contact_sheet_url: str | None
     manifest_url: str | None
     sweep: SweepPublic | None = Field(None, description="Sweeps only, once finished.")
+    charts: dict[str, str] = Field(
+        default_factory=dict, description="PNG charts by name (`convergence`, `similarity`): their URLs."
+    )
     links: ComparisonLinks
 
 
@@ -136,6 +142,25 @@ class Readiness(BaseModel):
     workers: list[WorkerInfo]
 
 
+class StepEventPublic(BaseModel):
+    """The `step` event: one completed scheduler step, with the frames captured at it."""
+
+    scheduler_index: int
+    scheduler: str
+    step: int
+    of: int
+    timestep: float | None
+    sigma: float | None
+    frames: list[str] = Field(description="URLs of the frames captured at this step, by image index.")
+    at: float = Field(description="Unix time at which the worker recorded the step.")
+
+
+class SchedulerDoneEventPublic(SchedulerResultPublic):
+    """The `scheduler_done` event: one scheduler's results (timings, UNet calls, emergence step, quality)."""
+
+    scheduler_index: int
+
+
 class _FileUrls:
     """URLs of one job's files: `url_for` once per job, not once per frame (it dominated status reads)."""
 
@@ -164,11 +189,36 @@ def render(request: Request, record: JobRecord, queue_position: int | None) -> C
         contact_sheet_url=file_url(record.contact_sheet) if record.contact_sheet else None,
         manifest_url=file_url(record.manifest) if record.manifest else None,
         sweep=_render_sweep(file_url, record.sweep) if record.sweep is not None else None,
+        charts={name: file_url(key) for name, key in record.charts.items()},
         links=ComparisonLinks(
             self=str(request.url_for("get_comparison", job_id=record.id)),
             cancel=str(request.url_for("cancel_comparison", job_id=record.id)),
         ),
     )
+
+
+def render_event(file_url: _FileUrls, event: JobEvent) -> str:
+    """An event's data as clients see it (JSON): storage keys become URLs, as in status responses."""
+    if event.type is JobEventType.step:
+        step = StepRecord.model_validate(event.data)
+        public = StepEventPublic(**step.model_dump(exclude={"frames"}), frames=[file_url(key) for key in step.frames])
+        return public.model_dump_json()
+    if event.type is JobEventType.scheduler_done:
+        result = SchedulerResult.model_validate(event.data)
+        rendered = _render_result(file_url, result)
+        return SchedulerDoneEventPublic(**rendered.model_dump(), scheduler_index=result.index).model_dump_json()
+    data = dict(event.data)
+    for key in ("contact_sheet", "manifest"):
+        if key in data:
+            value = data.pop(key)
+            data[f"{key}_url"] = file_url(value) if value else None
+    if "charts" in data:
+        data["charts"] = {name: file_url(key) for name, key in json.loads(data["charts"]).items()}
+    return json.dumps(data)
+
+
+def file_urls(request: Request, job_id: str) -> _FileUrls:
+    return _FileUrls(request, job_id)
 
 
 def _render_result(file_url: _FileUrls, result: SchedulerResult) -> SchedulerResultPublic:

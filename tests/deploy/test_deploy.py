@@ -224,6 +224,21 @@ def test_worker_image_builds_the_pinned_torch_for_its_cuda() -> None:
     assert "download.pytorch.org/whl/${TORCH_CUDA}" in text
 
 
+def test_worker_image_can_run_torch_compile() -> None:
+    """Triton (torch.compile's GPU backend) compiles a C launcher at run time: the final stage needs a C compiler,
+    the C library headers and Python.h, or SCHEDLAB_COMPILE_UNET=true fails on the first job."""
+    instructions = _joined_instructions(WORKER_DOCKERFILE)
+    last_from = max(i for i, instruction in enumerate(instructions) if instruction.startswith("FROM"))
+    installed: set[str] = set()
+    for instruction in instructions[last_from:]:
+        for command in instruction.split("&&"):
+            if "apt-get install" in command:
+                installed.update(token for token in command.split() if not token.startswith("-"))
+    assert "gcc" in installed or "build-essential" in installed, "the runtime stage needs a C compiler"
+    assert "libc6-dev" in installed or "build-essential" in installed, "gcc needs the C library headers"
+    assert any(re.fullmatch(r"python3(\.\d+)?-dev", package) for package in installed), "Python.h: python3-dev"
+
+
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.name)
 def test_base_images_are_pinned(dockerfile: Path) -> None:
     for instruction in _joined_instructions(dockerfile):
@@ -386,7 +401,7 @@ def test_entrypoint_leaves_a_chosen_gpu_alone(fake_host: _FakeHost) -> None:
 # --- scripts ----------
 
 
-SCRIPTS = ["scripts/gpu-smoke.sh", "scripts/lint-docker.sh", "docker/worker-entrypoint.sh"]
+SCRIPTS = ["scripts/gpu-smoke.sh", "scripts/gpu-bench.sh", "scripts/lint-docker.sh", "docker/worker-entrypoint.sh"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -91,6 +91,9 @@ def test_cuda_out_of_memory_fails_that_job_clearly_and_the_worker_keeps_serving(
     failed = wait_terminal(client, submit(client, prompt="CUDA-OOM please").id)
     assert failed.status.value == "failed"
     assert "GPU ran out of memory" in (failed.error or "") and "fewer images" in (failed.error or "")
+    chunk = wait_terminal(client, submit(client, prompt="UNET-OOM please", num_images=2, execution="batched").id)
+    assert chunk.status.value == "failed"
+    assert "chunk of" in (chunk.error or "") and "SCHEDLAB_MAX_BATCH" in (chunk.error or "")
     crashed = wait_terminal(client, submit(client, prompt="CRASH now").id)
     assert crashed.status.value == "failed" and "RuntimeError: injected model error" in (crashed.error or "")
     after = wait_terminal(client, submit(client).id)

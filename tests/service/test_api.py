@@ -74,6 +74,8 @@ def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> N
         ({"schedulers": [{"name": "euler"}]}, "prompt"),
         ({**VALID, "prompt": ""}, "prompt"),
         ({**VALID, "schedulers": "euler"}, "schedulers"),
+        ({**VALID, "execution": "parallel"}, "execution"),
+        ({**VALID, "execution": True}, "execution"),
     ],
 )
 def test_validation_errors_are_422_problem_json_naming_the_field(client: TestClient, body: dict, field: str) -> None:

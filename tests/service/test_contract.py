@@ -85,6 +85,7 @@ def test_bad_input_names_the_field_and_the_limit(fields: dict, limits: Limits, f
         ({"capture": {"every": 2, "steps": [1]}}, ("capture",)),
         ({"frames": "noise"}, ("frames",)),
         ({"decoder": "magic"}, ("decoder",)),
+        ({"execution": "threaded"}, ("execution",)),
         ({"surprise": 1}, ("surprise",)),
     ],
 )

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from diffusers import StableDiffusionPipeline
 
 from service.settings import Settings
 from worker.engine import ComparisonEngine
@@ -22,3 +23,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
 @pytest.fixture(scope="session")
 def engine(tiny_model: LoadedModel) -> ComparisonEngine:
     return ComparisonEngine(tiny_model)
+
+
+@pytest.fixture(scope="session")
+def plain_pipe(tiny_model: LoadedModel) -> StableDiffusionPipeline:
+    """Plain diffusers, loaded on its own from the tiny model's folder: the independent path tests compare with."""
+    pipe = StableDiffusionPipeline.from_pretrained(tiny_model.info["source"], use_safetensors=True)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe

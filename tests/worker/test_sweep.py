@@ -141,9 +141,12 @@ def test_a_single_value_job_keeps_its_layout_and_has_no_sweep(engine: Comparison
         "01-euler/final/image-0.png",
         "01-euler/frames/step-0003/image-0.png",
         "01-euler/grid.png",
+        "charts/convergence.png",
+        "charts/similarity.png",
         "contact-sheet.png",
         "manifest.json",
     }
+    assert outcome.manifest["execution"]["mode"] == "batched"  # main's default path, not the sweep's
     assert outcome.sweep is None and outcome.manifest["sweep"] is None and outcome.manifest["reference"] is None
 
 
@@ -300,3 +303,13 @@ def test_cancel_during_a_sweep_ends_it_canceled_with_what_was_stored(
         assert outcome.results == []
     else:  # inside the second cell: the first is complete, the second canceled
         assert [r.status for r in outcome.results] == ["succeeded", "canceled"]
+
+
+def test_sweeps_run_cell_by_cell_and_say_so_when_batched_was_asked(engine: ComparisonEngine) -> None:
+    outcome, _ = run_spec(
+        engine, schedulers=[{"name": "euler"}], steps=[1, 2], num_images=1, capture={"every": 1}, reference={"steps": 2}
+    )
+    execution = outcome.manifest["execution"]
+    assert execution["mode"] == "sequential"
+    assert execution["requested"] == "batched" and execution["why_sequential"] == "sweeps run cell by cell"
+    assert outcome.manifest["charts"] == {} and outcome.sweep is not None

@@ -75,18 +75,22 @@ def random_spec(rng: np.random.Generator) -> ShapeSpec:
 def draw(spec: ShapeSpec, image_size: int = IMAGE_SIZE) -> Image.Image:
     """Draw `spec` as an RGB image: flat colours, axis-aligned square, upright isosceles triangle."""
     image = Image.new("RGB", (image_size, image_size), COLOURS[spec.background])
-    pen = ImageDraw.Draw(image)
-    fill = COLOURS[spec.colour]
-    x0, y0, x1, y1 = spec.x, spec.y, spec.x + spec.size - 1, spec.y + spec.size - 1
-    if spec.shape == "circle":
+    box = (spec.x, spec.y, spec.x + spec.size - 1, spec.y + spec.size - 1)
+    draw_shape(ImageDraw.Draw(image), spec.shape, box, COLOURS[spec.colour])
+    return image
+
+
+def draw_shape(pen: ImageDraw.ImageDraw, shape: str, box: tuple[int, int, int, int], fill: object) -> None:
+    """Draw one shape filling the inclusive box (x0, y0, x1, y1): the data set's renderer, the checker's templates."""
+    x0, y0, x1, y1 = box
+    if shape == "circle":
         pen.ellipse((x0, y0, x1, y1), fill=fill)
-    elif spec.shape == "square":
+    elif shape == "square":
         pen.rectangle((x0, y0, x1, y1), fill=fill)
-    elif spec.shape == "triangle":
+    elif shape == "triangle":
         pen.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill)
     else:
-        raise ValueError(f"unknown shape {spec.shape!r}")
-    return image
+        raise ValueError(f"unknown shape {shape!r}")
 
 
 def sample(seed: int) -> tuple[Image.Image, str, ShapeSpec]:

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from service.api.deps import CallerDep, FinishedJobsDep, QueueDep, SettingsDep, StorageDep, StoreDep
+from service.api.deps import (
+    CallerDep,
+    EventHubDep,
+    EventsDep,
+    FinishedJobsDep,
+    QueueDep,
+    RenderedEventsDep,
+    SettingsDep,
+    StorageDep,
+    StoreDep,
+)
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.routes.models import resolve_model
-from service.api.schemas import ComparisonPublic, ComparisonsPublic, render
+from service.api.schemas import ComparisonPublic, ComparisonsPublic, file_urls, render, render_event
 from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
 from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
 from service.estimate import ComparisonEstimate, estimate
-from service.jobs import JobRecord, JobStore
+from service.jobs import JobEvent, JobRecord, JobStore
 from service.queue import ComparisonQueue
 from service.webhooks import check_webhook_url
 
@@ -177,6 +190,73 @@ def cancel_comparison(
     if canceled:
         queue.remove(job_id, record.spec.model)
     return render(request, record, None)
+
+
+def _stream_problems(*codes: int) -> dict[int | str, dict[str, object]]:
+    # Refusals come before the stream starts, as problem+json; `model` would file them under text/event-stream.
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {code: {"description": "A problem", "content": {PROBLEM_JSON: {"schema": schema}}} for code in codes}
+
+
+async def _watchable(events: EventsDep, caller: CallerDep, job_id: str = JobId) -> str:
+    """The job's id, once the caller may see it: checked before the stream starts, so a refusal is a 404."""
+    if await events.owner(job_id) != caller:
+        raise JobNotFoundError(job_id)
+    return job_id
+
+
+LastEventId = Header(
+    alias="Last-Event-ID",
+    pattern=r"^[0-9]{1,20}-[0-9]{1,20}$",
+    description="Resume after this event id (`<ms>-<seq>`, as sent in each event's `id`); browsers send it "
+    "themselves on reconnect. Absent: the stream starts with the job's first event.",
+)
+
+
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string"}},
+}
+HEARTBEAT = b": heartbeat\n\n"  # a comment line: keeps proxies from closing an idle stream
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `queued`, `started`, `step`, `scheduler_done`, then one of "
+            "`succeeded`, `failed`, `canceled`, each with an increasing `id` and JSON `data`.",
+            "content": {"text/event-stream": {"itemSchema": SSE_EVENT_SCHEMA}},
+        },
+        **_stream_problems(401, 404, 422),
+    },
+)
+async def stream_comparison_events(
+    request: Request,
+    hub: EventHubDep,
+    rendered: RenderedEventsDep,
+    job_id: Annotated[str, Depends(_watchable)],
+    last_event_id: Annotated[str | None, LastEventId] = None,
+) -> StreamingResponse:
+    """The job's events as they happen, replayed from the start (or after `Last-Event-ID`); ends with the job."""
+    file_url = file_urls(request, job_id)
+
+    def wire(event: JobEvent) -> bytes:
+        data = render_event(file_url, event)
+        return f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n".encode()
+
+    async def stream() -> AsyncIterator[bytes]:
+        # Written by hand rather than through fastapi.sse: each event is rendered once for every client that
+        # watches it (RenderedEvents), and one API process then keeps up with hundreds of streams.
+        async for event in hub.follow(job_id, last_event_id or "0-0"):
+            if event is None:
+                yield HEARTBEAT
+            else:
+                yield rendered.get((file_url.base, job_id, event.id), functools.partial(wire, event))
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering either
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from .comparison_estimate import ComparisonEstimate
 from .comparison_estimate_reference_type_0 import ComparisonEstimateReferenceType0
 from .comparison_links import ComparisonLinks
 from .comparison_public import ComparisonPublic
+from .comparison_public_charts import ComparisonPublicCharts
 from .comparison_spec import ComparisonSpec
 from .comparisons_public import ComparisonsPublic
 from .config_key import ConfigKey
@@ -19,6 +20,7 @@ from .config_key_type import ConfigKeyType
 from .curve_point import CurvePoint
 from .decoder import Decoder
 from .error_curve import ErrorCurve
+from .execution import Execution
 from .frame_kind import FrameKind
 from .frame_link import FrameLink
 from .grid_link import GridLink
@@ -61,6 +63,7 @@ __all__ = (
     "ComparisonEstimateReferenceType0",
     "ComparisonLinks",
     "ComparisonPublic",
+    "ComparisonPublicCharts",
     "ComparisonSpec",
     "ComparisonsPublic",
     "ConfigKey",
@@ -68,6 +71,7 @@ __all__ = (
     "CurvePoint",
     "Decoder",
     "ErrorCurve",
+    "Execution",
     "FrameKind",
     "FrameLink",
     "GridLink",

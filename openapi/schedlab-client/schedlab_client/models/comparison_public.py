@@ -15,6 +15,7 @@ import datetime
 
 if TYPE_CHECKING:
   from ..models.comparison_links import ComparisonLinks
+  from ..models.comparison_public_charts import ComparisonPublicCharts
   from ..models.comparison_spec import ComparisonSpec
   from ..models.job_progress import JobProgress
   from ..models.scheduler_result_public import SchedulerResultPublic
@@ -51,6 +52,7 @@ class ComparisonPublic:
                 `seed + i` for every scheduler.
             started_at (datetime.datetime | None):
             status (JobStatus): A comparison job's lifecycle: queued → running → succeeded | failed | canceled.
+            charts (ComparisonPublicCharts | Unset): PNG charts by name (`convergence`, `similarity`): their URLs.
             sweep (None | SweepPublic | Unset): Sweeps only, once finished.
      """
 
@@ -68,6 +70,7 @@ class ComparisonPublic:
     spec: ComparisonSpec
     started_at: datetime.datetime | None
     status: JobStatus
+    charts: ComparisonPublicCharts | Unset = UNSET
     sweep: None | SweepPublic | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -77,6 +80,7 @@ class ComparisonPublic:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.comparison_links import ComparisonLinks # noqa: PLC0415
+        from ..models.comparison_public_charts import ComparisonPublicCharts # noqa: PLC0415
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
@@ -131,6 +135,10 @@ class ComparisonPublic:
 
         status = self.status.value
 
+        charts: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.charts, Unset):
+            charts = self.charts.to_dict()
+
         sweep: dict[str, Any] | None | Unset
         if isinstance(self.sweep, Unset):
             sweep = UNSET
@@ -158,6 +166,8 @@ class ComparisonPublic:
             "started_at": started_at,
             "status": status,
         })
+        if charts is not UNSET:
+            field_dict["charts"] = charts
         if sweep is not UNSET:
             field_dict["sweep"] = sweep
 
@@ -168,6 +178,7 @@ class ComparisonPublic:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.comparison_links import ComparisonLinks # noqa: PLC0415
+        from ..models.comparison_public_charts import ComparisonPublicCharts # noqa: PLC0415
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
@@ -285,6 +296,16 @@ class ComparisonPublic:
 
 
 
+        _charts = d.pop("charts", UNSET)
+        charts: ComparisonPublicCharts | Unset
+        if isinstance(_charts,  Unset):
+            charts = UNSET
+        else:
+            charts = ComparisonPublicCharts.from_dict(_charts)
+
+
+
+
         def _parse_sweep(data: object) -> None | SweepPublic | Unset:
             if data is None:
                 return data
@@ -320,6 +341,7 @@ class ComparisonPublic:
             spec=spec,
             started_at=started_at,
             status=status,
+            charts=charts,
             sweep=sweep,
         )
 

@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.decoder import Decoder
+from ..models.execution import Execution
 from ..models.frame_kind import FrameKind
 from ..types import UNSET, Unset
 from typing import cast
@@ -37,9 +38,10 @@ class ComparisonSpec:
         Attributes:
             prompt (str):
             schedulers (list[SchedulerChoice]):
-            capture (Capture | Unset): Which scheduler steps to capture frames at: every N steps, or a list. The final step
-                always is.
+            capture (Capture | None | Unset): Default: every ceil(steps / 6) steps (about six frames), so it fits any
+                `steps`. The final step is always captured.
             decoder (Decoder | Unset): How frames become pixels.
+            execution (Execution | Unset): How a comparison's schedulers share the model.
             frames (FrameKind | Unset): What a captured frame shows.
             guidance_scale (float | list[float] | Unset): 0 to 50, or a list of distinct guidance scales (a sweep axis).
                 Default: 7.5.
@@ -60,8 +62,9 @@ class ComparisonSpec:
 
     prompt: str
     schedulers: list[SchedulerChoice]
-    capture: Capture | Unset = UNSET
+    capture: Capture | None | Unset = UNSET
     decoder: Decoder | Unset = UNSET
+    execution: Execution | Unset = UNSET
     frames: FrameKind | Unset = UNSET
     guidance_scale: float | list[float] | Unset = 7.5
     height: int | None | Unset = UNSET
@@ -92,13 +95,22 @@ class ComparisonSpec:
 
 
 
-        capture: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.capture, Unset):
+        capture: dict[str, Any] | None | Unset
+        if isinstance(self.capture, Unset):
+            capture = UNSET
+        elif isinstance(self.capture, Capture):
             capture = self.capture.to_dict()
+        else:
+            capture = self.capture
 
         decoder: str | Unset = UNSET
         if not isinstance(self.decoder, Unset):
             decoder = self.decoder.value
+
+
+        execution: str | Unset = UNSET
+        if not isinstance(self.execution, Unset):
+            execution = self.execution.value
 
 
         frames: str | Unset = UNSET
@@ -189,6 +201,8 @@ class ComparisonSpec:
             field_dict["capture"] = capture
         if decoder is not UNSET:
             field_dict["decoder"] = decoder
+        if execution is not UNSET:
+            field_dict["execution"] = execution
         if frames is not UNSET:
             field_dict["frames"] = frames
         if guidance_scale is not UNSET:
@@ -235,14 +249,24 @@ class ComparisonSpec:
             schedulers.append(schedulers_item)
 
 
-        _capture = d.pop("capture", UNSET)
-        capture: Capture | Unset
-        if isinstance(_capture,  Unset):
-            capture = UNSET
-        else:
-            capture = Capture.from_dict(_capture)
+        def _parse_capture(data: object) -> Capture | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                capture_type_0 = Capture.from_dict(data)
 
 
+
+                return capture_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Capture | None | Unset, data)
+
+        capture = _parse_capture(d.pop("capture", UNSET))
 
 
         _decoder = d.pop("decoder", UNSET)
@@ -251,6 +275,16 @@ class ComparisonSpec:
             decoder = UNSET
         else:
             decoder = Decoder(_decoder)
+
+
+
+
+        _execution = d.pop("execution", UNSET)
+        execution: Execution | Unset
+        if isinstance(_execution,  Unset):
+            execution = UNSET
+        else:
+            execution = Execution(_execution)
 
 
 
@@ -400,6 +434,7 @@ class ComparisonSpec:
             schedulers=schedulers,
             capture=capture,
             decoder=decoder,
+            execution=execution,
             frames=frames,
             guidance_scale=guidance_scale,
             height=height,

@@ -1,0 +1,41 @@
+"""README section: event streams under load (benchmarks/event_stream_load.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "**missed**"
+
+
+def render(data: dict[str, Any]) -> str:
+    env = data["environment"]
+    job = data["job"]
+    delay, poll, targets = data["delay_ms"], data["poll_ms"], data["targets"]
+    base = data["baseline_one_stream"]
+    return "\n".join(
+        [
+            f"`{env['command']}` — one `schedlab api` process, {data['streams']} open event streams on a running "
+            f"job ({job['model']} model, {', '.join(job['schedulers'])}, {job['steps']} steps, a frame every "
+            f"{job['capture_every']}) while status is polled at {data['poll_rate_per_s']:g} req/s; "
+            f"{env['cpus']} CPUs, measured {env['measured_at']}.",
+            "",
+            "| | p50 | p99 | max | target (p99) |",
+            "|---|---|---|---|---|",
+            f"| step recorded by the worker → received by a subscriber | {delay['p50']:.0f} ms "
+            f"| {delay['p99']:.0f} ms | {delay['max']:.0f} ms "
+            f"| ≤ {targets['delay_p99_ms']} ms: {_verdict(delay['p99'], targets['delay_p99_ms'])} |",
+            f"| status poll, from when it was due | {poll['p50']:.1f} ms | {poll['p99']:.1f} ms | {poll['max']:.1f} ms "
+            f"| ≤ {targets['poll_p99_ms']} ms: {_verdict(poll['p99'], targets['poll_p99_ms'])} |",
+            f"| the same with 1 stream (baseline, just before) | {base['delay_ms']['p50']:.0f} ms / "
+            f"{base['poll_ms']['p50']:.1f} ms | {base['delay_ms']['p99']:.0f} ms / {base['poll_ms']['p99']:.1f} ms "
+            f"| {base['delay_ms']['max']:.0f} ms / {base['poll_ms']['max']:.1f} ms | delay / poll |",
+            "",
+            f"Every stream received every one of the job's {data['events_per_stream']} events, in order, once: "
+            f"{data['streams_complete']} of {data['streams']}. The API used {data['api_cpu_s_while_running']} s of CPU "
+            f"while the job ran ({data['job_running_s']} s), and its threads waited "
+            f"{data['api_runqueue_wait_s_while_running']} s for a CPU (machine load average "
+            f"{data['machine_load_average_1m']}: the 2 cores were shared with other benchmarks and a training run).",
+        ]
+    )

@@ -1,0 +1,143 @@
+"""Following jobs' event streams in the API process: one Redis reader per watched job, however many clients watch.
+
+Every client reads its own way through the job's Redis Stream (from its `Last-Event-ID`), so nothing depends on this
+process's memory and any replica serves any client. What the process shares is the waiting: one task per watched
+job blocks on Redis (XREAD BLOCK) and keeps the events it saw in a bounded buffer; clients that have caught up take
+new events from that buffer instead of each holding a blocked Redis connection of its own. A client behind the
+buffer (a late joiner with an old `Last-Event-ID`) reads Redis directly until it has caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import AsyncIterator
+
+from service.jobs import JobEvent, JobEventReader
+
+logger = logging.getLogger(__name__)
+
+BUFFER_SIZE = 4096  # events kept per watched job; older ones are read from Redis
+
+
+def event_order(event_id: str) -> tuple[int, int]:
+    """A Redis Stream id (`<ms>-<seq>`) as a sortable pair."""
+    milliseconds, _, sequence = event_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+class _Watch:
+    """One watched job: the events its reader task saw after `origin`, and a signal for each new batch."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = event_order(origin)  # every event after this id is in `events`
+        self.last_id = origin
+        self.events: list[JobEvent] = []
+        self.orders: list[tuple[int, int]] = []
+        self.changed = asyncio.Event()
+        self.ended = False  # the job's terminal event was seen, or the job expired, or reading failed
+        self.followers = 0
+        self.task: asyncio.Task[None] | None = None
+
+    def after(self, cursor: str) -> list[JobEvent] | None:
+        """Events after `cursor` from the buffer, or None when the buffer does not reach back that far."""
+        order = event_order(cursor)
+        if order < self.origin:
+            return None
+        return self.events[bisect.bisect_right(self.orders, order) :]
+
+    def add(self, batch: list[JobEvent]) -> None:
+        for event in batch:
+            self.events.append(event)
+            self.orders.append(event_order(event.id))
+        self.last_id = batch[-1].id
+        if len(self.events) > BUFFER_SIZE:
+            dropped = len(self.events) - BUFFER_SIZE
+            self.origin = self.orders[dropped - 1]
+            del self.events[:dropped], self.orders[:dropped]
+        self.ended |= any(event.type.is_terminal for event in batch)
+        self._notify()
+
+    def end(self) -> None:
+        self.ended = True
+        self._notify()
+
+    def _notify(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+
+class JobEventHub:
+    """Follows jobs' event streams for this API process's clients."""
+
+    def __init__(self, reader: JobEventReader, heartbeat_s: float) -> None:
+        self.reader = reader
+        self.heartbeat_s = heartbeat_s
+        self._watches: dict[str, _Watch] = {}
+
+    async def follow(self, job_id: str, cursor: str) -> AsyncIterator[JobEvent | None]:
+        """The job's events after `cursor`, then each new one as it comes, until the terminal event.
+
+        Yields None when nothing happened for a heartbeat interval. Ends after the terminal event, or at once when
+        the job had already ended before `cursor`, or when the job has expired.
+        """
+        watch = self._watch(job_id, cursor)
+        try:
+            while True:
+                changed = watch.changed  # taken before reading, so a batch added meanwhile is not missed
+                batch = watch.after(cursor)
+                if batch is None:  # behind the buffer: catch up from Redis
+                    batch = await self.reader.read(job_id, cursor, None)
+                if not batch and watch.ended:
+                    # The terminal event was delivered before `cursor`, or the reader stopped: Redis decides.
+                    batch = await self.reader.read(job_id, cursor, None)
+                    if not batch:
+                        return
+                if batch:
+                    for event in batch:
+                        yield event
+                        cursor = event.id
+                        if event.type.is_terminal:
+                            return
+                    continue
+                try:
+                    await asyncio.wait_for(changed.wait(), self.heartbeat_s)
+                except TimeoutError:
+                    yield None
+        finally:
+            watch.followers -= 1
+            if watch.followers == 0 and self._watches.get(job_id) is watch:
+                del self._watches[job_id]
+                if watch.task is not None:
+                    watch.task.cancel()
+
+    def _watch(self, job_id: str, cursor: str) -> _Watch:
+        watch = self._watches.get(job_id)
+        if watch is None:
+            watch = self._watches[job_id] = _Watch(cursor)
+            watch.task = asyncio.create_task(self._read(job_id, watch), name=f"schedlab-events-{job_id}")
+        watch.followers += 1
+        return watch
+
+    async def _read(self, job_id: str, watch: _Watch) -> None:
+        """Block on the job's stream in Redis and hand each batch to the watch, until the job ends."""
+        block_ms: int | None = None  # the first read takes what is there, so a finished job ends at once
+        try:
+            while not watch.ended:
+                batch = await self.reader.read(job_id, watch.last_id, block_ms)
+                if batch:
+                    watch.add(batch)
+                    continue
+                status = await self.reader.status(job_id)
+                if status is None or status.is_terminal:
+                    batch = await self.reader.read(job_id, watch.last_id, None)  # it may have landed just now
+                    if batch:
+                        watch.add(batch)
+                    watch.end()
+                block_ms = int(self.heartbeat_s * 1000)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # followers fall back to reading Redis themselves, and fail there if it is down
+            logger.exception("reading the events of job %s failed", job_id)
+            watch.end()
