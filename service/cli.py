@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,12 +20,17 @@ from service.contract import (
     FrameKind,
     Keys,
     Limits,
+    SweepAnswer,
     check_spec,
     load_catalog,
     normalize_name,
+    progress_plan,
 )
 from service.errors import SpecError
+from service.estimate import ComparisonEstimate
 from service.settings import Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Compare Stable Diffusion schedulers side by side.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -33,6 +38,8 @@ console = Console(stderr=True)
 stdout = Console(width=None if sys.stdout.isatty() else 200)
 
 
+# Sweep axes: unset, the spec's default applies (SPEC_DEFAULTS); repeated, the option is a sweep axis.
+_AXIS_HELP = "Default {}; repeat for a sweep axis."
 _CAPTURE_EVERY_HELP = "Capture a frame every N steps; default: every ceil(steps / 6), as the API."
 
 
@@ -41,6 +48,42 @@ def _capture(every: int | None, steps: list[int] | None) -> Capture | None:
     if steps:
         return Capture(steps=steps)
     return None if every is None else Capture(every=every)
+
+
+def _axis(values: list[T] | None, field: str) -> Any:
+    """A repeated option is a sweep axis; given once, a single value (today's job and layout); unset, the spec's
+    default (SPEC_DEFAULTS), as for the API."""
+    if not values:
+        return SPEC_DEFAULTS[field]
+    return values[0] if len(values) == 1 else values
+
+
+def _reference(scheduler: str | None, steps: int | None) -> dict[str, object] | None:
+    if scheduler is None and steps is None:
+        return None
+    return {key: value for key, value in (("scheduler", scheduler), ("steps", steps)) if value is not None}
+
+
+def _print_estimate(estimate: ComparisonEstimate) -> None:
+    cost = estimate.cost
+    stdout.print(
+        f"{cost.cells} cells x {estimate.schedulers} schedulers = {cost.runs} runs"
+        + (" (reference runs included)" if estimate.reference else "")
+    )
+    stdout.print(
+        f"UNet evaluations (image x UNet calls): {cost.unet_evaluations} (reference: {cost.reference_evaluations})"
+    )
+    if estimate.estimated_seconds is None:
+        stdout.print("estimated duration: unknown (no live worker has measured its throughput)")
+    else:
+        stdout.print(
+            f"estimated duration: {estimate.estimated_seconds:.1f} s at {estimate.evals_per_s:g} evaluations/s "
+            f"(median of {estimate.workers_measured} workers)"
+        )
+    table = Table("cell", "steps", "guidance", "seed")
+    for index, cell in enumerate(estimate.cells):
+        table.add_row(str(index + 1), str(cell.steps), f"{cell.guidance_scale:g}", str(cell.seed))
+    stdout.print(table)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -79,12 +122,19 @@ def compare(
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     out: Annotated[Path, typer.Option(help="Folder for images, grids, contact sheet and manifest.")],
     negative_prompt: Annotated[str | None, typer.Option()] = SPEC_DEFAULTS["negative_prompt"],
-    steps: Annotated[int, typer.Option()] = SPEC_DEFAULTS["steps"],
+    steps: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["steps"]))] = None,
     images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = SPEC_DEFAULTS[
         "num_images"
     ],
-    seed: Annotated[int, typer.Option()] = SPEC_DEFAULTS["seed"],
-    guidance_scale: Annotated[float, typer.Option()] = SPEC_DEFAULTS["guidance_scale"],
+    seed: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["seed"]))] = None,
+    guidance_scale: Annotated[
+        list[float] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["guidance_scale"]))
+    ] = None,
+    reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
+    reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print cells, UNet evaluations and the estimated duration; run nothing.")
+    ] = False,
     height: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["height"],
     width: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["width"],
     capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
@@ -123,10 +173,11 @@ def compare(
         spec = ComparisonSpec(
             prompt=prompt,
             negative_prompt=negative_prompt,
-            seed=seed,
+            seed=_axis(seed, "seed"),
             num_images=images,
-            steps=steps,
-            guidance_scale=guidance_scale,
+            steps=_axis(steps, "steps"),
+            guidance_scale=_axis(guidance_scale, "guidance_scale"),
+            reference=_reference(reference_scheduler, reference_steps),
             height=height,
             width=width,
             schedulers=choices,
@@ -157,17 +208,22 @@ def compare(
         check_spec(spec, limits, model_catalog)
     except SpecError as error:
         raise _fail(str(error)) from error
+    if dry_run:
+        _print_estimate(_estimate_from_workers(spec, settings))
+        return
 
     console.print(f"loading model {settings.model} …")
     engine = ComparisonEngine(load_model(settings), limits, settings.max_batch)
-    bar = tqdm(total=spec.steps * len(spec.schedulers), unit="step", file=sys.stderr)
+    done = {p.scheduler_index: 0 for p in progress_plan(spec)}
+    bar = tqdm(total=sum(p.steps_total for p in progress_plan(spec)), unit="step", file=sys.stderr)
 
     class Progress(RunListener):
         def on_progress(
             self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int, **details: Any
         ) -> None:
+            done[scheduler_index] = steps_done
             bar.set_description(scheduler, refresh=False)
-            bar.update(scheduler_index * spec.steps + steps_done - bar.n)
+            bar.update(sum(done.values()) - bar.n)
 
     try:
         outcome = engine.run(spec, LocalStorage(out), Keys(""), listener=Progress())
@@ -175,17 +231,69 @@ def compare(
         raise _fail(str(error)) from error
     finally:
         bar.close()
-    table = Table("scheduler", "wall s", "UNet calls", "emerged at step", "grid")
+    table = Table("scheduler", "cell", "wall s", "UNet calls", "emerged at step", "grid")
     for result in outcome.results:
+        cell = result.cell
         table.add_row(
             result.name,
+            f"{cell.steps} steps, cfg {cell.guidance_scale:g}, seed {cell.seed}" if cell else "-",
             f"{result.timings.wall_s:.2f}",
             str(result.timings.unet_calls),
             str(result.emergence_step),
             str(out / result.grid) if result.grid else "-",
         )
     stdout.print(table)
-    console.print(f"contact sheet: {out / outcome.keys.contact_sheet}\nmanifest: {out / outcome.keys.manifest}")
+    if outcome.sweep is not None:
+        _print_sweep(outcome.sweep, out)
+    else:
+        console.print(f"contact sheet: {out / outcome.keys.contact_sheet}")
+    console.print(f"manifest: {out / outcome.keys.manifest}")
+
+
+def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> ComparisonEstimate:
+    """Price the spec with the throughput the serving workers (in SCHEDLAB_REDIS_URL) measured; none if unreachable."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from service.estimate import estimate
+    from service.jobs import JobStore
+
+    try:
+        workers = JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix).workers()
+    except RedisError as error:
+        console.print(f"[yellow]no worker throughput: Redis unreachable ({error})[/yellow]")
+        workers = []
+    return estimate(spec, workers)
+
+
+def _print_sweep(sweep: SweepAnswer, out: Path) -> None:
+    table = Table("guidance", "scheduler", "cheapest within tolerance", "NFE", "pixel RMSE to reference")
+    for curve in sweep.curves:
+        best = curve.cheapest_within_tolerance
+        table.add_row(
+            f"{curve.guidance_scale:g}",
+            curve.scheduler,
+            f"{best.steps} steps" if best else "never",
+            str(best.nfe) if best else "-",
+            f"{best.image_distance:.4f}" if best else f"{curve.points[-1].image_distance:.4f} at best",
+        )
+    stdout.print(table)
+    ranking = Table("guidance", "budget (NFE)", "best scheduler for the budget", "steps", "pixel RMSE")
+    for entry in sweep.ranking:
+        if entry.ranking:
+            top = entry.ranking[0]
+            ranking.add_row(
+                f"{entry.guidance_scale:g}",
+                str(entry.budget),
+                str(top["scheduler"]),
+                str(top["steps"]),
+                f"{top['image_distance']:.4f}",
+            )
+    stdout.print(ranking)
+    for grid in sweep.grids:
+        console.print(f"grid cfg {grid.guidance_scale:g} seed {grid.seed}: {out / grid.key}")
+    if sweep.plot:
+        console.print(f"error vs. NFE plot: {out / sweep.plot}\nanswer: {out / sweep.answer}")
 
 
 @app.command()
@@ -194,10 +302,15 @@ def submit(
     scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
     url: Annotated[str, typer.Option(envvar="SCHEDLAB_URL", help="The API's base URL.")] = "http://127.0.0.1:8000",
     api_key: Annotated[str | None, typer.Option(envvar="SCHEDLAB_API_KEY", help="Bearer key.")] = None,
-    steps: Annotated[int, typer.Option()] = SPEC_DEFAULTS["steps"],
+    steps: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["steps"]))] = None,
     images: Annotated[int, typer.Option()] = SPEC_DEFAULTS["num_images"],
-    seed: Annotated[int, typer.Option()] = SPEC_DEFAULTS["seed"],
-    guidance_scale: Annotated[float, typer.Option()] = SPEC_DEFAULTS["guidance_scale"],
+    seed: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["seed"]))] = None,
+    guidance_scale: Annotated[
+        list[float] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["guidance_scale"]))
+    ] = None,
+    reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
+    reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Ask the service for the cost; queue nothing.")] = False,
     capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
     frames: Annotated[FrameKind, typer.Option()] = SPEC_DEFAULTS["frames"],
     decoder: Annotated[Decoder, typer.Option()] = SPEC_DEFAULTS["decoder"],
@@ -210,12 +323,12 @@ def submit(
     """Submit a comparison to a running service through the generated client; optionally wait and download."""
     from service.submit import submit_comparison
 
-    body = {
+    body: dict[str, Any] = {
         "prompt": prompt,
-        "steps": steps,
+        "steps": _axis(steps, "steps"),
         "num_images": images,
-        "seed": seed,
-        "guidance_scale": guidance_scale,
+        "seed": _axis(seed, "seed"),
+        "guidance_scale": _axis(guidance_scale, "guidance_scale"),
         "schedulers": [choice.model_dump() for choice in load_catalog().expand(scheduler)],
         "capture": None if capture_every is None else {"every": capture_every},
         "frames": frames.value,
@@ -223,6 +336,17 @@ def submit(
     }
     if model is not None:
         body["model"] = model
+    reference = _reference(reference_scheduler, reference_steps)
+    if reference is not None:
+        body["reference"] = reference
+    if dry_run:
+        from service.submit import estimate_comparison
+
+        estimate = estimate_comparison(url, api_key, body, console=console)
+        if estimate is None:
+            raise typer.Exit(1)
+        _print_estimate(estimate)
+        return
     code = submit_comparison(url, api_key, body, wait=wait, out=out, console=console)
     raise typer.Exit(code)
 

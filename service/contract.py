@@ -19,7 +19,8 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, Strict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, Strict, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from service.errors import SpecError, UnknownSchedulerError
 
@@ -117,8 +118,98 @@ class Webhook(StrictModel):
     events: list[WebhookEvent] = Field(default_factory=lambda: list(WebhookEvent), min_length=1)
 
 
+class Reference(StrictModel):
+    """The solution every sweep cell is measured against: one deterministic run per seed and guidance scale."""
+
+    scheduler: str = Field(
+        "dpmpp_2m",
+        min_length=1,
+        max_length=100,
+        description="A deterministic scheduler; default DPM-Solver++ 2M, a high-order solver.",
+    )
+    steps: Integer = Field(100, ge=1, le=1000)
+    tolerance: Number = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="A cell is 'within the reference's neighbourhood' when its final images' median pixel RMSE "
+        "(pixels in [0, 1]) to the reference's, averaged over seeds, is at most this.",
+    )
+
+
+# A sweep axis: one value (as a single-value job) or a list of distinct values (a sweep). Bounds are checked by
+# `_check_axis` so that every error names the field itself, whichever form was sent.
+AXIS_BOUNDS: dict[str, tuple[float, float]] = {"steps": (1, 1000), "guidance_scale": (0.0, 50.0), "seed": (0, MAX_SEED)}
+MAX_AXIS_VALUES = 64
+
+
+def _check_axis(field: str, value: Any) -> Any:
+    values = value if isinstance(value, list) else [value]
+    low, high = AXIS_BOUNDS[field]
+    if isinstance(value, list):
+        if not values:
+            raise _axis_error("is an empty list: give one value or a list of distinct values")
+        if len(values) > MAX_AXIS_VALUES:
+            raise _axis_error(f"has {len(values)} values; the limit is {MAX_AXIS_VALUES}")
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            shown = ", ".join(format_axis_value(v) for v in repeated)
+            raise _axis_error(f"repeats {shown}: give each value once")
+    for index, item in enumerate(values):
+        if not low <= item <= high:
+            where = f"item {index} " if isinstance(value, list) else ""
+            bounds = f"{format_axis_value(low)} and {format_axis_value(high)}"
+            raise _axis_error(f"{where}must be between {bounds}, got {format_axis_value(item)}")
+    return value
+
+
+def _axis_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("sweep_axis", message)
+
+
+def format_axis_value(value: float) -> str:
+    """How an axis value reads in folder names and labels: 7.5, 4 (not 4.0), 0.30000000000000004 stays exact."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (steps, guidance, seed) combination of a sweep: exactly the semantics of a single-value job."""
+
+    index: int
+    steps: int
+    guidance_scale: float
+    seed: int
+    sweep: bool  # False: the job's only cell, stored in today's layout (no cell folder)
+
+    @property
+    def folder(self) -> str:
+        """The cell's folder under the job's root: its values, readable; "" for a single-value job."""
+        if not self.sweep:
+            return ""
+        return f"steps-{self.steps}_cfg-{format_axis_value(self.guidance_scale)}_seed-{self.seed}/"
+
+    @property
+    def label(self) -> CellLabel:
+        return CellLabel(steps=self.steps, guidance_scale=self.guidance_scale, seed=self.seed, folder=self.folder)
+
+
+class CellLabel(BaseModel):
+    """Which sweep cell a result belongs to."""
+
+    steps: int
+    guidance_scale: float
+    seed: int
+    folder: str = Field(description="The cell's folder under the job's folder ('' for single-value jobs).")
+
+
 class ComparisonSpec(StrictModel):
-    """One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler."""
+    """One prompt, many schedulers; `steps`, `guidance_scale` and `seed` are one value or a list (a sweep).
+
+    A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a cell uses seed
+    `seed + i` for every scheduler.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -144,10 +235,16 @@ class ComparisonSpec(StrictModel):
     )
     prompt: str = Field(min_length=1, max_length=10_000)
     negative_prompt: str | None = Field(None, max_length=10_000)
-    seed: Integer = Field(0, ge=0, le=MAX_SEED)
+    seed: Integer | list[Integer] = Field(
+        0, description=f"0 to {MAX_SEED}, or a list of distinct seeds (a sweep axis)."
+    )
     num_images: Integer = Field(4, ge=1, le=16)
-    steps: Integer = Field(30, ge=1, le=1000)
-    guidance_scale: Number = Field(7.5, ge=0.0, le=50.0)
+    steps: Integer | list[Integer] = Field(
+        30, description="1 to 1000 scheduler steps, or a list of distinct step counts (a sweep axis)."
+    )
+    guidance_scale: Number | list[Number] = Field(
+        7.5, description="0 to 50, or a list of distinct guidance scales (a sweep axis)."
+    )
     height: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     width: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     schedulers: list[SchedulerChoice] = Field(min_length=1, max_length=64)
@@ -158,22 +255,72 @@ class ComparisonSpec(StrictModel):
     )
     frames: FrameKind = FrameKind.latent
     decoder: Decoder = Decoder.vae
+    reference: Reference | None = Field(
+        None,
+        description="What sweep cells are measured against; sweeps default to DPM++ 2M at 100 steps. "
+        "A single-value job runs one only when asked.",
+    )
     execution: Execution = Field(
         Execution.batched,
         description="batched: every scheduler in one UNet batch per step (faster; equal to sequential within "
-        "rounding); sequential: one pipeline call per scheduler, bit-identical to plain diffusers.",
+        "rounding); sequential: one pipeline call per scheduler, bit-identical to plain diffusers. "
+        "Sweeps run cell by cell.",
     )
     webhook: Webhook | None = Field(None, description="Job events are POSTed here, signed; not part of the manifest.")
 
-    def capture_steps(self) -> list[int]:
-        """The sorted scheduler steps to capture, the final step included."""
-        capture = self.capture or Capture(every=default_capture_every(self.steps))
+    @field_validator("steps", "guidance_scale", "seed")
+    @classmethod
+    def _axis(cls, value: Any, info: Any) -> Any:
+        return _check_axis(info.field_name, value)
+
+    # -- sweep axes: the one place that expands cells ------------------------------------------------------
+    @property
+    def is_sweep(self) -> bool:
+        return any(isinstance(v, list) for v in (self.steps, self.guidance_scale, self.seed))
+
+    @property
+    def steps_values(self) -> list[int]:
+        return list(self.steps) if isinstance(self.steps, list) else [self.steps]
+
+    @property
+    def guidance_values(self) -> list[float]:
+        values = self.guidance_scale if isinstance(self.guidance_scale, list) else [self.guidance_scale]
+        return [float(v) for v in values]
+
+    @property
+    def seed_values(self) -> list[int]:
+        return list(self.seed) if isinstance(self.seed, list) else [self.seed]
+
+    def cells(self) -> list[Cell]:
+        """Every (steps, guidance, seed) combination, grouped by guidance then seed, steps ascending within."""
+        combos = [
+            (steps, guidance, seed)
+            for guidance in self.guidance_values
+            for seed in self.seed_values
+            for steps in sorted(self.steps_values)
+        ]
+        return [Cell(i, steps, guidance, seed, self.is_sweep) for i, (steps, guidance, seed) in enumerate(combos)]
+
+    def resolved_reference(self) -> Reference | None:
+        """The reference to run: the one asked for, the default for a sweep, none for a plain job."""
+        if self.reference is not None:
+            return self.reference
+        return Reference() if self.is_sweep else None
+
+    def capture_steps(self, steps: int | None = None) -> list[int]:
+        """The sorted scheduler steps to capture in a run of `steps` steps (default: the job's), the final included.
+
+        Without `capture`, each run of a sweep gets the default for its own step count.
+        """
+        if steps is None:
+            steps = max(self.steps_values)
+        capture = self.capture or Capture(every=default_capture_every(steps))
         if capture.steps is not None:
-            wanted = set(capture.steps)
+            wanted = {step for step in capture.steps if step <= steps}
         else:
             assert capture.every is not None
-            wanted = set(range(capture.every, self.steps + 1, capture.every))
-        return sorted(wanted | {self.steps})
+            wanted = set(range(capture.every, steps + 1, capture.every))
+        return sorted(wanted | {steps})
 
 
 # Every optional field's default, one source for all clients: the CLI's options read theirs from here.
@@ -195,6 +342,8 @@ class Limits(BaseModel):
     max_resolution: int = 1024
     max_prompt_chars: int = 2000
     max_unet_evals: int = 200_000
+    max_cells: int = 256
+    grid_max_pixels: int = 16_000_000
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limits:
@@ -209,7 +358,8 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
     for field, text in (("prompt", spec.prompt), ("negative_prompt", spec.negative_prompt or "")):
         if len(text) > limits.max_prompt_chars:
             raise SpecError(field, f"is {len(text)} characters; the limit is {limits.max_prompt_chars}")
-    _check_range("steps", spec.steps, 1, limits.max_steps)
+    for index, steps in enumerate(spec.steps_values):
+        _check_range(f"steps[{index}]" if isinstance(spec.steps, list) else "steps", steps, 1, limits.max_steps)
     _check_range("num_images", spec.num_images, 1, limits.max_images)
     _check_range("schedulers", len(spec.schedulers), 1, limits.max_schedulers, what="entries")
     for field, pixels in (("height", spec.height), ("width", spec.width)):
@@ -218,24 +368,64 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
         if pixels % 8:
             raise SpecError(field, f"must be a multiple of 8, got {pixels}")
         _check_range(field, pixels, 8, limits.max_resolution)
+    most_steps = max(spec.steps_values)
     if spec.capture is None:
         pass  # the default fits any `steps`
     elif spec.capture.steps is not None:
         for index, step in enumerate(spec.capture.steps):
-            _check_range(f"capture.steps[{index}]", step, 1, spec.steps, limit_name="steps")
-    elif spec.capture.every is not None and spec.capture.every > spec.steps:
-        raise SpecError("capture.every", f"must be between 1 and steps ({spec.steps}), got {spec.capture.every}")
+            _check_range(f"capture.steps[{index}]", step, 1, most_steps, limit_name="steps")
+    elif spec.capture.every is not None and spec.capture.every > most_steps:
+        raise SpecError("capture.every", f"must be between 1 and steps ({most_steps}), got {spec.capture.every}")
     if catalog.model is not None:
         catalog.model.check_spec(spec)
-    unet_evals = 0
     for index, choice in enumerate(spec.schedulers):
-        entry = catalog.resolve_choice(choice, field=f"schedulers[{index}]").entry
-        unet_evals += entry.unet_calls(spec.steps) * spec.num_images
-    if unet_evals > limits.max_unet_evals:
+        catalog.resolve_choice(choice, field=f"schedulers[{index}]")
+    reference = spec.resolved_reference()
+    if reference is not None:
+        _check_range("reference.steps", reference.steps, 1, limits.max_steps)
+        entry = catalog.resolve(reference.scheduler, field="reference.scheduler")
+        if entry.stochastic:
+            raise SpecError("reference.scheduler", f"{entry.id} is stochastic; a reference must be deterministic")
+    cost = sweep_cost(spec, catalog)
+    axes = "steps x guidance_scale x seed"
+    if cost.cells > limits.max_cells:
+        raise SpecError(axes, f"the sweep has {cost.cells} cells; the limit is {limits.max_cells}")
+    if cost.unet_evaluations > limits.max_unet_evals:
+        what = f"{cost.cells} cells x {len(spec.schedulers)} schedulers" + (" and the reference" if reference else "")
         raise SpecError(
-            "schedulers",
-            f"the job needs {unet_evals} image x UNet evaluations; the limit is {limits.max_unet_evals}",
+            axes if spec.is_sweep else "schedulers",
+            f"the job ({what}) needs {cost.unet_evaluations} image x UNet evaluations; "
+            f"the limit is {limits.max_unet_evals}",
         )
+
+
+class SweepCost(BaseModel):
+    """What a job will spend, known before it runs."""
+
+    cells: int = Field(description="(steps, guidance_scale, seed) combinations.")
+    runs: int = Field(description="cells x schedulers, plus one reference run per (guidance_scale, seed).")
+    unet_evaluations: int = Field(description="Image x UNet evaluations of the whole job, the reference's included.")
+    reference_evaluations: int = Field(description="The reference runs' share of `unet_evaluations`.")
+
+
+def sweep_cost(spec: ComparisonSpec, catalog: Catalog | None = None) -> SweepCost:
+    """UNet evaluations (per image, one call evaluates both guidance halves) of every run the job will make."""
+    catalog = catalog or load_catalog()
+    cells = spec.cells()
+    entries = [catalog.resolve(choice.name, field=f"schedulers[{i}].name") for i, choice in enumerate(spec.schedulers)]
+    evaluations = sum(entry.unet_calls(cell.steps) for cell in cells for entry in entries) * spec.num_images
+    reference = spec.resolved_reference()
+    groups = len(spec.guidance_values) * len(spec.seed_values)
+    reference_evals = 0
+    if reference is not None:
+        entry = catalog.resolve(reference.scheduler, field="reference.scheduler")
+        reference_evals = entry.unet_calls(reference.steps) * spec.num_images * groups
+    return SweepCost(
+        cells=len(cells),
+        runs=len(cells) * len(entries) + (groups if reference else 0),
+        unet_evaluations=evaluations + reference_evals,
+        reference_evaluations=reference_evals,
+    )
 
 
 def _check_range(field: str, value: int, low: int, high: int, what: str = "", limit_name: str | None = None) -> None:
@@ -554,6 +744,75 @@ class SchedulerResult(BaseModel):
     quality: dict[str, float] | None = Field(
         None, description="Demo model only: shares of final images whose colour and shape match the prompt."
     )
+    cell: CellLabel | None = Field(None, description="The sweep cell this run belongs to; None for a plain job.")
+    reference_distance: ReferenceDistance | None = Field(
+        None, description="Distance of the final latents and images to the reference's (same seed and guidance)."
+    )
+
+
+class ReferenceDistance(BaseModel):
+    """How far a run's final result lies from the reference solution, image i against the reference's image i.
+
+    `latent` and `image` are medians over the cell's images: a seed whose sample flips to another shape or place
+    dominates a mean (both are listed per image too).
+    """
+
+    latent: float = Field(description="Median of ||final latent - reference latent|| / ||reference latent||.")
+    image: float = Field(description="Median pixel RMSE of the final images to the reference's, pixels in [0, 1].")
+    image_mean: float = Field(description="Mean pixel RMSE over the images.")
+    images: list[float] = Field(description="Pixel RMSE per image.")
+    latents: list[float] = Field(description="Relative latent distance per image.")
+
+
+class CurvePoint(BaseModel):
+    steps: int
+    nfe: int = Field(description="UNet evaluations per image (one evaluates both guidance halves).")
+    latent_distance: float = Field(description="Mean over seeds of each cell's median relative latent distance.")
+    image_distance: float = Field(description="Mean over seeds of each cell's median pixel RMSE (pixels in [0, 1]).")
+    image_distance_mean: float = Field(description="Mean over seeds and images of the pixel RMSE.")
+
+
+class ErrorCurve(BaseModel):
+    """One scheduler's distance to the reference against UNet evaluations, at one guidance scale."""
+
+    scheduler_index: int
+    scheduler: str
+    stochastic: bool
+    guidance_scale: float
+    points: list[CurvePoint]
+    cheapest_within_tolerance: CurvePoint | None = Field(
+        description="The fewest-evaluation point whose image distance is within the reference's tolerance."
+    )
+
+
+class BudgetRanking(BaseModel):
+    """At one guidance scale, schedulers ranked by the best distance they reach within `budget` evaluations."""
+
+    guidance_scale: float
+    budget: int = Field(description="UNet evaluations per image.")
+    ranking: list[dict[str, JsonValue]] = Field(
+        description="Best first: scheduler, scheduler_index, steps, nfe, image_distance, latent_distance."
+    )
+
+
+class GridPage(BaseModel):
+    guidance_scale: float
+    seed: int
+    page: int
+    pages: int
+    key: str
+
+
+class SweepAnswer(BaseModel):
+    """The quality-per-cost answer of a sweep, stored as `sweep/answer.json` and in the job record."""
+
+    reference: dict[str, JsonValue]
+    tolerance: float
+    curves: list[ErrorCurve]
+    ranking: list[BudgetRanking]
+    grids: list[GridPage]
+    plot: str | None = Field(description="Storage key of the error-vs-NFE plot (PNG).")
+    answer: str = Field(description="Storage key of this document (JSON).")
 
 
 class JobProgress(BaseModel):
@@ -561,6 +820,28 @@ class JobProgress(BaseModel):
     scheduler: str
     steps_done: int
     steps_total: int
+
+
+def progress_plan(spec: ComparisonSpec) -> list[JobProgress]:
+    """One progress entry per scheduler (its steps summed over the cells), and one for the reference runs."""
+    cells = spec.cells()
+    total = sum(cell.steps for cell in cells)
+    plan = [
+        JobProgress(scheduler_index=i, scheduler=choice.name, steps_done=0, steps_total=total)
+        for i, choice in enumerate(spec.schedulers)
+    ]
+    reference = spec.resolved_reference()
+    if reference is not None:
+        groups = len(spec.guidance_values) * len(spec.seed_values)
+        plan.append(
+            JobProgress(
+                scheduler_index=len(spec.schedulers),
+                scheduler=f"reference: {reference.scheduler}",
+                steps_done=0,
+                steps_total=reference.steps * groups,
+            )
+        )
+    return plan
 
 
 class JobEventType(StrEnum):
@@ -622,6 +903,25 @@ class Keys:
 
     def grid(self, scheduler_dir: str) -> str:
         return f"{self.root}{scheduler_dir}/grid.png"
+
+    @staticmethod
+    def group_name(guidance_scale: float, seed: int) -> str:
+        return f"cfg-{format_axis_value(guidance_scale)}_seed-{seed}"
+
+    def reference_image(self, guidance_scale: float, seed: int, image_index: int) -> str:
+        return f"{self.root}reference/{self.group_name(guidance_scale, seed)}/final/image-{image_index}.png"
+
+    def sweep_grid(self, guidance_scale: float, seed: int, page: int, pages: int) -> str:
+        suffix = f"-page-{page + 1}-of-{pages}" if pages > 1 else ""
+        return f"{self.root}sweep/grid-{self.group_name(guidance_scale, seed)}{suffix}.png"
+
+    @property
+    def sweep_answer(self) -> str:
+        return f"{self.root}sweep/answer.json"
+
+    @property
+    def sweep_plot(self) -> str:
+        return f"{self.root}sweep/error-vs-nfe.png"
 
     def chart(self, name: str) -> str:
         return f"{self.root}charts/{name}.png"

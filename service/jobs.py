@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
@@ -23,6 +23,7 @@ from service.contract import (
     JobStatus,
     SchedulerResult,
     StepRecord,
+    SweepAnswer,
     utcnow,
 )
 from service.errors import JobNotFoundError, JobStateError
@@ -45,6 +46,7 @@ class JobRecord(BaseModel):
     results: list[SchedulerResult] = []
     contact_sheet: str | None = None
     manifest: str | None = None
+    sweep: SweepAnswer | None = None
     charts: dict[str, str] = {}
     cancel_requested: bool = False
 
@@ -61,6 +63,9 @@ class WorkerInfo(BaseModel):
     started_at: datetime
     current_job: str | None = None
     jobs_done: int = 0
+    evals_per_s: float | None = Field(
+        None, description="Image x UNet evaluations per second measured over warm-up and jobs (whole runs)."
+    )
 
 
 # KEYS[1] = job hash, KEYS[2] = stats hash, KEYS[3] = the job's event stream; ARGV = expected status, new status,
@@ -211,6 +216,7 @@ class JobStore:
             results=sorted((SchedulerResult.model_validate_json(r) for r in results), key=lambda r: r.index),
             contact_sheet=fields.get("contact_sheet") or None,
             manifest=fields.get("manifest") or None,
+            sweep=SweepAnswer.model_validate_json(fields["sweep"]) if fields.get("sweep") else None,
             charts=json.loads(fields.get("charts") or "{}"),
             cancel_requested=fields.get("cancel_requested") == "1",
         )

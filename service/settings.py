@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     max_resolution: int = Field(1024, ge=8, description="Largest height or width, in pixels.")
     max_prompt_chars: int = Field(2000, ge=1)
     max_unet_evals: int = Field(200_000, ge=1, description="Cap on images x UNet calls summed over a job's schedulers.")
+    max_cells: int = Field(256, ge=1, description="Cap on a sweep's (steps, guidance_scale, seed) combinations.")
+    grid_max_pixels: int = Field(
+        16_000_000, ge=250_000, description="A sweep's X/Y grid larger than this is tiled into pages."
+    )
     max_queue_depth: int = Field(1000, ge=1, description="Queued jobs beyond this are refused with 429.")
     max_body_bytes: int = Field(64 * 1024, ge=1024)
 

@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+if TYPE_CHECKING:
+    from service.estimate import ComparisonEstimate
+
+
+def estimate_comparison(
+    url: str, api_key: str | None, body: dict[str, Any], *, console: Console
+) -> ComparisonEstimate | None:
+    """`POST /v1/comparisons?dry_run=true` through the generated client: the cost, nothing queued."""
+    from schedlab_client import AuthenticatedClient, Client
+    from schedlab_client.api.comparisons import create_comparison
+    from schedlab_client.models import ComparisonSpec
+
+    from service.estimate import ComparisonEstimate
+
+    client: Client = AuthenticatedClient(base_url=url, token=api_key) if api_key else Client(base_url=url)
+    response = create_comparison.sync_detailed(client=client, body=ComparisonSpec.from_dict(body), dry_run=True)
+    if response.status_code != 200:
+        console.print(f"[red]refused ({response.status_code}):[/red] {response.content.decode(errors='replace')}")
+        return None
+    return ComparisonEstimate.model_validate_json(response.content)
 
 
 def submit_comparison(
@@ -33,9 +54,8 @@ def submit_comparison(
         return 0
 
     terminal = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}
-    total = body["steps"] * len(body["schedulers"])
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
-        task = bar.add_task("queued", total=total)
+        task = bar.add_task("queued", total=None)
         while job.status not in terminal:
             time.sleep(0.5)
             current = get_comparison.sync(job.id, client=client)
@@ -43,8 +63,9 @@ def submit_comparison(
                 continue
             job = current
             done = sum(p.steps_done for p in job.progress)
+            total = sum(p.steps_total for p in job.progress) or None  # every cell's steps, the reference's too
             running = next((p.scheduler for p in job.progress if 0 < p.steps_done < p.steps_total), job.status.value)
-            bar.update(task, completed=done, description=str(running))
+            bar.update(task, completed=done, total=total, description=str(running))
     console.print(f"{job.id}: {job.status.value}" + (f" — {job.error}" if job.error else ""))
     if out is not None and job.manifest_url:
         _download(client, job, out, console)
@@ -54,6 +75,8 @@ def submit_comparison(
 def _download(client: Any, job: Any, out: Path, console: Console) -> None:
     """Everything the job wrote, under `out`, by the paths the API serves them at."""
     urls = [job.manifest_url, job.contact_sheet_url]
+    if job.sweep:
+        urls += [job.sweep.plot_url, job.sweep.answer_url, *(grid.url for grid in job.sweep.grids)]
     for result in job.results:
         urls += [result.grid_url, *result.final_images, *(frame.url for frame in result.frames)]
     http = client.get_httpx_client()
@@ -66,5 +89,8 @@ def _download(client: Any, job: Any, out: Path, console: Console) -> None:
         target.write_bytes(response.content)
     console.print(f"downloaded {len([u for u in urls if u])} files to {out}")
     for result in job.results:
-        if result.grid_url:
+        if result.grid_url and not job.sweep:
             console.print(f"  grid {result.scheduler}: {out / urlparse(result.grid_url).path.split('/files/', 1)[1]}")
+    if job.sweep:
+        for grid in job.sweep.grids:
+            console.print(f"  sweep grid: {out / urlparse(grid.url).path.split('/files/', 1)[1]}")

@@ -13,8 +13,9 @@ import io
 import json
 import logging
 import platform
+import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -25,6 +26,7 @@ from PIL import Image
 
 import service
 from service.contract import (
+    Cell,
     ComparisonSpec,
     Decoder,
     Execution,
@@ -32,15 +34,20 @@ from service.contract import (
     FrameRef,
     Keys,
     Limits,
+    Reference,
+    ReferenceDistance,
+    SchedulerChoice,
     SchedulerResult,
     SchedulerTimings,
+    SweepAnswer,
     check_spec,
+    progress_plan,
     utcnow,
 )
 from service.errors import SpecError
 from worker import charts as charts_png
 from worker import frames as frame_images
-from worker import metrics
+from worker import metrics, sweep
 from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepRunner, Run, RunHooks, RunState, StepCounter
@@ -84,6 +91,9 @@ class ComparisonOutcome:
     keys: Keys
     # Each finished scheduler's final latents, in result order (what the exactness tests and benchmarks compare).
     final_latents: list[torch.Tensor] = field(default_factory=list)
+    sweep: SweepAnswer | None = None
+    unet_evaluations: int = 0  # image x UNet evaluations actually run, the reference's included
+    wall_s: float = 0.0
 
 
 def _never() -> bool:
@@ -203,18 +213,43 @@ def _current_sigma(scheduler: Any) -> float | None:
 
 @dataclass
 class _SchedulerRun:
-    """State of one scheduler's run, filled in by the step callback."""
+    """One scheduler on one cell (or the reference run of a guidance/seed group), filled in as it runs."""
 
-    index: int
+    index: int  # the scheduler's place in the spec; the reference's is len(spec.schedulers)
     built: BuiltScheduler
     name: str
     folder: str
     capture: set[int]
+    cell: Cell
     size: tuple[int, int] = (0, 0)  # (height, width) in pixels: Flux's packed latents unpack to it
+    is_reference: bool = False
+    steps_before: int = 0  # this scheduler's steps in earlier cells: progress counts across the sweep
+    steps_total: int = 0
     unet_calls: int = 0
     frames: dict[int, list[Image.Image]] = field(default_factory=dict)
     x0_at: dict[int, torch.Tensor] = field(default_factory=dict)
     canceled: bool = False
+    started: float = 0.0
+
+
+@dataclass
+class _Group:
+    """The runs sharing one guidance scale and seed: their reference, then every cell x scheduler."""
+
+    guidance_scale: float
+    seed: int
+    runs: list[_SchedulerRun]
+    reference_latents: torch.Tensor | None = None
+    reference_images: list[Image.Image] = field(default_factory=list)
+    reference_record: dict[str, Any] | None = None
+
+
+@dataclass
+class _Finished:
+    """What the sweep's answer needs from one finished cell run."""
+
+    result: SchedulerResult
+    first_image: Image.Image | None
 
 
 class _BatchedHooks(RunHooks):
@@ -279,18 +314,14 @@ class ComparisonEngine:
         self.catalog = model_catalog(model.family, model.scheduler_config, model.public_info())
 
     def prepare(self, spec: ComparisonSpec) -> list[BuiltScheduler]:
-        """Check the spec and build every scheduler; raises `SpecError` before any model work."""
+        """Check the spec and build every scheduler once; raises `SpecError` before any model work."""
         if spec.model is not None and spec.model != self.model.name:
             raise SpecError("model", f"this worker serves {self.model.name!r}, not {spec.model!r}")
         check_spec(spec, self.limits, self.catalog)
-        catalog = self.catalog
-        model_config = self.model.scheduler_config
-        built = []
-        for index, choice in enumerate(spec.schedulers):
-            field_name = f"schedulers[{index}]"
-            resolved = catalog.resolve_choice(choice, field=field_name)
-            entry = entry_by_id(resolved.entry.id)
-            built.append(build_scheduler(entry, model_config, resolved.choice, spec.seed, field_name))
+        built = [self._build(spec, index, choice, spec.seed_values[0]) for index, choice in enumerate(spec.schedulers)]
+        reference = spec.resolved_reference()
+        if reference is not None:
+            self._build_reference(reference, spec.seed_values[0])
         size, multiple = self.model.default_size, self.model.size_multiple
         for name, pixels in (("height", spec.height or size), ("width", spec.width or size)):
             if pixels % multiple:
@@ -298,6 +329,68 @@ class ComparisonEngine:
                     name, f"must be a multiple of {multiple} for {self.model.name or 'this model'}, got {pixels}"
                 )
         return built
+
+    def _build(self, spec: ComparisonSpec, index: int, choice: SchedulerChoice, seed: int) -> BuiltScheduler:
+        field_name = f"schedulers[{index}]"
+        resolved = self.catalog.resolve_choice(choice, field=field_name)  # a ComfyUI schedule adds its config
+        entry = entry_by_id(resolved.entry.id)
+        return build_scheduler(entry, self.model.scheduler_config, resolved.choice, seed, field_name)
+
+    def _build_reference(self, reference: Reference, seed: int) -> BuiltScheduler:
+        entry = entry_by_id(self.catalog.resolve(reference.scheduler, field="reference.scheduler").id)
+        choice = SchedulerChoice(name=reference.scheduler)
+        return build_scheduler(entry, self.model.scheduler_config, choice, seed, "reference")
+
+    def plan(self, spec: ComparisonSpec) -> list[_Group]:
+        """Every run of the job, grouped by (guidance, seed): the reference first, then cells x schedulers.
+
+        Each run gets a fresh scheduler instance (they hold state), seeded for its cell (DPMSolverSDE's tree).
+        """
+        reference = spec.resolved_reference()
+        size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
+        groups: dict[tuple[float, int], _Group] = {}
+        steps_done = [0] * len(spec.schedulers)
+        reference_done = 0
+        totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
+        for cell in spec.cells():
+            key = (cell.guidance_scale, cell.seed)
+            if key not in groups:
+                groups[key] = group = _Group(cell.guidance_scale, cell.seed, [])
+                if reference is not None:
+                    ref_cell = Cell(-1, reference.steps, cell.guidance_scale, cell.seed, sweep=False)
+                    ref_index = len(spec.schedulers)
+                    group.runs.append(
+                        _SchedulerRun(
+                            ref_index,
+                            self._build_reference(reference, cell.seed),
+                            f"reference: {reference.scheduler}",
+                            f"reference/{Keys.group_name(cell.guidance_scale, cell.seed)}",
+                            {reference.steps},
+                            ref_cell,
+                            size=size,
+                            is_reference=True,
+                            steps_before=reference_done,
+                            steps_total=totals[ref_index],
+                        )
+                    )
+                    reference_done += reference.steps
+            for index, choice in enumerate(spec.schedulers):
+                built = self._build(spec, index, choice, cell.seed)
+                groups[key].runs.append(
+                    _SchedulerRun(
+                        index,
+                        built,
+                        choice.name,
+                        cell.folder + Keys.scheduler_dir(index, built.entry.id),
+                        set(spec.capture_steps(cell.steps)),
+                        cell,
+                        size=size,
+                        steps_before=steps_done[index],
+                        steps_total=totals[index],
+                    )
+                )
+                steps_done[index] += cell.steps
+        return list(groups.values())
 
     def run(
         self,
@@ -325,11 +418,15 @@ class ComparisonEngine:
     ) -> ComparisonOutcome:
         listener = listener or RunListener()
         started_at = utcnow()
+        clock = time.perf_counter()
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
         # 1. Check inputs and build fresh scheduler instances
         built = self.prepare(spec)
+        if spec.is_sweep or spec.resolved_reference() is not None:
+            return self._run_sweep(spec, sink, keys, should_stop, listener, started_at, clock)
+        cell = spec.cells()[0]
         height = spec.height or self.model.default_size
         width = spec.width or self.model.default_size
         capture = set(spec.capture_steps())
@@ -341,11 +438,11 @@ class ComparisonEngine:
         unbatchable = self._unbatchable_reason(built) if spec.execution is Execution.batched else None
         if spec.execution is Execution.batched and unbatchable is None:
             results, finals, final_latents, execution = self._run_batched(
-                spec, built, capture, keys, sink, embeds, (height, width), should_stop, listener
+                spec, built, cell, capture, keys, sink, embeds, (height, width), should_stop, listener
             )
         else:
             results, finals, final_latents, execution = self._run_sequential(
-                spec, built, capture, keys, sink, embeds, (height, width), should_stop, listener
+                spec, built, cell, capture, keys, sink, embeds, (height, width), should_stop, listener
             )
             if unbatchable is not None:
                 execution |= {"requested": Execution.batched.value, "why_sequential": unbatchable}
@@ -359,13 +456,317 @@ class ComparisonEngine:
 
         # 5. The manifest: everything needed to reproduce the run
         manifest = self._manifest(spec, results, finals, keys, height, width, started_at, canceled, execution)
+        manifest["reference"] = None  # a single-cell job without a reference; sweeps fill both in
+        manifest["sweep"] = None
 
         # 6. Charts as PNG files, for clients without the viewer
         manifest["charts"] = self._charts(spec, results, manifest, keys, sink)
         sink.flush()
         sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
         sink.flush()
-        return ComparisonOutcome("canceled" if canceled else "succeeded", results, manifest, keys, final_latents)
+        return ComparisonOutcome(
+            "canceled" if canceled else "succeeded",
+            results,
+            manifest,
+            keys,
+            final_latents,
+            unet_evaluations=sum(r.timings.unet_calls for r in results) * spec.num_images,
+            wall_s=time.perf_counter() - clock,
+        )
+
+    def _run_sweep(
+        self,
+        spec: ComparisonSpec,
+        sink: BackgroundWriter,
+        keys: Keys,
+        should_stop: Callable[[], bool],
+        listener: RunListener,
+        started_at: Any,
+        clock: float,
+    ) -> ComparisonOutcome:
+        """A sweep (or a job with a reference): every cell x scheduler, each through the pipeline's own `__call__`.
+
+        Runs go one after another (main's sequential path, cell by cell); the lock-step runner does not take
+        cells of different step counts yet.
+        """
+        # 1. Plan every run (cells x schedulers, and the references) with fresh scheduler instances
+        height = spec.height or self.model.default_size
+        width = spec.width or self.model.default_size
+        groups = self.plan(spec)
+
+        # 2. Encode the prompt once for the whole job, the model family's way: every cell and scheduler shares it
+        embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
+
+        # 3. Run each group: its reference first, then every cell x scheduler, frames stored as they are made
+        results: list[SchedulerResult] = []
+        finished: list[_Finished] = []
+        finals: list[list[Image.Image]] = []
+        references: list[dict[str, Any]] = []
+        canceled = False
+        evaluations = 0
+        for group in groups:
+            has_reference = any(run.is_reference for run in group.runs)
+            waiting: list[tuple[_SchedulerRun, torch.Tensor]] = []  # cells that ended before their reference
+            for run, latents in self._execute(spec, group.runs, keys, sink, embeds, should_stop, listener):
+                evaluations += run.unet_calls * spec.num_images
+                if run.is_reference and run.canceled:
+                    canceled = True
+                    break
+                if run.is_reference:
+                    self._finish_reference(spec, group, run, latents, keys, sink)
+                    if group.reference_record is not None:
+                        references.append(group.reference_record)
+                    ready, waiting = waiting, []
+                elif has_reference and group.reference_latents is None and not run.canceled:
+                    waiting.append((run, latents))  # a batched runner may end short cells first
+                    continue
+                else:
+                    ready = [(run, latents)]
+                for done, done_latents in ready:
+                    result, final_images = self._finish_run(spec, done, done_latents, keys, sink, group)
+                    results.append(result)
+                    _flush(sink)  # the result names its files: they must be readable when it is announced
+                    listener.on_scheduler_done(result)
+                    if result.status == "canceled":
+                        canceled = True
+                        break
+                    finals.append(final_images)
+                    finished.append(_Finished(result, final_images[0] if final_images else None))
+                if canceled:
+                    break
+            if canceled:
+                break
+
+        # 4. Across runs: the contact sheet and similarity (plain jobs); grids, curves and ranking (sweeps)
+        succeeded = [r for r in results if r.status == "succeeded"]
+        contact_sheet = None
+        if finals and not spec.is_sweep:
+            rows = [(f"{r.index + 1}. {r.name}", images) for r, images in zip(succeeded, finals, strict=True)]
+            put_png(sink, keys.contact_sheet, frame_images.make_contact_sheet(rows))
+            contact_sheet = keys.contact_sheet
+        answer = None
+        if spec.is_sweep and not canceled and finished:
+            answer = sweep.answer(
+                spec, [(f.result, f.first_image) for f in finished], keys, sink, self.limits.grid_max_pixels
+            )
+
+        # 5. The manifest: everything needed to reproduce the run
+        samples = spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
+        execution: dict[str, Any] = {
+            "mode": Execution.sequential.value,
+            "guarantee": "each run through the family pipeline's __call__: bit-identical to plain diffusers",
+            "unet_batch_size": samples,
+            "timing": "wall_s: each run's own pipeline call, frames and final decode",
+        }
+        if spec.execution is Execution.batched:
+            execution |= {"requested": Execution.batched.value, "why_sequential": "sweeps run cell by cell"}
+        manifest = self._manifest(
+            spec, results, [] if spec.is_sweep else finals, keys, height, width, started_at, canceled, execution
+        )
+        manifest["contact_sheet"] = contact_sheet
+        manifest["reference"] = self._reference_manifest(spec, references)
+        manifest["sweep"] = answer.model_dump(mode="json") if answer is not None else None
+        # The convergence and similarity charts describe one cell; a sweep's picture is its error-vs-NFE plot.
+        manifest["charts"] = {} if spec.is_sweep else self._charts(spec, results, manifest, keys, sink)
+        sink.flush()
+        sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
+        sink.flush()
+        return ComparisonOutcome(
+            "canceled" if canceled else "succeeded",
+            results,
+            manifest,
+            keys,
+            sweep=answer,
+            unet_evaluations=evaluations,
+            wall_s=time.perf_counter() - clock,
+        )
+
+    def _execute(
+        self,
+        spec: ComparisonSpec,
+        runs: list[_SchedulerRun],
+        keys: Keys,
+        sink: ArtifactSink,
+        embeds: PromptEmbeds,
+        should_stop: Callable[[], bool],
+        listener: RunListener,
+    ) -> Iterator[tuple[_SchedulerRun, torch.Tensor]]:
+        """Denoise `runs` and yield each with its final latents as it ends.
+
+        Today one run after another through the model's own pipeline; a batched runner that advances every run
+        of the list in shared UNet batches takes this function's place without changing its callers.
+        """
+        for run in runs:
+            latents = self._denoise(spec, run, keys, sink, embeds, should_stop, listener)
+            yield run, latents
+            if run.canceled:
+                return
+
+    def _denoise(
+        self,
+        spec: ComparisonSpec,
+        run: _SchedulerRun,
+        keys: Keys,
+        sink: ArtifactSink,
+        embeds: PromptEmbeds,
+        should_stop: Callable[[], bool],
+        listener: RunListener,
+    ) -> torch.Tensor:
+        pipe = self.model.pipe
+        scheduler = run.built.scheduler
+        tracker = X0Tracker(scheduler)
+        run.started = time.perf_counter()
+        counter: StepCounter | None = None
+        steps = run.cell.steps
+
+        def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            nonlocal counter
+            if counter is None:
+                counter = StepCounter(len(pipeline.scheduler.timesteps), steps, pipeline.scheduler.order)
+            run.unet_calls += 1
+            if counter.step_completed(call_index):
+                self._on_completed_step(
+                    spec,
+                    run,
+                    tracker,
+                    keys,
+                    sink,
+                    counter.completed,
+                    tensors["latents"],
+                    listener,
+                    float(timestep),
+                    _current_sigma(pipeline.scheduler),
+                )
+            if should_stop():
+                run.canceled = True
+                pipeline._interrupt = True
+            return {}
+
+        guidance = run.cell.guidance_scale
+        generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
+        pipe.scheduler = scheduler
+        height, width = run.size
+        latents: torch.Tensor = pipe(
+            # Encoded with guidance when any cell needs it; a cell at guidance <= 1 runs unguided and the pipeline
+            # then ignores the negative embeddings, exactly as a single-value job at that scale.
+            **embeds.kwargs,
+            **run.built.call_config,
+            num_images_per_prompt=embeds.images_per_prompt,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            height=height,
+            width=width,
+            generator=generators,
+            output_type="latent",
+            callback_on_step_end=on_step_end,
+        ).images
+        return latents
+
+    def _finish_reference(
+        self,
+        spec: ComparisonSpec,
+        group: _Group,
+        run: _SchedulerRun,
+        latents: torch.Tensor,
+        keys: Keys,
+        sink: ArtifactSink,
+    ) -> None:
+        if run.canceled:
+            return
+        images = frame_images.decode_vae(self.model, latents, run.size)
+        image_keys = []
+        for image_index, image in enumerate(images):
+            key = keys.reference_image(group.guidance_scale, group.seed, image_index)
+            put_png(sink, key, image)
+            image_keys.append(key)
+        group.reference_latents, group.reference_images = latents, images
+        group.reference_record = {
+            "guidance_scale": group.guidance_scale,
+            "seed": group.seed,
+            "final_images": image_keys,
+            "unet_calls": run.unet_calls,
+            "wall_s": round(time.perf_counter() - run.started, 4),
+        }
+
+    def _finish_run(
+        self,
+        spec: ComparisonSpec,
+        run: _SchedulerRun,
+        latents: torch.Tensor,
+        keys: Keys,
+        sink: ArtifactSink,
+        group: _Group,
+    ) -> tuple[SchedulerResult, list[Image.Image]]:
+        steps = run.cell.steps
+        reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
+        final_keys: list[str] = []
+        final_images: list[Image.Image] = []
+        if not run.canceled:
+            final_images = frame_images.decode_vae(self.model, latents, run.size)
+            for image_index, image in enumerate(final_images):
+                key = keys.final_image(run.folder, image_index)
+                put_png(sink, key, image)
+                final_keys.append(key)
+            if reuse_final:
+                self._store_frames(run, keys, sink, steps, final_images)
+
+        grid_key = None
+        if run.frames:
+            grid_key = keys.grid(run.folder)
+            put_png(sink, grid_key, frame_images.make_grid(sorted(run.frames.items())))
+
+        distance = None
+        if not run.canceled and group.reference_latents is not None:
+            per_image = metrics.pixel_rmse(final_images, group.reference_images)
+            per_latent = metrics.relative_distances(latents, group.reference_latents)
+            distance = ReferenceDistance(
+                latent=round(statistics.median(per_latent), 6),
+                image=round(statistics.median(per_image), 6),
+                image_mean=round(statistics.fmean(per_image), 6),
+                images=[round(v, 6) for v in per_image],
+                latents=[round(v, 6) for v in per_latent],
+            )
+        curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())]
+        frame_refs = [
+            FrameRef(step=step, image_index=i, key=keys.frame(run.folder, step, i))
+            for step in sorted(run.frames)
+            for i in range(len(run.frames[step]))
+        ]
+        result = SchedulerResult(
+            index=run.index,
+            name=run.name,
+            id=run.built.entry.id,
+            class_name=run.built.entry.class_name,
+            key=f"{keys.root}{run.folder}",
+            status="canceled" if run.canceled else "succeeded",
+            stochastic=run.built.stochastic,
+            # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
+            effective_config=plain_config(run.built.scheduler.config),
+            seeds=[run.cell.seed + i for i in range(spec.num_images)],
+            final_images=final_keys,
+            frames=frame_refs,
+            grid=grid_key,
+            timings=SchedulerTimings(wall_s=round(time.perf_counter() - run.started, 4), unet_calls=run.unet_calls),
+            convergence=curve,
+            emergence_step=None if run.canceled else metrics.emergence_step(curve),
+            quality=self._quality(spec, final_images),
+            cell=run.cell.label if spec.is_sweep else None,
+            reference_distance=distance,
+        )
+        return result, final_images
+
+    @staticmethod
+    def _reference_manifest(spec: ComparisonSpec, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+        reference = spec.resolved_reference()
+        if reference is None:
+            return None
+        return {
+            **reference.model_dump(mode="json"),
+            "default": spec.reference is None,
+            "why": "a deterministic high-order solver at many steps approximates the probability-flow ODE's "
+            "solution from each seed's noise; every cell's final latent and image are measured against it",
+            "runs": runs,
+        }
 
     def _unbatchable_reason(self, built: list[BuiltScheduler]) -> str | None:
         """Why this job cannot run lock-step, or None: the runner drives SD 1.x/2.x's UNet call alone."""
@@ -380,6 +781,7 @@ class ComparisonEngine:
         self,
         spec: ComparisonSpec,
         built: list[BuiltScheduler],
+        cell: Cell,
         capture: set[int],
         keys: Keys,
         sink: ArtifactSink,
@@ -399,6 +801,7 @@ class ComparisonEngine:
                 spec.schedulers[index].name,
                 Keys.scheduler_dir(index, scheduler.entry.id),
                 capture,
+                cell,
                 size,
             )
             result, final_images, latents = self._run_scheduler(spec, run, keys, sink, embeds, should_stop, listener)
@@ -422,6 +825,7 @@ class ComparisonEngine:
         self,
         spec: ComparisonSpec,
         built: list[BuiltScheduler],
+        cell: Cell,
         capture: set[int],
         keys: Keys,
         sink: ArtifactSink,
@@ -442,6 +846,7 @@ class ComparisonEngine:
                 spec.schedulers[index].name,
                 Keys.scheduler_dir(index, scheduler.entry.id),
                 capture,
+                cell,
                 size,
             )
             hook = _BatchedHooks(self, spec, run, X0Tracker(scheduler.scheduler), keys, sink, listener)
@@ -449,9 +854,9 @@ class ComparisonEngine:
             runs.append(
                 Run(
                     scheduler=scheduler.scheduler,
-                    steps=spec.steps,
-                    guidance_scale=spec.guidance_scale,
-                    generators=[torch.Generator("cpu").manual_seed(spec.seed + i) for i in range(spec.num_images)],
+                    steps=cell.steps,
+                    guidance_scale=cell.guidance_scale,
+                    generators=[torch.Generator("cpu").manual_seed(cell.seed + i) for i in range(spec.num_images)],
                     embeds=prompt,
                     height=height,
                     width=width,
@@ -492,7 +897,7 @@ class ComparisonEngine:
         def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             nonlocal counter
             if counter is None:
-                counter = StepCounter(len(pipeline.scheduler.timesteps), spec.steps, pipeline.scheduler.order)
+                counter = StepCounter(len(pipeline.scheduler.timesteps), run.cell.steps, pipeline.scheduler.order)
             run.unet_calls += 1
             if counter.step_completed(call_index):
                 self._on_completed_step(
@@ -512,15 +917,15 @@ class ComparisonEngine:
                 pipeline._interrupt = True
             return {}
 
-        generators = [torch.Generator("cpu").manual_seed(spec.seed + i) for i in range(spec.num_images)]
+        generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
         pipe.scheduler = scheduler
         height, width = run.size
         latents = pipe(
             **embeds.kwargs,
             **run.built.call_config,
             num_images_per_prompt=embeds.images_per_prompt,
-            num_inference_steps=spec.steps,
-            guidance_scale=spec.guidance_scale,
+            num_inference_steps=run.cell.steps,
+            guidance_scale=run.cell.guidance_scale,
             height=height,
             width=width,
             generator=generators,
@@ -547,17 +952,26 @@ class ComparisonEngine:
     ) -> None:
         """Scheduler step `step` is complete: capture its frames and x0 if asked, report progress."""
         written: list[str] = []
-        if step in run.capture:
+        if step in run.capture and not run.is_reference:
             assert tracker.latest is not None
             run.x0_at[step] = tracker.latest.detach().clone()
             # Latent frames at the last step are the final images: decoded once, after the loop, the pipeline's way.
             reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
-            if not (reuse_final and step == spec.steps):
+            if not (reuse_final and step == run.cell.steps):
                 frame_latents = latents if spec.frames is FrameKind.latent else tracker.latest
                 self._emit_frames(run, keys, sink, step, frame_latents, spec.decoder)
                 written = [keys.frame(run.folder, step, i) for i in range(spec.num_images)]
                 _flush(sink)  # a step event names its frames: they must be readable when it goes out
-        listener.on_progress(run.index, run.name, step, spec.steps, timestep=timestep, sigma=sigma, frames=written)
+        # Across a sweep, a scheduler's progress counts its steps over every cell.
+        listener.on_progress(
+            run.index,
+            run.name,
+            run.steps_before + step,
+            run.steps_total or run.cell.steps,
+            timestep=timestep,
+            sigma=sigma,
+            frames=written,
+        )
 
     def _finish_scheduler(
         self,
@@ -579,7 +993,7 @@ class ComparisonEngine:
                 put_png(sink, key, image)
                 final_keys.append(key)
             if reuse_final:
-                self._store_frames(run, keys, sink, spec.steps, final_images)
+                self._store_frames(run, keys, sink, run.cell.steps, final_images)
 
         grid_key = None
         if run.frames:
@@ -602,7 +1016,7 @@ class ComparisonEngine:
             stochastic=run.built.stochastic,
             # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
             effective_config=plain_config(run.built.scheduler.config),
-            seeds=[spec.seed + i for i in range(spec.num_images)],
+            seeds=[run.cell.seed + i for i in range(spec.num_images)],
             final_images=final_keys,
             frames=frame_refs,
             grid=grid_key,
@@ -619,7 +1033,7 @@ class ComparisonEngine:
     ) -> dict[str, str]:
         curves = [(f"{r.index + 1}. {r.name}", r.convergence) for r in results]
         charts = {
-            "convergence": charts_png.convergence_png(curves, spec.steps, metrics.EMERGENCE_THRESHOLD),
+            "convergence": charts_png.convergence_png(curves, max(spec.steps_values), metrics.EMERGENCE_THRESHOLD),
         }
         similarity = manifest["similarity"]
         if similarity["matrix"]:
@@ -674,10 +1088,15 @@ class ComparisonEngine:
             "started_at": started_at.isoformat(),
             "finished_at": utcnow().isoformat(),
             "spec": spec.model_dump(mode="json", exclude={"webhook"}),
-            "resolved": {"height": height, "width": width, "capture_steps": spec.capture_steps()},
+            "resolved": {
+                "height": height,
+                "width": width,
+                "capture_steps": spec.capture_steps(),
+                "cells": len(spec.cells()),
+            },
             "seeds": {
-                "images": [spec.seed + i for i in range(spec.num_images)],
-                "rule": "image i of every scheduler: torch.Generator('cpu').manual_seed(seed + i); "
+                "images": [seed + i for seed in spec.seed_values for i in range(spec.num_images)],
+                "rule": "image i of every scheduler (and cell): torch.Generator('cpu').manual_seed(seed + i); "
                 "DPMSolverSDE: noise_sampler_seed = seed unless configured",
             },
             "model": model.describe(),

@@ -77,7 +77,7 @@ class Family:
 
     def encode_prompt(self, pipe: Any, spec: ComparisonSpec, device: torch.device) -> PromptEmbeds:
         embeds, negative = pipe.encode_prompt(
-            spec.prompt, device, 1, self.do_cfg(pipe, spec.guidance_scale), spec.negative_prompt
+            spec.prompt, device, 1, self.do_cfg(pipe, max(spec.guidance_values)), spec.negative_prompt
         )
         return PromptEmbeds({"prompt_embeds": embeds, "negative_prompt_embeds": negative}, spec.num_images)
 
@@ -119,7 +119,7 @@ class SDXLFamily(Family):
             spec.prompt,
             device=device,
             num_images_per_prompt=1,
-            do_classifier_free_guidance=self.do_cfg(pipe, spec.guidance_scale),
+            do_classifier_free_guidance=self.do_cfg(pipe, max(spec.guidance_values)),
             negative_prompt=spec.negative_prompt,
         )
         kwargs = {
@@ -174,7 +174,7 @@ class SD3Family(Family):
             None,
             device=device,
             num_images_per_prompt=spec.num_images,
-            do_classifier_free_guidance=self.do_cfg(pipe, spec.guidance_scale),
+            do_classifier_free_guidance=self.do_cfg(pipe, max(spec.guidance_values)),
             negative_prompt=spec.negative_prompt,
         )
         kwargs = {

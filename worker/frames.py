@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import math
 from collections.abc import Sequence
 
 import torch
@@ -9,6 +11,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from worker.model import LoadedModel
 
+# PIL and most viewers refuse images with a side beyond 65,535 px (A1111 issues #8164, #12642).
+MAX_SIDE = 65_535
 GRID_CELL_MAX = 256  # grid cells are downscaled to this; the full-size frames are stored beside the grid
 LABEL_HEIGHT = 22
 
@@ -84,3 +88,60 @@ def make_contact_sheet(rows: Sequence[tuple[str, Sequence[Image.Image]]]) -> Ima
         for col, image in enumerate(images):
             sheet.paste(image, (label_w + col * cell_w, row * cell_h))
     return sheet
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)  # fast: frames are many, and previews
+    return buffer.getvalue()
+
+
+def make_xy_grid(
+    title: str,
+    x_title: str,
+    x_labels: Sequence[str],
+    y_title: str,
+    y_labels: Sequence[str],
+    cells: Sequence[Sequence[Image.Image | None]],
+    max_pixels: int,
+) -> list[Image.Image]:
+    """An A1111-style X/Y plot: `cells[y][x]`, axis values along the top and left, axis names in the corner.
+
+    A grid over `max_pixels` (or over 65,535 px a side) is tiled into pages, each labelled and within the cap,
+    instead of failing. Pages run left to right, then top to bottom.
+    """
+    scaled = [[_cell(image) if image is not None else None for image in row] for row in cells]
+    sample = next(image for row in scaled for image in row if image is not None)
+    cell_w, cell_h = sample.size
+    label_w, header_h = 170, 2 * LABEL_HEIGHT
+    columns, rows = len(x_labels), len(y_labels)
+
+    def fits(cols: int, rws: int) -> bool:
+        width, height = label_w + cell_w * cols, header_h + cell_h * rws
+        return width * height <= max_pixels and max(width, height) <= MAX_SIDE
+
+    cols_per_page = next((c for c in range(columns, 0, -1) if fits(c, 1)), 1)
+    rows_per_page = next((r for r in range(rows, 0, -1) if fits(cols_per_page, r)), 1)
+    col_pages, row_pages = math.ceil(columns / cols_per_page), math.ceil(rows / rows_per_page)
+    pages = []
+    font, small = _font(14), _font(12)
+    for row_page in range(row_pages):
+        for col_page in range(col_pages):
+            xs = range(col_page * cols_per_page, min(columns, (col_page + 1) * cols_per_page))
+            ys = range(row_page * rows_per_page, min(rows, (row_page + 1) * rows_per_page))
+            page = Image.new("RGB", (label_w + cell_w * len(xs), header_h + cell_h * len(ys)), "white")
+            draw = ImageDraw.Draw(page)
+            heading = title if col_pages * row_pages == 1 else f"{title} (page {len(pages) + 1})"
+            draw.text((4, 3), heading, fill=(0, 0, 0), font=font)
+            draw.text((4, LABEL_HEIGHT + 3), f"y: {y_title}, x: {x_title}", fill=(90, 90, 90), font=small)
+            for col, x in enumerate(xs):
+                draw.text((label_w + col * cell_w + 3, LABEL_HEIGHT + 3), x_labels[x], fill=(0, 0, 0), font=font)
+            for row, y in enumerate(ys):
+                top = header_h + row * cell_h
+                draw.text((4, top + 4), y_labels[y], fill=(0, 0, 0), font=small)
+                for col, x in enumerate(xs):
+                    image = scaled[y][x]
+                    if image is not None:
+                        page.paste(image, (label_w + col * cell_w, top))
+            pages.append(page)
+    return pages

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +14,12 @@ import torch
 
 from service.contract import (
     ComparisonSpec,
-    JobProgress,
     JobStatus,
     Keys,
     SchedulerResult,
     StepRecord,
     WebhookEvent,
+    progress_plan,
 )
 from service.errors import JobNotFoundError, SchedlabError, SpecError, StorageError
 from service.jobs import JobStore
@@ -42,6 +42,19 @@ class WorkerRuntime:
     webhooks: WebhookSender | None = None
     jobs_done: int = 0
     current_job: str | None = None
+    # Called after every job: the heartbeat publishes the new throughput at once, so the next dry run prices with it.
+    after_job: Callable[[], None] | None = None
+    measured_evals: int = 0  # image x UNet evaluations run, over warm-up and jobs
+    measured_seconds: float = 0.0  # the wall time of those whole runs
+
+    def record_throughput(self, evaluations: int, seconds: float) -> None:
+        if evaluations > 0 and seconds > 0:
+            self.measured_evals += evaluations
+            self.measured_seconds += seconds
+
+    @property
+    def evals_per_s(self) -> float | None:
+        return self.measured_evals / self.measured_seconds if self.measured_seconds else None
 
     def notify(self, spec: ComparisonSpec, event: WebhookEvent, job_id: str, data: dict[str, Any]) -> None:
         if self.webhooks is not None:
@@ -89,10 +102,7 @@ class _JobListener(RunListener):
         self.store = runtime.store
         self.job_id = job_id
         self.spec = spec
-        self.progress = [
-            JobProgress(scheduler_index=i, scheduler=choice.name, steps_done=0, steps_total=spec.steps)
-            for i, choice in enumerate(spec.schedulers)
-        ]
+        self.progress = progress_plan(spec)
         self.store.set_progress(job_id, self.progress)
         self.written_at = time.monotonic()
 
@@ -164,9 +174,11 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
             status,
             contact_sheet=outcome.manifest["contact_sheet"] or "",
             manifest=outcome.keys.manifest,
+            sweep=outcome.sweep.model_dump_json() if outcome.sweep is not None else "",
             charts=json.dumps(outcome.manifest["charts"]),
         )
         store.record_run_stats(outcome.results)
+        runtime.record_throughput(outcome.unet_evaluations, outcome.wall_s)
         logger.info("job %s: %s", job_id, status.value)
         runtime.notify(spec, WebhookEvent.completed, job_id, {"status": status.value})
         return status.value
@@ -184,6 +196,11 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
         current_job_id.reset(token)
         runtime.current_job = None
         runtime.jobs_done += 1
+        if runtime.after_job is not None:
+            try:
+                runtime.after_job()
+            except Exception:  # a Redis hiccup here must not fail a finished job; the next heartbeat retries
+                logger.exception("job %s: publishing the worker's state failed", job_id)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()  # give back what a failed (e.g. out-of-memory) job left allocated
 

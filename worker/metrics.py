@@ -63,3 +63,19 @@ def similarity_matrix(finals: Sequence[Sequence[Image.Image]]) -> list[list[floa
             mse = sum(mean_squared_error(a, b) for a, b in pairs) / len(pairs)
             matrix[i][j] = matrix[j][i] = None if mse == 0 else round(psnr_from_mse(mse), 3)
     return matrix
+
+
+def pixel_rmse(images: Sequence[Image.Image], references: Sequence[Image.Image]) -> list[float]:
+    """Root-mean-square pixel difference (pixels in [0, 1]) of image i to reference i, per image."""
+    values = []
+    for image, reference in zip(images, references, strict=True):
+        x = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
+        y = np.asarray(reference.convert("RGB"), dtype=np.float64) / 255.0
+        values.append(math.sqrt(float(((x - y) ** 2).mean())))
+    return values
+
+
+def relative_distances(latents: torch.Tensor, references: torch.Tensor) -> list[float]:
+    """Per image ||latent - reference|| / ||reference||."""
+    x, y = latents.float().flatten(1), references.float().flatten(1)
+    return [float(v) for v in (x - y).norm(dim=1) / y.norm(dim=1).clamp_min(1e-8)]

@@ -40,13 +40,22 @@ class _NullSink:
         pass
 
 
-def warm_up(engine: ComparisonEngine) -> None:
-    """One short run before the first job, so the first user does not pay for lazy initialisation."""
+def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
+    """Short runs before the first job, so the first user does not pay for lazy initialisation.
+
+    The second run, warm, measures the throughput that dry runs price jobs with until real jobs refine it:
+    a small job of the usual shape (a few images, frames every few steps); returns (evaluations, seconds).
+    """
     scheduler = "flow_euler" if engine.model.family.flow_matching else "euler"
     spec = ComparisonSpec(
         prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": scheduler}], capture={"every": 1}
     )
     engine.run(spec, _NullSink(), Keys(""))
+    measured = ComparisonSpec(
+        prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": scheduler}], capture={"every": 5}
+    )
+    outcome = engine.run(measured, _NullSink(), Keys(""))
+    return outcome.unet_evaluations, outcome.wall_s
 
 
 class Heartbeat(Reaper):
@@ -60,6 +69,7 @@ class Heartbeat(Reaper):
         runtime = current_runtime()
         self.info.current_job = runtime.current_job
         self.info.jobs_done = runtime.jobs_done
+        self.info.evals_per_s = round(runtime.evals_per_s, 3) if runtime.evals_per_s else None
         self.store.heartbeat(self.info, self.dead_after_s)
         if self.info.serves is not None:
             self.store.refresh_model(self.info.serves, MODEL_REGISTRATION_TTL_S)
@@ -85,8 +95,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
 
     # 2. The model, loaded once for every job of this process
     engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings), settings.max_batch)
-    if settings.warmup:
-        warm_up(engine)
+    measured = warm_up(engine) if settings.warmup else (0, 0.0)
     webhooks = None
     if settings.webhook_secret is not None:
         webhooks = WebhookSender(
@@ -95,7 +104,9 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
             settings.webhook_max_attempts,
             settings.webhook_backoff_s,
         )
-    install_runtime(WorkerRuntime(name, engine, store, storage, webhooks))
+    runtime = WorkerRuntime(name, engine, store, storage, webhooks)
+    runtime.record_throughput(*measured)
+    install_runtime(runtime)
 
     # 3. Register the model's catalog (the API checks specs for this model against it), then heartbeat: tells the
     #    API this worker is alive and what it runs
@@ -110,6 +121,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
         started_at=utcnow(),
     )
     heartbeat = Heartbeat(settings, store, queue, info)
+    runtime.after_job = heartbeat.beat
     heartbeat.beat()
     heartbeat.start()
     logger.info("worker %s ready: %s on %s", name, info.model["id"], info.model["device"])

@@ -10,18 +10,23 @@ from fastapi import Request
 from pydantic import BaseModel, Field, JsonValue
 
 from service.contract import (
+    BudgetRanking,
     CatalogEntry,
+    CellLabel,
     ComfyUISampler,
     ComparisonSpec,
+    ErrorCurve,
     JobEventType,
     JobProgress,
     JobStatus,
     Keys,
     ModelInfo,
+    ReferenceDistance,
     SchedulerResult,
     SchedulerTimings,
     ScheduleType,
     StepRecord,
+    SweepAnswer,
 )
 from service.jobs import JobEvent, JobRecord, WorkerInfo
 
@@ -47,6 +52,28 @@ class SchedulerResultPublic(BaseModel):
     convergence: list[tuple[int, float]]
     emergence_step: int | None
     quality: dict[str, float] | None = None
+    cell: CellLabel | None = Field(None, description="The sweep cell (steps, guidance_scale, seed); null otherwise.")
+    reference_distance: ReferenceDistance | None = None
+
+
+class GridLink(BaseModel):
+    guidance_scale: float
+    seed: int
+    page: int
+    pages: int
+    url: str
+
+
+class SweepPublic(BaseModel):
+    """A sweep's answer: error-vs-NFE curves, cheapest cell near the reference, ranking per budget, X/Y grids."""
+
+    reference: dict[str, JsonValue]
+    tolerance: float
+    curves: list[ErrorCurve]
+    ranking: list[BudgetRanking]
+    grids: list[GridLink] = Field(description="x = steps, y = scheduler; one per guidance and seed, maybe paged.")
+    plot_url: str | None
+    answer_url: str
 
 
 class ComparisonLinks(BaseModel):
@@ -70,6 +97,7 @@ class ComparisonPublic(BaseModel):
     results: list[SchedulerResultPublic]
     contact_sheet_url: str | None
     manifest_url: str | None
+    sweep: SweepPublic | None = Field(None, description="Sweeps only, once finished.")
     charts: dict[str, str] = Field(
         default_factory=dict, description="PNG charts by name (`convergence`, `similarity`): their URLs."
     )
@@ -170,6 +198,7 @@ def render(request: Request, record: JobRecord, queue_position: int | None) -> C
         results=[_render_result(file_url, result) for result in record.results],
         contact_sheet_url=file_url(record.contact_sheet) if record.contact_sheet else None,
         manifest_url=file_url(record.manifest) if record.manifest else None,
+        sweep=_render_sweep(file_url, record.sweep) if record.sweep is not None else None,
         charts={name: file_url(key) for name, key in record.charts.items()},
         links=ComparisonLinks(
             self=str(request.url_for("get_comparison", job_id=record.id)),
@@ -221,4 +250,21 @@ def _render_result(file_url: _FileUrls, result: SchedulerResult) -> SchedulerRes
         convergence=result.convergence,
         emergence_step=result.emergence_step,
         quality=result.quality,
+        cell=result.cell,
+        reference_distance=result.reference_distance,
+    )
+
+
+def _render_sweep(file_url: _FileUrls, sweep: SweepAnswer) -> SweepPublic:
+    return SweepPublic(
+        reference=sweep.reference,
+        tolerance=sweep.tolerance,
+        curves=sweep.curves,
+        ranking=sweep.ranking,
+        grids=[
+            GridLink(guidance_scale=g.guidance_scale, seed=g.seed, page=g.page, pages=g.pages, url=file_url(g.key))
+            for g in sweep.grids
+        ],
+        plot_url=file_url(sweep.plot) if sweep.plot else None,
+        answer_url=file_url(sweep.answer),
     )

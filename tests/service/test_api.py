@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
-from service.contract import JobStatus
+from service.contract import JobStatus, utcnow
+from service.jobs import WorkerInfo
 from service.settings import Settings
 
 VALID = {
@@ -218,3 +219,57 @@ def test_api_keys_from_a_file_of_hashed_and_plain_keys(settings: Settings, tmp_p
         for key in ("hashed-key", "plain-key"):
             assert client.get("/v1/comparisons", headers={"Authorization": f"Bearer {key}"}).status_code == 200
         assert client.get("/v1/comparisons", headers={"Authorization": "Bearer sha256:x"}).status_code == 401
+
+
+SWEEP = {
+    "prompt": "a red circle",
+    "schedulers": [{"name": "euler"}, {"name": "dpmpp_2m"}, {"name": "ddim"}],
+    "steps": [5, 10, 20, 40],
+    "guidance_scale": [4, 7.5],
+    "num_images": 2,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"steps": []}, "steps"), ({"guidance_scale": [4, 4]}, "guidance_scale"), ({"seed": [0, -5]}, "seed")],
+)
+def test_bad_sweep_axes_are_422_naming_the_field_and_nothing_is_queued(
+    client: TestClient, change: dict, field: str
+) -> None:
+    for dry_run in ("false", "true"):
+        response = client.post(f"/v1/comparisons?dry_run={dry_run}", json={**SWEEP, **change})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == field
+    assert client.app.state.queue.depth() == 0  # type: ignore[attr-defined]
+    assert client.get("/v1/comparisons").json()["count"] == 0
+
+
+def test_a_sweep_over_the_cap_is_422_naming_the_cells_and_the_cap(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"max_unet_evals": 1000}))) as client:
+        response = client.post("/v1/comparisons", json=SWEEP)
+        assert response.status_code == 422
+        detail = response.json()["detail"]
+        assert "8 cells x 3 schedulers" in detail and "the limit is 1000" in detail
+        assert client.app.state.queue.depth() == 0  # type: ignore[attr-defined]
+
+
+def test_dry_run_answers_the_cost_from_the_live_workers_throughput_and_queues_nothing(client: TestClient) -> None:
+    response = client.post("/v1/comparisons?dry_run=true", json=SWEEP)
+    assert response.status_code == 200
+    estimate = response.json()
+    assert estimate["queued"] is False and estimate["estimated_seconds"] is None  # no worker measured yet
+    assert len(estimate["cells"]) == 8 and estimate["cost"]["runs"] == 8 * 3 + 2
+    evals = 2 * (3 * 2 * (5 + 10 + 20 + 40) + 2 * 100)
+    assert estimate["cost"]["unet_evaluations"] == evals
+    store = client.app.state.store  # type: ignore[attr-defined]
+    for name, rate in (("w1", 100.0), ("w2", 300.0), ("w3", 800.0), ("w4", None)):
+        info = WorkerInfo(name=name, model={}, schedulers=[], pid=1, host="h", started_at=utcnow(), evals_per_s=rate)
+        store.heartbeat(info, ttl_s=30)
+    estimate = client.post("/v1/comparisons?dry_run=true", json=SWEEP).json()
+    assert (
+        estimate["workers_measured"] == 3 and estimate["evals_per_s"] == 300.0
+    )  # the median: one outlier can't sway it
+    assert estimate["estimated_seconds"] == pytest.approx(evals / 300.0, abs=0.01)
+    assert client.app.state.queue.depth() == 0  # type: ignore[attr-defined]
+    assert client.get("/v1/comparisons").json()["count"] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.contract import ComparisonSpec, Limits, check_spec
+from service.contract import ComparisonSpec, Limits, check_spec, sweep_cost
 from service.errors import SpecError
 
 BASE = {"prompt": "a red circle", "schedulers": [{"name": "euler"}]}
@@ -118,3 +118,77 @@ def test_numbers_are_json_numbers_not_coerced_strings_or_flags(fields: dict, loc
     with pytest.raises(ValidationError) as error:
         spec(**fields)
     assert error.value.errors()[0]["loc"][: len(location)] == location
+
+
+SWEEP = {"schedulers": [{"name": "euler"}, {"name": "dpmpp_2m"}, {"name": "ddim"}], "steps": [5, 10, 20, 40]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"steps": []}, "steps", "empty list"),
+        ({"guidance_scale": []}, "guidance_scale", "empty list"),
+        ({"steps": [5, 10, 5]}, "steps", "repeats 5"),
+        ({"guidance_scale": [4, 7.5, 4.0]}, "guidance_scale", "repeats 4"),
+        ({"seed": [1, 1]}, "seed", "repeats 1"),
+        ({"steps": [5, 0]}, "steps", "item 1 must be between 1 and 1000, got 0"),
+        ({"guidance_scale": [4, 51]}, "guidance_scale", "item 1 must be between 0 and 50"),
+        ({"seed": [-1]}, "seed", "item 0 must be between 0"),
+        ({"steps": [5, True]}, "steps", ""),
+        ({"steps": list(range(1, 66))}, "steps", "has 65 values; the limit is 64"),
+    ],
+)
+def test_bad_sweep_axes_fail_validation_naming_the_field(fields: dict, field: str, words: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        spec(**{**SWEEP, **fields})
+    first = error.value.errors()[0]
+    assert first["loc"][0] == field
+    assert words in first["msg"]
+
+
+def test_caps_apply_to_the_whole_sweep_naming_the_cells_and_the_cap() -> None:
+    sweep = spec(**SWEEP, guidance_scale=[4, 7.5], num_images=1)
+    cost = sweep_cost(sweep)
+    # 8 cells x (5 + 10 + 20 + 40 per guidance) x 3 schedulers, plus 2 references of 100 DPM-Solver steps
+    assert (cost.cells, cost.runs) == (8, 8 * 3 + 2)
+    assert cost.unet_evaluations == 3 * 2 * (5 + 10 + 20 + 40) + 2 * 100
+    assert cost.reference_evaluations == 200
+    check_spec(sweep, Limits(max_unet_evals=cost.unet_evaluations, max_cells=8))
+    with pytest.raises(SpecError) as error:
+        check_spec(sweep, Limits(max_unet_evals=cost.unet_evaluations - 1))
+    assert error.value.field == "steps x guidance_scale x seed"
+    assert (
+        "8 cells x 3 schedulers" in error.value.message
+        and f"limit is {cost.unet_evaluations - 1}" in error.value.message
+    )
+    with pytest.raises(SpecError) as error:
+        check_spec(sweep, Limits(max_cells=7))
+    assert "the sweep has 8 cells; the limit is 7" in error.value.message
+    with pytest.raises(SpecError) as error:
+        check_spec(spec(**{**SWEEP, "steps": [5, 50]}), Limits(max_steps=40))
+    assert error.value.field == "steps[1]"
+
+
+def test_sweep_cells_are_the_product_expanded_in_one_place() -> None:
+    sweep = spec(steps=[20, 5], guidance_scale=[7.5, 4], seed=[1, 2])
+    cells = sweep.cells()
+    assert len(cells) == 8
+    assert [(c.steps, c.guidance_scale, c.seed) for c in cells[:4]] == [
+        (5, 7.5, 1),
+        (20, 7.5, 1),
+        (5, 7.5, 2),
+        (20, 7.5, 2),
+    ]
+    assert len({c.folder for c in cells}) == 8
+    assert cells[0].folder == "steps-5_cfg-7.5_seed-1/"
+    plain = spec(steps=20).cells()
+    assert [(c.steps, c.guidance_scale, c.seed, c.folder) for c in plain] == [(20, 7.5, 0, "")]
+
+
+def test_a_reference_must_be_deterministic_and_named() -> None:
+    with pytest.raises(SpecError) as error:
+        check_spec(spec(steps=[5, 10], reference={"scheduler": "euler_a"}), Limits())
+    assert error.value.field == "reference.scheduler" and "stochastic" in error.value.message
+    with pytest.raises(SpecError) as error:
+        check_spec(spec(steps=[5, 10], reference={"scheduler": "nope"}), Limits())
+    assert error.value.field == "reference.scheduler"

@@ -14,6 +14,8 @@ from service.api.app import create_app
 from service.contract import SPEC_DEFAULTS, ComparisonSpec, Limits, check_spec
 from service.settings import Settings
 
+SWEEP_AXES = {"steps", "guidance_scale", "seed"}
+
 # CLI option -> spec field it sets
 CLI_OPTIONS = {
     "compare": {
@@ -70,5 +72,9 @@ def test_the_default_capture_at_30_steps_is_the_experiments_every_5() -> None:
 def test_cli_options_default_to_the_specs_defaults(command: str) -> None:
     parameters = inspect.signature(getattr(cli, command)).parameters
     for option, field in CLI_OPTIONS[command].items():
-        assert parameters[option].default == SPEC_DEFAULTS[field], (command, option)
+        if field in SWEEP_AXES:  # a list option (repeat it for a sweep axis): unset, it takes the spec's default
+            assert parameters[option].default is None, (command, option)
+            assert cli._axis(parameters[option].default, field) == SPEC_DEFAULTS[field], (command, option)
+        else:
+            assert parameters[option].default == SPEC_DEFAULTS[field], (command, option)
     assert SPEC_DEFAULTS["capture"] is None  # an unset capture option leaves the spec's adaptive default

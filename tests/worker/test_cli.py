@@ -106,3 +106,24 @@ def test_schedulers_lists_the_registry(tmp_path: Path) -> None:
     result = run("schedulers", tmp_path=tmp_path)
     assert result.returncode == 0
     assert "dpmpp_2m_karras" in result.stdout and "DPM++ 2M Karras" in result.stdout
+
+
+def test_compare_sweeps_repeated_axes_and_prints_the_answer(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    axes = ["--steps", "2", "--steps", "4", "--guidance-scale", "1", "--guidance-scale", "6"]
+    common = ["compare", "--prompt", "a red circle", "--scheduler", "euler", "--scheduler", "dpmpp_2m", "--model"]
+    common += ["tiny", "--images", "1", "--capture-every", "2", "--reference-steps", "6", "--out", str(out), *axes]
+    dry = run(*common, "--dry-run", tmp_path=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert "4 cells x 2 schedulers = 10 runs" in dry.stdout
+    assert "UNet evaluations (image x UNet calls): 36 (reference: 12)" in dry.stdout
+    assert not out.exists()  # a dry run runs nothing
+    result = run(*common, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "best scheduler for the budget" in result.stdout
+    assert (out / "sweep" / "error-vs-nfe.png").exists() and (out / "sweep" / "answer.json").exists()
+    assert sorted(path.name for path in (out / "sweep").glob("grid-*.png")) == [
+        "grid-cfg-1_seed-0.png",
+        "grid-cfg-6_seed-0.png",
+    ]
+    assert (out / "steps-4_cfg-6_seed-0" / "02-dpmpp_2m" / "final" / "image-0.png").exists()

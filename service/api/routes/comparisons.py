@@ -28,6 +28,7 @@ from service.api.routes.models import resolve_model
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, file_urls, render, render_event
 from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
 from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
+from service.estimate import ComparisonEstimate, estimate
 from service.jobs import JobEvent, JobRecord, JobStore
 from service.queue import ComparisonQueue
 from service.webhooks import check_webhook_url
@@ -59,7 +60,15 @@ def _position(queue: ComparisonQueue, record: JobRecord) -> int | None:
     return queue.position(record.id, record.spec.model) if record.status is JobStatus.queued else None
 
 
-@router.post("", status_code=202, responses=_problems(400, 401, 409, 413, 422, 429))
+@router.post(
+    "",
+    status_code=202,
+    response_model=ComparisonPublic,
+    responses={
+        200: {"model": ComparisonEstimate, "description": "With `dry_run=true`: the cost; nothing is queued."},
+        **_problems(400, 401, 409, 413, 422, 429),
+    },
+)
 def create_comparison(
     spec: ComparisonSpec,
     request: Request,
@@ -76,10 +85,17 @@ def create_comparison(
             description="Retry-safe submits: the same key and body return the same job; another body, 409.",
         ),
     ] = None,
-) -> ComparisonPublic:
-    """Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`."""
+    dry_run: Annotated[
+        bool,
+        Query(description="Answer with the cells, UNet evaluations and estimated duration (200); queue nothing."),
+    ] = False,
+) -> ComparisonPublic | Response:
+    """Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price it (200)."""
     spec, catalog = resolve_model(spec, settings, store)
     check_spec(spec, Limits.from_settings(settings), catalog)
+    if dry_run:
+        cost = estimate(spec, store.workers(), catalog)
+        return Response(cost.model_dump_json(), status_code=200, media_type="application/json")
     if spec.webhook is not None:
         if settings.webhook_secret is None:
             raise SpecError("webhook", "webhooks are disabled on this deployment (no SCHEDLAB_WEBHOOK_SECRET)")

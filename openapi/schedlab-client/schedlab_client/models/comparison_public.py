@@ -19,6 +19,7 @@ if TYPE_CHECKING:
   from ..models.comparison_spec import ComparisonSpec
   from ..models.job_progress import JobProgress
   from ..models.scheduler_result_public import SchedulerResultPublic
+  from ..models.sweep_public import SweepPublic
 
 
 
@@ -44,10 +45,15 @@ class ComparisonPublic:
             progress (list[JobProgress]):
             queue_position (int | None): 0 = next; only while queued.
             results (list[SchedulerResultPublic]):
-            spec (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler.
+            spec (ComparisonSpec): One prompt, many schedulers; `steps`, `guidance_scale` and `seed` are one value or a list
+                (a sweep).
+
+                A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a cell uses seed
+                `seed + i` for every scheduler.
             started_at (datetime.datetime | None):
             status (JobStatus): A comparison job's lifecycle: queued → running → succeeded | failed | canceled.
             charts (ComparisonPublicCharts | Unset): PNG charts by name (`convergence`, `similarity`): their URLs.
+            sweep (None | SweepPublic | Unset): Sweeps only, once finished.
      """
 
     attempts: int
@@ -65,6 +71,7 @@ class ComparisonPublic:
     started_at: datetime.datetime | None
     status: JobStatus
     charts: ComparisonPublicCharts | Unset = UNSET
+    sweep: None | SweepPublic | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -77,6 +84,7 @@ class ComparisonPublic:
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
+        from ..models.sweep_public import SweepPublic # noqa: PLC0415
         attempts = self.attempts
 
         contact_sheet_url: None | str
@@ -131,6 +139,14 @@ class ComparisonPublic:
         if not isinstance(self.charts, Unset):
             charts = self.charts.to_dict()
 
+        sweep: dict[str, Any] | None | Unset
+        if isinstance(self.sweep, Unset):
+            sweep = UNSET
+        elif isinstance(self.sweep, SweepPublic):
+            sweep = self.sweep.to_dict()
+        else:
+            sweep = self.sweep
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -152,6 +168,8 @@ class ComparisonPublic:
         })
         if charts is not UNSET:
             field_dict["charts"] = charts
+        if sweep is not UNSET:
+            field_dict["sweep"] = sweep
 
         return field_dict
 
@@ -164,6 +182,7 @@ class ComparisonPublic:
         from ..models.comparison_spec import ComparisonSpec # noqa: PLC0415
         from ..models.job_progress import JobProgress # noqa: PLC0415
         from ..models.scheduler_result_public import SchedulerResultPublic # noqa: PLC0415
+        from ..models.sweep_public import SweepPublic # noqa: PLC0415
         d = dict(src_dict)
         attempts = d.pop("attempts")
 
@@ -287,6 +306,26 @@ class ComparisonPublic:
 
 
 
+        def _parse_sweep(data: object) -> None | SweepPublic | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                sweep_type_0 = SweepPublic.from_dict(data)
+
+
+
+                return sweep_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SweepPublic | Unset, data)
+
+        sweep = _parse_sweep(d.pop("sweep", UNSET))
+
+
         comparison_public = cls(
             attempts=attempts,
             contact_sheet_url=contact_sheet_url,
@@ -303,6 +342,7 @@ class ComparisonPublic:
             started_at=started_at,
             status=status,
             charts=charts,
+            sweep=sweep,
         )
 
 

@@ -16,6 +16,7 @@ from typing import cast
 
 if TYPE_CHECKING:
   from ..models.capture import Capture
+  from ..models.reference import Reference
   from ..models.scheduler_choice import SchedulerChoice
   from ..models.webhook import Webhook
 
@@ -29,7 +30,10 @@ T = TypeVar("T", bound="ComparisonSpec")
 
 @_attrs_define
 class ComparisonSpec:
-    """ One prompt, one seed, many schedulers. Image i uses seed `seed + i` for every scheduler.
+    """ One prompt, many schedulers; `steps`, `guidance_scale` and `seed` are one value or a list (a sweep).
+
+    A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a cell uses seed
+    `seed + i` for every scheduler.
 
         Attributes:
             prompt (str):
@@ -39,14 +43,19 @@ class ComparisonSpec:
             decoder (Decoder | Unset): How frames become pixels.
             execution (Execution | Unset): How a comparison's schedulers share the model.
             frames (FrameKind | Unset): What a captured frame shows.
-            guidance_scale (float | Unset):  Default: 7.5.
+            guidance_scale (float | list[float] | Unset): 0 to 50, or a list of distinct guidance scales (a sweep axis).
+                Default: 7.5.
             height (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
             model (None | str | Unset): Which served model runs the job (see GET /v1/models); default: the deployment's
                 default model.
             negative_prompt (None | str | Unset):
             num_images (int | Unset):  Default: 4.
-            seed (int | Unset):  Default: 0.
-            steps (int | Unset):  Default: 30.
+            reference (None | Reference | Unset): What sweep cells are measured against; sweeps default to DPM++ 2M at 100
+                steps. A single-value job runs one only when asked.
+            seed (int | list[int] | Unset): 0 to 9223372036854775791, or a list of distinct seeds (a sweep axis). Default:
+                0.
+            steps (int | list[int] | Unset): 1 to 1000 scheduler steps, or a list of distinct step counts (a sweep axis).
+                Default: 30.
             webhook (None | Unset | Webhook): Job events are POSTed here, signed; not part of the manifest.
             width (int | None | Unset): Pixels, a multiple of 8; default: the model's own size.
      """
@@ -57,13 +66,14 @@ class ComparisonSpec:
     decoder: Decoder | Unset = UNSET
     execution: Execution | Unset = UNSET
     frames: FrameKind | Unset = UNSET
-    guidance_scale: float | Unset = 7.5
+    guidance_scale: float | list[float] | Unset = 7.5
     height: int | None | Unset = UNSET
     model: None | str | Unset = UNSET
     negative_prompt: None | str | Unset = UNSET
     num_images: int | Unset = 4
-    seed: int | Unset = 0
-    steps: int | Unset = 30
+    reference: None | Reference | Unset = UNSET
+    seed: int | list[int] | Unset = 0
+    steps: int | list[int] | Unset = 30
     webhook: None | Unset | Webhook = UNSET
     width: int | None | Unset = UNSET
 
@@ -73,6 +83,7 @@ class ComparisonSpec:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.capture import Capture # noqa: PLC0415
+        from ..models.reference import Reference # noqa: PLC0415
         from ..models.scheduler_choice import SchedulerChoice # noqa: PLC0415
         from ..models.webhook import Webhook # noqa: PLC0415
         prompt = self.prompt
@@ -107,7 +118,15 @@ class ComparisonSpec:
             frames = self.frames.value
 
 
-        guidance_scale = self.guidance_scale
+        guidance_scale: float | list[float] | Unset
+        if isinstance(self.guidance_scale, Unset):
+            guidance_scale = UNSET
+        elif isinstance(self.guidance_scale, list):
+            guidance_scale = self.guidance_scale
+
+
+        else:
+            guidance_scale = self.guidance_scale
 
         height: int | None | Unset
         if isinstance(self.height, Unset):
@@ -129,9 +148,33 @@ class ComparisonSpec:
 
         num_images = self.num_images
 
-        seed = self.seed
+        reference: dict[str, Any] | None | Unset
+        if isinstance(self.reference, Unset):
+            reference = UNSET
+        elif isinstance(self.reference, Reference):
+            reference = self.reference.to_dict()
+        else:
+            reference = self.reference
 
-        steps = self.steps
+        seed: int | list[int] | Unset
+        if isinstance(self.seed, Unset):
+            seed = UNSET
+        elif isinstance(self.seed, list):
+            seed = self.seed
+
+
+        else:
+            seed = self.seed
+
+        steps: int | list[int] | Unset
+        if isinstance(self.steps, Unset):
+            steps = UNSET
+        elif isinstance(self.steps, list):
+            steps = self.steps
+
+
+        else:
+            steps = self.steps
 
         webhook: dict[str, Any] | None | Unset
         if isinstance(self.webhook, Unset):
@@ -172,6 +215,8 @@ class ComparisonSpec:
             field_dict["negative_prompt"] = negative_prompt
         if num_images is not UNSET:
             field_dict["num_images"] = num_images
+        if reference is not UNSET:
+            field_dict["reference"] = reference
         if seed is not UNSET:
             field_dict["seed"] = seed
         if steps is not UNSET:
@@ -188,6 +233,7 @@ class ComparisonSpec:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.capture import Capture # noqa: PLC0415
+        from ..models.reference import Reference # noqa: PLC0415
         from ..models.scheduler_choice import SchedulerChoice # noqa: PLC0415
         from ..models.webhook import Webhook # noqa: PLC0415
         d = dict(src_dict)
@@ -253,7 +299,21 @@ class ComparisonSpec:
 
 
 
-        guidance_scale = d.pop("guidance_scale", UNSET)
+        def _parse_guidance_scale(data: object) -> float | list[float] | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                guidance_scale_type_1 = cast(list[float], data)
+
+                return guidance_scale_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(float | list[float] | Unset, data)
+
+        guidance_scale = _parse_guidance_scale(d.pop("guidance_scale", UNSET))
+
 
         def _parse_height(data: object) -> int | None | Unset:
             if data is None:
@@ -287,9 +347,57 @@ class ComparisonSpec:
 
         num_images = d.pop("num_images", UNSET)
 
-        seed = d.pop("seed", UNSET)
+        def _parse_reference(data: object) -> None | Reference | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                reference_type_0 = Reference.from_dict(data)
 
-        steps = d.pop("steps", UNSET)
+
+
+                return reference_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Reference | Unset, data)
+
+        reference = _parse_reference(d.pop("reference", UNSET))
+
+
+        def _parse_seed(data: object) -> int | list[int] | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                seed_type_1 = cast(list[int], data)
+
+                return seed_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(int | list[int] | Unset, data)
+
+        seed = _parse_seed(d.pop("seed", UNSET))
+
+
+        def _parse_steps(data: object) -> int | list[int] | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                steps_type_1 = cast(list[int], data)
+
+                return steps_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(int | list[int] | Unset, data)
+
+        steps = _parse_steps(d.pop("steps", UNSET))
+
 
         def _parse_webhook(data: object) -> None | Unset | Webhook:
             if data is None:
@@ -333,6 +441,7 @@ class ComparisonSpec:
             model=model,
             negative_prompt=negative_prompt,
             num_images=num_images,
+            reference=reference,
             seed=seed,
             steps=steps,
             webhook=webhook,

@@ -12,7 +12,9 @@ from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
+  from ..models.cell_label import CellLabel
   from ..models.frame_link import FrameLink
+  from ..models.reference_distance import ReferenceDistance
   from ..models.scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig
   from ..models.scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0
   from ..models.scheduler_timings import SchedulerTimings
@@ -42,7 +44,9 @@ class SchedulerResultPublic:
             status (str):
             stochastic (bool):
             timings (SchedulerTimings):
+            cell (CellLabel | None | Unset): The sweep cell (steps, guidance_scale, seed); null otherwise.
             quality (None | SchedulerResultPublicQualityType0 | Unset):
+            reference_distance (None | ReferenceDistance | Unset):
      """
 
     class_name: str
@@ -58,7 +62,9 @@ class SchedulerResultPublic:
     status: str
     stochastic: bool
     timings: SchedulerTimings
+    cell: CellLabel | None | Unset = UNSET
     quality: None | SchedulerResultPublicQualityType0 | Unset = UNSET
+    reference_distance: None | ReferenceDistance | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -66,7 +72,9 @@ class SchedulerResultPublic:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.cell_label import CellLabel # noqa: PLC0415
         from ..models.frame_link import FrameLink # noqa: PLC0415
+        from ..models.reference_distance import ReferenceDistance # noqa: PLC0415
         from ..models.scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig # noqa: PLC0415
         from ..models.scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0 # noqa: PLC0415
         from ..models.scheduler_timings import SchedulerTimings # noqa: PLC0415
@@ -118,6 +126,14 @@ class SchedulerResultPublic:
 
         timings = self.timings.to_dict()
 
+        cell: dict[str, Any] | None | Unset
+        if isinstance(self.cell, Unset):
+            cell = UNSET
+        elif isinstance(self.cell, CellLabel):
+            cell = self.cell.to_dict()
+        else:
+            cell = self.cell
+
         quality: dict[str, Any] | None | Unset
         if isinstance(self.quality, Unset):
             quality = UNSET
@@ -125,6 +141,14 @@ class SchedulerResultPublic:
             quality = self.quality.to_dict()
         else:
             quality = self.quality
+
+        reference_distance: dict[str, Any] | None | Unset
+        if isinstance(self.reference_distance, Unset):
+            reference_distance = UNSET
+        elif isinstance(self.reference_distance, ReferenceDistance):
+            reference_distance = self.reference_distance.to_dict()
+        else:
+            reference_distance = self.reference_distance
 
 
         field_dict: dict[str, Any] = {}
@@ -144,8 +168,12 @@ class SchedulerResultPublic:
             "stochastic": stochastic,
             "timings": timings,
         })
+        if cell is not UNSET:
+            field_dict["cell"] = cell
         if quality is not UNSET:
             field_dict["quality"] = quality
+        if reference_distance is not UNSET:
+            field_dict["reference_distance"] = reference_distance
 
         return field_dict
 
@@ -153,7 +181,9 @@ class SchedulerResultPublic:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cell_label import CellLabel # noqa: PLC0415
         from ..models.frame_link import FrameLink # noqa: PLC0415
+        from ..models.reference_distance import ReferenceDistance # noqa: PLC0415
         from ..models.scheduler_result_public_effective_config import SchedulerResultPublicEffectiveConfig # noqa: PLC0415
         from ..models.scheduler_result_public_quality_type_0 import SchedulerResultPublicQualityType0 # noqa: PLC0415
         from ..models.scheduler_timings import SchedulerTimings # noqa: PLC0415
@@ -226,6 +256,26 @@ class SchedulerResultPublic:
 
 
 
+        def _parse_cell(data: object) -> CellLabel | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                cell_type_0 = CellLabel.from_dict(data)
+
+
+
+                return cell_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CellLabel | None | Unset, data)
+
+        cell = _parse_cell(d.pop("cell", UNSET))
+
+
         def _parse_quality(data: object) -> None | SchedulerResultPublicQualityType0 | Unset:
             if data is None:
                 return data
@@ -246,6 +296,26 @@ class SchedulerResultPublic:
         quality = _parse_quality(d.pop("quality", UNSET))
 
 
+        def _parse_reference_distance(data: object) -> None | ReferenceDistance | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                reference_distance_type_0 = ReferenceDistance.from_dict(data)
+
+
+
+                return reference_distance_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ReferenceDistance | Unset, data)
+
+        reference_distance = _parse_reference_distance(d.pop("reference_distance", UNSET))
+
+
         scheduler_result_public = cls(
             class_name=class_name,
             convergence=convergence,
@@ -260,7 +330,9 @@ class SchedulerResultPublic:
             status=status,
             stochastic=stochastic,
             timings=timings,
+            cell=cell,
             quality=quality,
+            reference_distance=reference_distance,
         )
 
 

@@ -35,6 +35,8 @@ class WorkerInfo:
             schedulers (list[str]):
             started_at (datetime.datetime):
             current_job (None | str | Unset):
+            evals_per_s (float | None | Unset): Image x UNet evaluations per second measured over warm-up and jobs (whole
+                runs).
             jobs_done (int | Unset):  Default: 0.
             serves (None | str | Unset):
      """
@@ -46,6 +48,7 @@ class WorkerInfo:
     schedulers: list[str]
     started_at: datetime.datetime
     current_job: None | str | Unset = UNSET
+    evals_per_s: float | None | Unset = UNSET
     jobs_done: int | Unset = 0
     serves: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -76,6 +79,12 @@ class WorkerInfo:
         else:
             current_job = self.current_job
 
+        evals_per_s: float | None | Unset
+        if isinstance(self.evals_per_s, Unset):
+            evals_per_s = UNSET
+        else:
+            evals_per_s = self.evals_per_s
+
         jobs_done = self.jobs_done
 
         serves: None | str | Unset
@@ -97,6 +106,8 @@ class WorkerInfo:
         })
         if current_job is not UNSET:
             field_dict["current_job"] = current_job
+        if evals_per_s is not UNSET:
+            field_dict["evals_per_s"] = evals_per_s
         if jobs_done is not UNSET:
             field_dict["jobs_done"] = jobs_done
         if serves is not UNSET:
@@ -139,6 +150,16 @@ class WorkerInfo:
         current_job = _parse_current_job(d.pop("current_job", UNSET))
 
 
+        def _parse_evals_per_s(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        evals_per_s = _parse_evals_per_s(d.pop("evals_per_s", UNSET))
+
+
         jobs_done = d.pop("jobs_done", UNSET)
 
         def _parse_serves(data: object) -> None | str | Unset:
@@ -159,6 +180,7 @@ class WorkerInfo:
             schedulers=schedulers,
             started_at=started_at,
             current_job=current_job,
+            evals_per_s=evals_per_s,
             jobs_done=jobs_done,
             serves=serves,
         )

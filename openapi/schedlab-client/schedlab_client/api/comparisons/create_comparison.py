@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response, UNSET
 from ... import errors
 
+from ...models.comparison_estimate import ComparisonEstimate
 from ...models.comparison_public import ComparisonPublic
 from ...models.comparison_spec import ComparisonSpec
 from ...models.problem import Problem
@@ -19,6 +20,7 @@ from typing import cast
 def _get_kwargs(
     *,
     body: ComparisonSpec,
+    dry_run: bool | Unset = False,
     idempotency_key: None | str | Unset = UNSET,
 
 ) -> dict[str, Any]:
@@ -30,11 +32,18 @@ def _get_kwargs(
 
     
 
-    
+    params: dict[str, Any] = {}
+
+    params["dry_run"] = dry_run
+
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
 
     _kwargs: dict[str, Any] = {
         "method": "post",
         "url": "/v1/comparisons",
+        "params": params,
     }
 
     _kwargs["json"] = body.to_dict()
@@ -46,7 +55,14 @@ def _get_kwargs(
 
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ComparisonPublic | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ComparisonEstimate | ComparisonPublic | Problem | None:
+    if response.status_code == 200:
+        response_200 = ComparisonEstimate.from_dict(response.json())
+
+
+
+        return response_200
+
     if response.status_code == 202:
         response_202 = ComparisonPublic.from_dict(response.json())
 
@@ -102,7 +118,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ComparisonPublic | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[ComparisonEstimate | ComparisonPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -115,30 +131,39 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    dry_run: bool | Unset = False,
     idempotency_key: None | str | Unset = UNSET,
 
-) -> Response[ComparisonPublic | Problem]:
+) -> Response[ComparisonEstimate | ComparisonPublic | Problem]:
     """ Create Comparison
 
-     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
+        dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
+            (200); queue nothing. Default: False.
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
             same job; another body, 409.
-        body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
-            for every scheduler.
+        body (ComparisonSpec): One prompt, many schedulers; `steps`, `guidance_scale` and `seed`
+            are one value or a list (a sweep).
+
+            A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a
+            cell uses seed
+            `seed + i` for every scheduler.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ComparisonPublic | Problem]
+        Response[ComparisonEstimate | ComparisonPublic | Problem]
      """
 
 
     kwargs = _get_kwargs(
         body=body,
+dry_run=dry_run,
 idempotency_key=idempotency_key,
 
     )
@@ -153,31 +178,40 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    dry_run: bool | Unset = False,
     idempotency_key: None | str | Unset = UNSET,
 
-) -> ComparisonPublic | Problem | None:
+) -> ComparisonEstimate | ComparisonPublic | Problem | None:
     """ Create Comparison
 
-     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
+        dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
+            (200); queue nothing. Default: False.
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
             same job; another body, 409.
-        body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
-            for every scheduler.
+        body (ComparisonSpec): One prompt, many schedulers; `steps`, `guidance_scale` and `seed`
+            are one value or a list (a sweep).
+
+            A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a
+            cell uses seed
+            `seed + i` for every scheduler.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ComparisonPublic | Problem
+        ComparisonEstimate | ComparisonPublic | Problem
      """
 
 
     return sync_detailed(
         client=client,
 body=body,
+dry_run=dry_run,
 idempotency_key=idempotency_key,
 
     ).parsed
@@ -186,30 +220,39 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    dry_run: bool | Unset = False,
     idempotency_key: None | str | Unset = UNSET,
 
-) -> Response[ComparisonPublic | Problem]:
+) -> Response[ComparisonEstimate | ComparisonPublic | Problem]:
     """ Create Comparison
 
-     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
+        dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
+            (200); queue nothing. Default: False.
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
             same job; another body, 409.
-        body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
-            for every scheduler.
+        body (ComparisonSpec): One prompt, many schedulers; `steps`, `guidance_scale` and `seed`
+            are one value or a list (a sweep).
+
+            A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a
+            cell uses seed
+            `seed + i` for every scheduler.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ComparisonPublic | Problem]
+        Response[ComparisonEstimate | ComparisonPublic | Problem]
      """
 
 
     kwargs = _get_kwargs(
         body=body,
+dry_run=dry_run,
 idempotency_key=idempotency_key,
 
     )
@@ -224,31 +267,40 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ComparisonSpec,
+    dry_run: bool | Unset = False,
     idempotency_key: None | str | Unset = UNSET,
 
-) -> ComparisonPublic | Problem | None:
+) -> ComparisonEstimate | ComparisonPublic | Problem | None:
     """ Create Comparison
 
-     Queue a comparison on its model's queue. Answers at once with the job; poll its `links.self`.
+     Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price
+    it (200).
 
     Args:
+        dry_run (bool | Unset): Answer with the cells, UNet evaluations and estimated duration
+            (200); queue nothing. Default: False.
         idempotency_key (None | str | Unset): Retry-safe submits: the same key and body return the
             same job; another body, 409.
-        body (ComparisonSpec): One prompt, one seed, many schedulers. Image i uses seed `seed + i`
-            for every scheduler.
+        body (ComparisonSpec): One prompt, many schedulers; `steps`, `guidance_scale` and `seed`
+            are one value or a list (a sweep).
+
+            A sweep runs every scheduler on every (steps, guidance_scale, seed) cell. Image i of a
+            cell uses seed
+            `seed + i` for every scheduler.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ComparisonPublic | Problem
+        ComparisonEstimate | ComparisonPublic | Problem
      """
 
 
     return (await asyncio_detailed(
         client=client,
 body=body,
+dry_run=dry_run,
 idempotency_key=idempotency_key,
 
     )).parsed

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..types import UNSET, Unset
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.cell_label import CellLabel
+  from ..models.comparison_estimate_reference_type_0 import ComparisonEstimateReferenceType0
+  from ..models.sweep_cost import SweepCost
+
+
+
+
+
+T = TypeVar("T", bound="ComparisonEstimate")
+
+
+
+@_attrs_define
+class ComparisonEstimate:
+    """ A dry run's answer: nothing was queued.
+
+        Attributes:
+            cells (list[CellLabel]): Every (steps, guidance_scale, seed) combination, in run order.
+            cost (SweepCost): What a job will spend, known before it runs.
+            estimated_seconds (float | None): Running time once a worker takes the job (queue wait not included); null while
+                no live worker has measured its throughput.
+            evals_per_s (float | None): Image x UNet evaluations per second: the median of the live workers' measured
+                throughput.
+            reference (ComparisonEstimateReferenceType0 | None): The reference the sweep is measured against.
+            schedulers (int):
+            workers_measured (int): Live workers that have measured their throughput.
+            queued (bool | Unset): Always false: a dry run queues nothing. Default: False.
+     """
+
+    cells: list[CellLabel]
+    cost: SweepCost
+    estimated_seconds: float | None
+    evals_per_s: float | None
+    reference: ComparisonEstimateReferenceType0 | None
+    schedulers: int
+    workers_measured: int
+    queued: bool | Unset = False
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.cell_label import CellLabel # noqa: PLC0415
+        from ..models.comparison_estimate_reference_type_0 import ComparisonEstimateReferenceType0 # noqa: PLC0415
+        from ..models.sweep_cost import SweepCost # noqa: PLC0415
+        cells = []
+        for cells_item_data in self.cells:
+            cells_item = cells_item_data.to_dict()
+            cells.append(cells_item)
+
+
+
+        cost = self.cost.to_dict()
+
+        estimated_seconds: float | None
+        estimated_seconds = self.estimated_seconds
+
+        evals_per_s: float | None
+        evals_per_s = self.evals_per_s
+
+        reference: dict[str, Any] | None
+        if isinstance(self.reference, ComparisonEstimateReferenceType0):
+            reference = self.reference.to_dict()
+        else:
+            reference = self.reference
+
+        schedulers = self.schedulers
+
+        workers_measured = self.workers_measured
+
+        queued = self.queued
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "cells": cells,
+            "cost": cost,
+            "estimated_seconds": estimated_seconds,
+            "evals_per_s": evals_per_s,
+            "reference": reference,
+            "schedulers": schedulers,
+            "workers_measured": workers_measured,
+        })
+        if queued is not UNSET:
+            field_dict["queued"] = queued
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cell_label import CellLabel # noqa: PLC0415
+        from ..models.comparison_estimate_reference_type_0 import ComparisonEstimateReferenceType0 # noqa: PLC0415
+        from ..models.sweep_cost import SweepCost # noqa: PLC0415
+        d = dict(src_dict)
+        cells = []
+        _cells = d.pop("cells")
+        for cells_item_data in (_cells):
+            cells_item = CellLabel.from_dict(cells_item_data)
+
+
+
+            cells.append(cells_item)
+
+
+        cost = SweepCost.from_dict(d.pop("cost"))
+
+
+
+
+        def _parse_estimated_seconds(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        estimated_seconds = _parse_estimated_seconds(d.pop("estimated_seconds"))
+
+
+        def _parse_evals_per_s(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        evals_per_s = _parse_evals_per_s(d.pop("evals_per_s"))
+
+
+        def _parse_reference(data: object) -> ComparisonEstimateReferenceType0 | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                reference_type_0 = ComparisonEstimateReferenceType0.from_dict(data)
+
+
+
+                return reference_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ComparisonEstimateReferenceType0 | None, data)
+
+        reference = _parse_reference(d.pop("reference"))
+
+
+        schedulers = d.pop("schedulers")
+
+        workers_measured = d.pop("workers_measured")
+
+        queued = d.pop("queued", UNSET)
+
+        comparison_estimate = cls(
+            cells=cells,
+            cost=cost,
+            estimated_seconds=estimated_seconds,
+            evals_per_s=evals_per_s,
+            reference=reference,
+            schedulers=schedulers,
+            workers_measured=workers_measured,
+            queued=queued,
+        )
+
+
+        comparison_estimate.additional_properties = d
+        return comparison_estimate
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

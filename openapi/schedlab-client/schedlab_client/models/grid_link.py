@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+
+
+
+
+
+
+T = TypeVar("T", bound="GridLink")
+
+
+
+@_attrs_define
+class GridLink:
+    """ 
+        Attributes:
+            guidance_scale (float):
+            page (int):
+            pages (int):
+            seed (int):
+            url (str):
+     """
+
+    guidance_scale: float
+    page: int
+    pages: int
+    seed: int
+    url: str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        guidance_scale = self.guidance_scale
+
+        page = self.page
+
+        pages = self.pages
+
+        seed = self.seed
+
+        url = self.url
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "guidance_scale": guidance_scale,
+            "page": page,
+            "pages": pages,
+            "seed": seed,
+            "url": url,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        guidance_scale = d.pop("guidance_scale")
+
+        page = d.pop("page")
+
+        pages = d.pop("pages")
+
+        seed = d.pop("seed")
+
+        url = d.pop("url")
+
+        grid_link = cls(
+            guidance_scale=guidance_scale,
+            page=page,
+            pages=pages,
+            seed=seed,
+            url=url,
+        )
+
+
+        grid_link.additional_properties = d
+        return grid_link
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
