@@ -581,17 +581,21 @@ class Catalog(BaseModel):
     schedules: dict[str, ScheduleType] = Field(default_factory=dict)
 
     def resolve(self, name: str, field: str = "name") -> CatalogEntry:
-        return self.resolve_choice(SchedulerChoice(name=name), field=field.removesuffix(".name")).entry
+        choice = SchedulerChoice(name=name)
+        return self.resolve_choice(choice, field=field.removesuffix(".name"), name_field=field).entry
 
-    def resolve_choice(self, choice: SchedulerChoice, field: str = "scheduler") -> ResolvedChoice:
+    def resolve_choice(
+        self, choice: SchedulerChoice, field: str = "scheduler", name_field: str | None = None
+    ) -> ResolvedChoice:
         """The entry and config a name means: an entry's id, display name, class name or alias; a ComfyUI sampler;
         or either followed by a schedule type ("dpmpp_2m karras", "DPM++ 2M SGM Uniform"). The user's own config
         wins over a schedule's overrides. Raises `SpecError` naming `{field}.name` or `{field}.config`."""
-        entry, overrides = self._lookup(choice.name, f"{field}.name")
+        name_field = name_field or f"{field}.name"  # a bare name (a reference's scheduler) is its own field
+        entry, overrides = self._lookup(choice.name, name_field)
         if not entry.available:
             where = f" on model {self.model.name}" if self.model is not None else ""
             raise UnknownSchedulerError(
-                f"{field}.name", f"{entry.id} ({entry.class_name}) is unavailable{where}: {entry.unavailable_reason}"
+                name_field, f"{entry.id} ({entry.class_name}) is unavailable{where}: {entry.unavailable_reason}"
             )
         config = {**overrides, **choice.config}
         entry.check_config(config, field=f"{field}.config", model=self.model)
