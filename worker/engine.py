@@ -52,7 +52,7 @@ from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepRunner, Run, RunHooks, RunState, StepCounter
 from worker.model import LoadedModel
-from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog, plain_config
+from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -741,7 +741,7 @@ class ComparisonEngine:
             status="canceled" if run.canceled else "succeeded",
             stochastic=run.built.stochastic,
             # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
-            effective_config=plain_config(run.built.scheduler.config),
+            effective_config=run.built.config_after_run(),
             seeds=[run.cell.seed + i for i in range(spec.num_images)],
             final_images=final_keys,
             frames=frame_refs,
@@ -1015,7 +1015,7 @@ class ComparisonEngine:
             status="canceled" if run.canceled else "succeeded",
             stochastic=run.built.stochastic,
             # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
-            effective_config=plain_config(run.built.scheduler.config),
+            effective_config=run.built.config_after_run(),
             seeds=[run.cell.seed + i for i in range(spec.num_images)],
             final_images=final_keys,
             frames=frame_refs,

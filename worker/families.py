@@ -88,7 +88,8 @@ class Family:
 
     def decode_tensor(self, pipe: Any, latents: torch.Tensor) -> torch.Tensor:
         """Spatial latents -> decoded image tensor in about [-1, 1], as the pipeline's `__call__` decodes."""
-        return pipe.vae.decode(latents / pipe.vae.config.scaling_factor, return_dict=False)[0]
+        image: torch.Tensor = pipe.vae.decode(latents / pipe.vae.config.scaling_factor, return_dict=False)[0]
+        return image
 
     def decode(self, pipe: Any, latents: torch.Tensor, height: int, width: int) -> list[Image.Image]:
         """Latents as the pipeline holds them -> PIL images, bit-identical to the pipeline's `output_type="pil"`."""
@@ -141,7 +142,8 @@ class SDXLFamily(Family):
             latents = latents * std_t / vae.config.scaling_factor + mean_t
         else:
             latents = latents / vae.config.scaling_factor
-        return vae.decode(latents, return_dict=False)[0]
+        image: torch.Tensor = vae.decode(latents, return_dict=False)[0]
+        return image
 
     def decode(self, pipe: Any, latents: torch.Tensor, height: int, width: int) -> list[Image.Image]:
         image = self.decode_tensor(pipe, latents)
@@ -187,7 +189,10 @@ class SD3Family(Family):
 
     def decode_tensor(self, pipe: Any, latents: torch.Tensor) -> torch.Tensor:
         vae = pipe.vae
-        return vae.decode((latents / vae.config.scaling_factor) + vae.config.shift_factor, return_dict=False)[0]
+        image: torch.Tensor = vae.decode(
+            (latents / vae.config.scaling_factor) + vae.config.shift_factor, return_dict=False
+        )[0]
+        return image
 
 
 class FluxFamily(SD3Family):
@@ -217,7 +222,8 @@ class FluxFamily(SD3Family):
     def to_spatial(self, pipe: Any, latents: torch.Tensor, height: int, width: int) -> torch.Tensor:
         if latents.ndim == 4:
             return latents
-        return pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)
+        unpacked: torch.Tensor = pipe._unpack_latents(latents, height, width, pipe.vae_scale_factor)
+        return unpacked
 
 
 FAMILIES: dict[str, Family] = {

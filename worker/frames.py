@@ -123,7 +123,7 @@ def make_xy_grid(
     cols_per_page = next((c for c in range(columns, 0, -1) if fits(c, 1)), 1)
     rows_per_page = next((r for r in range(rows, 0, -1) if fits(cols_per_page, r)), 1)
     col_pages, row_pages = math.ceil(columns / cols_per_page), math.ceil(rows / rows_per_page)
-    pages = []
+    pages: list[Image.Image] = []
     font, small = _font(14), _font(12)
     for row_page in range(row_pages):
         for col_page in range(col_pages):

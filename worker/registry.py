@@ -432,6 +432,11 @@ class BuiltScheduler:
     stochastic: bool
     call_config: dict[str, Any] = field(default_factory=dict)
 
+    def config_after_run(self) -> dict[str, Any]:
+        """The config as it ran: `set_timesteps` may rewrite it (DPMSolverSinglestep's lower_order_final)."""
+        scheduler: Any = self.scheduler  # `config` is registered at run time by diffusers' ConfigMixin
+        return plain_config(scheduler.config)
+
 
 def build_scheduler(
     entry: RegistryEntry, model_config: dict[str, Any], choice: SchedulerChoice, seed: int, field: str

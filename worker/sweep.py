@@ -233,4 +233,4 @@ def plot_error_vs_nfe(curves: Sequence[ErrorCurve], tolerance: float) -> Image.I
 
 def _mean(values: Any) -> float:
     items = list(values)
-    return sum(items) / len(items)
+    return float(sum(items) / len(items))

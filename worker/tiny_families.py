@@ -4,7 +4,8 @@ Like `tiny` (worker/tiny_model.py) each is built from configs written here with 
 with `save_pretrained` and loaded back through the family's own diffusers pipeline `from_pretrained`, so the
 tests exercise the loading path a real checkpoint takes. Tokenizers are built in code too: CLIP BPE over bytes
 (as for `tiny`) and a T5-style Unigram tokenizer from the `tokenizers` library wrapped in transformers'
-`T5TokenizerFast`. Shapes follow the real families where a code path depends on them (SDXL's two encoders and
+`T5Tokenizer` (transformers 5's fast T5 tokenizer). Shapes follow the real families where a code path depends on
+them (SDXL's two encoders and
 time ids, SD 3's three encoders and 16-channel latents, Flux's packed 16-channel latents and guidance embedding),
 at 64 x 64 pixels and 8 x 8 latents.
 """
@@ -69,7 +70,7 @@ def clip_tokenizer(directory: Path) -> Any:
 def t5_tokenizer() -> Any:
     """A T5-style tokenizer built in code: Unigram over single characters, `▁` word starts, `</s>` appended."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
-    from transformers import T5TokenizerFast
+    from transformers import T5Tokenizer  # transformers 5: the fast (tokenizers-backed) T5 tokenizer
 
     characters = string.ascii_letters + string.digits + string.punctuation
     pieces = ["<pad>", "</s>", "<unk>", "▁", *characters, *("▁" + c for c in characters)]
@@ -81,28 +82,25 @@ def t5_tokenizer() -> Any:
     backend.post_processor = processors.TemplateProcessing(
         single="$A </s>", pair="$A </s> $B </s>", special_tokens=[("</s>", 1)]
     )
-    return T5TokenizerFast(
-        tokenizer_object=backend, eos_token="</s>", unk_token="<unk>", pad_token="<pad>", extra_ids=0
-    )
+    return T5Tokenizer(tokenizer_object=backend, eos_token="</s>", unk_token="<unk>", pad_token="<pad>", extra_ids=0)
 
 
 def _t5_encoder(tokenizer: Any) -> Any:
     from transformers import T5Config, T5EncoderModel
 
-    return T5EncoderModel(
-        T5Config(
-            vocab_size=len(tokenizer),
-            d_model=32,
-            d_kv=8,
-            d_ff=64,
-            num_layers=2,
-            num_heads=4,
-            relative_attention_num_buckets=8,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            decoder_start_token_id=tokenizer.pad_token_id,
-        )
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
+    config.decoder_start_token_id = tokenizer.pad_token_id  # T5's convention; not a T5Config keyword in transformers 5
+    return T5EncoderModel(config)
 
 
 def _clip_config(tokenizer: Any, projection_dim: int = 16) -> Any:

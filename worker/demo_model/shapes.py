@@ -80,7 +80,9 @@ def draw(spec: ShapeSpec, image_size: int = IMAGE_SIZE) -> Image.Image:
     return image
 
 
-def draw_shape(pen: ImageDraw.ImageDraw, shape: str, box: tuple[int, int, int, int], fill: object) -> None:
+def draw_shape(
+    pen: ImageDraw.ImageDraw, shape: str, box: tuple[int, int, int, int], fill: float | tuple[int, ...] | str | None
+) -> None:
     """Draw one shape filling the inclusive box (x0, y0, x1, y1): the data set's renderer, the checker's templates."""
     x0, y0, x1, y1 = box
     if shape == "circle":
