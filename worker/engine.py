@@ -697,63 +697,22 @@ class ComparisonEngine:
         sink: ArtifactSink,
         group: _Group,
     ) -> tuple[SchedulerResult, list[Image.Image]]:
-        steps = run.cell.steps
-        reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
-        final_keys: list[str] = []
-        final_images: list[Image.Image] = []
-        if not run.canceled:
-            final_images = frame_images.decode_vae(self.model, latents, run.size)
-            for image_index, image in enumerate(final_images):
-                key = keys.final_image(run.folder, image_index)
-                put_png(sink, key, image)
-                final_keys.append(key)
-            if reuse_final:
-                self._store_frames(run, keys, sink, steps, final_images)
-
-        grid_key = None
-        if run.frames:
-            grid_key = keys.grid(run.folder)
-            put_png(sink, grid_key, frame_images.make_grid(sorted(run.frames.items())))
-
-        distance = None
-        if not run.canceled and group.reference_latents is not None:
-            per_image = metrics.pixel_rmse(final_images, group.reference_images)
-            per_latent = metrics.relative_distances(latents, group.reference_latents)
-            distance = ReferenceDistance(
-                latent=round(statistics.median(per_latent), 6),
-                image=round(statistics.median(per_image), 6),
-                image_mean=round(statistics.fmean(per_image), 6),
-                images=[round(v, 6) for v in per_image],
-                latents=[round(v, 6) for v in per_latent],
-            )
-        curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())]
-        frame_refs = [
-            FrameRef(step=step, image_index=i, key=keys.frame(run.folder, step, i))
-            for step in sorted(run.frames)
-            for i in range(len(run.frames[step]))
-        ]
-        result = SchedulerResult(
-            index=run.index,
-            name=run.name,
-            id=run.built.entry.id,
-            class_name=run.built.entry.class_name,
-            key=f"{keys.root}{run.folder}",
-            status="canceled" if run.canceled else "succeeded",
-            stochastic=run.built.stochastic,
-            # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
-            effective_config=run.built.config_after_run(),
-            seeds=[run.cell.seed + i for i in range(spec.num_images)],
-            final_images=final_keys,
-            frames=frame_refs,
-            grid=grid_key,
-            timings=SchedulerTimings(wall_s=round(time.perf_counter() - run.started, 4), unet_calls=run.unet_calls),
-            convergence=curve,
-            emergence_step=None if run.canceled else metrics.emergence_step(curve),
-            quality=self._quality(spec, final_images),
-            cell=run.cell.label if spec.is_sweep else None,
-            reference_distance=distance,
+        """A cell's scheduler run ends like any run (`_finish_scheduler`), plus its distance to the reference."""
+        result, final_images = self._finish_scheduler(
+            spec, run, keys, sink, latents, lambda: time.perf_counter() - run.started
         )
-        return result, final_images
+        if run.canceled or group.reference_latents is None:
+            return result, final_images
+        per_image = metrics.pixel_rmse(final_images, group.reference_images)
+        per_latent = metrics.relative_distances(latents, group.reference_latents)
+        distance = ReferenceDistance(
+            latent=round(statistics.median(per_latent), 6),
+            image=round(statistics.median(per_image), 6),
+            image_mean=round(statistics.fmean(per_image), 6),
+            images=[round(v, 6) for v in per_image],
+            latents=[round(v, 6) for v in per_latent],
+        )
+        return result.model_copy(update={"reference_distance": distance}), final_images
 
     @staticmethod
     def _reference_manifest(spec: ComparisonSpec, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -1024,6 +983,7 @@ class ComparisonEngine:
             convergence=curve,
             emergence_step=None if run.canceled else metrics.emergence_step(curve),
             quality=self._quality(spec, final_images),
+            cell=run.cell.label if spec.is_sweep else None,
         )
         return result, final_images
 
