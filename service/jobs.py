@@ -221,6 +221,13 @@ class JobStore:
             cancel_requested=fields.get("cancel_requested") == "1",
         )
 
+    def spec(self, job_id: str) -> ComparisonSpec:
+        """The job's spec: stored once, here (the queue carries only the id); one field, not the whole record."""
+        raw = cast(str | None, self.redis.hget(self._job(job_id), "spec"))
+        if raw is None:
+            raise JobNotFoundError(job_id)
+        return ComparisonSpec.model_validate_json(raw)
+
     def recent(self, owner: str = "", offset: int = 0, limit: int = 20) -> tuple[list[JobRecord], int]:
         """Most recent first."""
         index = self._index(owner)

@@ -1,4 +1,6 @@
-"""The work queues: rq on Redis, one per served model, carrying each job's validated spec as JSON to a free worker.
+"""The work queues: rq on Redis, one per served model, carrying each job's id to a free worker.
+
+The payload is the id alone: the spec is stored once, in the job record (`service.jobs`), where the worker reads it.
 
 Each worker serves one model and takes jobs from that model's queue only; the API puts a job on the queue of the
 spec's `model` (resolved to the deployment's default before queueing).
@@ -14,7 +16,7 @@ from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from service.contract import ComparisonSpec, JobStatus
+from service.contract import JobStatus
 from service.jobs import JobStore
 
 logger = logging.getLogger(__name__)
@@ -51,11 +53,11 @@ class ComparisonQueue:
             self._queues[name] = Queue(name, connection=self.connection, serializer=JSONSerializer)
         return self._queues[name]
 
-    def enqueue(self, job_id: str, spec: ComparisonSpec) -> None:
-        self.for_model(spec.model).enqueue(
+    def enqueue(self, job_id: str, model: str | None) -> None:
+        """Put a job on its model's queue; the rq job's only argument is the job's id."""
+        self.for_model(model).enqueue(
             JOB_FUNCTION,
             job_id,
-            spec.model_dump(mode="json"),
             job_id=job_id,
             job_timeout=self.job_timeout_s,
             result_ttl=3600,
@@ -93,7 +95,7 @@ def reap_dead_workers(store: JobStore, queue: ComparisonQueue, dead_after_s: flo
             f"during attempt {record.attempts}"
         )
         if record.attempts < MAX_ATTEMPTS and store.requeue(job_id, reason):
-            queue.enqueue(job_id, record.spec)
+            queue.enqueue(job_id, record.spec.model)
             logger.warning("job %s: %s; retrying", job_id, reason)
         elif store.finish(job_id, JobStatus.failed, error=f"{reason}; partial frames stay in storage"):
             logger.warning("job %s: %s; failed", job_id, reason)

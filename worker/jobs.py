@@ -142,8 +142,13 @@ class _JobListener(RunListener):
         self.runtime.notify(self.spec, WebhookEvent.scheduler_done, self.job_id, summary)
 
 
-def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
-    """Run a queued comparison. Returns its final status; failures are recorded, never left 'running'."""
+def run_comparison(job_id: str, *previous_layout_args: object) -> str:
+    """Run a queued comparison, reading its spec from the job record. Returns its final status; failures are
+    recorded, never left 'running'.
+
+    The rq payload is the job id alone. Jobs queued by the previous layout carried the spec as a second argument
+    (`previous_layout_args`); the record holds the same spec, so they run unchanged, from the record.
+    """
     runtime = current_runtime()
     store = runtime.store
     try:
@@ -159,7 +164,7 @@ def run_comparison(job_id: str, spec_json: dict[str, Any]) -> str:
     logger.info("job %s: running on %s", job_id, runtime.name)
     spec: ComparisonSpec | None = None
     try:
-        spec = ComparisonSpec.model_validate(spec_json)
+        spec = store.spec(job_id)
         runtime.notify(spec, WebhookEvent.started, job_id, {"status": "running", "worker": runtime.name})
         outcome = runtime.engine.run(
             spec,

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from redis import Redis
 
 from service.api.app import create_app
 from service.contract import JobStatus, utcnow
 from service.jobs import WorkerInfo
+from service.queue import ComparisonQueue
 from service.settings import Settings
 
 VALID = {
@@ -39,6 +41,7 @@ def test_the_api_process_never_imports_torch_or_diffusers(settings: Settings) ->
 import subprocess
 import sys
 from fastapi.testclient import TestClient
+from redis import Redis
 from service.api.app import create_app
 from service.settings import Settings
 with TestClient(create_app(Settings.model_validate_json({settings.model_dump_json()!r}))) as client:
@@ -58,6 +61,14 @@ def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> N
     assert response.headers["location"] == job["links"]["self"]
     assert client.get(response.headers["location"]).json()["id"] == job["id"]
     assert job["spec"]["num_images"] == 4 and job["spec"]["frames"] == "latent"  # defaults filled in
+
+
+def test_the_queued_rq_job_carries_the_job_id_and_nothing_of_the_spec(client: TestClient, settings: Settings) -> None:
+    job_id = client.post("/v1/comparisons", json=VALID).json()["id"]
+    queue = ComparisonQueue(Redis.from_url(settings.redis_url), settings.key_prefix, 60, settings.model)
+    rq_job = queue.job(job_id)
+    assert rq_job is not None and rq_job.args == [job_id] and rq_job.kwargs == {}
+    assert "red circle" not in rq_job.get_call_string()  # the spec lives in the job record only
 
 
 @pytest.mark.parametrize(

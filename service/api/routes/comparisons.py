@@ -119,7 +119,7 @@ def create_comparison(
             raise QueueFullError(depth, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
         record = store.create(job_id, spec, owner=caller)
         created = True
-        queue.enqueue(job_id, spec)
+        queue.enqueue(job_id, spec.model)
         # The check above races with concurrent submits; this one cannot: each job sees its own place.
         position = queue.position(job_id, spec.model)
         if position is not None and position >= settings.max_queue_depth:
