@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,22 +36,36 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def test_the_api_process_never_imports_torch_or_diffusers(settings: Settings) -> None:
-    # In a fresh interpreter: this test process has torch loaded by the worker tests.
+def _modules_loaded_by_the_api(settings: Settings) -> list[str]:
+    """Every module a fresh interpreter holds after building the app and serving the main requests."""
+    # In a fresh interpreter: this test process has torch and the worker loaded by the worker tests.
     program = f"""
-import subprocess
+import json
 import sys
 from fastapi.testclient import TestClient
-from redis import Redis
 from service.api.app import create_app
 from service.settings import Settings
 with TestClient(create_app(Settings.model_validate_json({settings.model_dump_json()!r}))) as client:
-    assert client.post("/v1/comparisons", json={VALID!r}).status_code == 202
-    assert client.get("/v1/schedulers").status_code == 200
-print(sorted(name for name in ("torch", "diffusers", "transformers") if name in sys.modules))
+    job = client.post("/v1/comparisons", json={VALID!r})
+    assert job.status_code == 202
+    for path in ("/v1/schedulers", "/v1/models", "/readyz", "/metrics", "/v1/comparisons", job.json()["links"]["self"]):
+        assert client.get(path).status_code in (200, 503), path
+    assert client.post(job.json()["links"]["cancel"]).status_code == 202
+print(json.dumps(sorted(sys.modules)))
 """
     output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
-    assert output.strip() == "[]"
+    return list(json.loads(output))
+
+
+def test_the_api_process_never_imports_torch_or_diffusers(settings: Settings) -> None:
+    loaded = _modules_loaded_by_the_api(settings)
+    assert [name for name in ("torch", "diffusers", "transformers") if name in loaded] == []
+
+
+def test_the_api_process_loads_no_module_of_the_worker(settings: Settings) -> None:
+    loaded = _modules_loaded_by_the_api(settings)
+    assert "service.api.app" in loaded
+    assert [name for name in loaded if name == "worker" or name.startswith("worker.")] == []
 
 
 def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> None:
