@@ -256,10 +256,11 @@ def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> Comparis
     from redis.exceptions import RedisError
 
     from service.estimate import estimate
-    from service.jobs import JobStore
+    from service.workers import WorkerRegistry
 
     try:
-        workers = JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix).workers()
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        workers = WorkerRegistry(redis, settings.key_prefix).workers()
     except RedisError as error:
         console.print(f"[yellow]no worker throughput: Redis unreachable ({error})[/yellow]")
         workers = []

@@ -28,7 +28,8 @@ from service.contract import (
     StepRecord,
     SweepAnswer,
 )
-from service.jobs import JobEvent, JobRecord, WorkerInfo
+from service.jobs import JobEvent, JobRecord
+from service.workers import WorkerInfo
 
 
 class FrameLink(BaseModel):

@@ -14,9 +14,9 @@ from redis import Redis
 
 from service.api.app import create_app
 from service.contract import JobStatus, utcnow
-from service.jobs import WorkerInfo
 from service.queue import ComparisonQueue
 from service.settings import Settings
+from service.workers import WorkerInfo
 
 VALID = {
     "prompt": "a red circle",
@@ -288,10 +288,10 @@ def test_dry_run_answers_the_cost_from_the_live_workers_throughput_and_queues_no
     assert len(estimate["cells"]) == 8 and estimate["cost"]["runs"] == 8 * 3 + 2
     evals = 2 * (3 * 2 * (5 + 10 + 20 + 40) + 2 * 100)
     assert estimate["cost"]["unet_evaluations"] == evals
-    store = client.app.state.store  # type: ignore[attr-defined]
+    workers = client.app.state.workers  # type: ignore[attr-defined]
     for name, rate in (("w1", 100.0), ("w2", 300.0), ("w3", 800.0), ("w4", None)):
         info = WorkerInfo(name=name, model={}, schedulers=[], pid=1, host="h", started_at=utcnow(), evals_per_s=rate)
-        store.heartbeat(info, ttl_s=30)
+        workers.heartbeat(info, ttl_s=30)
     estimate = client.post("/v1/comparisons?dry_run=true", json=SWEEP).json()
     assert (
         estimate["workers_measured"] == 3 and estimate["evals_per_s"] == 300.0

@@ -111,13 +111,13 @@ def test_a_cancel_and_a_retry_are_events_too(store: JobStore) -> None:
 def test_event_streams_expire_with_their_job_and_go_with_a_withdrawn_one(store: JobStore) -> None:
     store.create("j1", SPEC)
     store.start("j1", "w1")
-    events_key = f"{store.prefix}:job:j1:events"
+    events_key = store.keys.job_events("j1")
     assert store.redis.ttl(events_key) == -1  # a live job's stream stays
     store.finish("j1", JobStatus.failed, error="boom")
     assert 0 < store.redis.ttl(events_key) <= 120
     store.create("j2", SPEC)
     store.delete("j2")
-    assert not store.redis.exists(f"{store.prefix}:job:j2:events")
+    assert not store.redis.exists(store.keys.job_events("j2"))
 
 
 def test_a_finished_jobs_stream_replays_every_event_with_urls_and_closes(client: TestClient, store: JobStore) -> None:

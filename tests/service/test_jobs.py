@@ -10,7 +10,9 @@ from redis import Redis
 from service.contract import ComparisonSpec, JobStatus
 from service.errors import JobStateError
 from service.jobs import JobStore
-from service.queue import MAX_ATTEMPTS, ComparisonQueue, reap_dead_workers
+from service.queue import ComparisonQueue
+from service.reaper import MAX_ATTEMPTS, Reaper
+from service.workers import WorkerInfo, WorkerRegistry
 
 SPEC = ComparisonSpec(prompt="a red circle", schedulers=[{"name": "euler"}])
 
@@ -23,6 +25,11 @@ def store(redis_url: str, key_prefix: str) -> Iterator[JobStore]:
 @pytest.fixture
 def queue(redis_url: str, key_prefix: str) -> ComparisonQueue:
     return ComparisonQueue(Redis.from_url(redis_url), key_prefix, job_timeout_s=60)
+
+
+@pytest.fixture
+def workers(store: JobStore, key_prefix: str) -> WorkerRegistry:
+    return WorkerRegistry(store.redis, key_prefix)
 
 
 def test_lifecycle_transitions_are_compare_and_set(store: JobStore) -> None:
@@ -47,16 +54,19 @@ def test_cancel_queued_is_immediate_and_running_is_a_request(store: JobStore) ->
 def test_finished_jobs_expire_from_redis(store: JobStore) -> None:
     store.create("j1", SPEC)
     store.start("j1", "w1")
-    assert store.redis.ttl(f"{store.prefix}:job:j1") == -1  # live jobs never expire
+    assert store.redis.ttl(store.keys.job("j1")) == -1  # live jobs never expire
     store.finish("j1", JobStatus.succeeded)
-    assert 0 < store.redis.ttl(f"{store.prefix}:job:j1") <= 120
+    assert 0 < store.redis.ttl(store.keys.job("j1")) <= 120
 
 
-def test_dead_workers_job_is_retried_once_then_failed(store: JobStore, queue: ComparisonQueue) -> None:
+def test_dead_workers_job_is_retried_once_then_failed(
+    store: JobStore, workers: WorkerRegistry, queue: ComparisonQueue
+) -> None:
     store.create("j1", SPEC)
+    reaper = Reaper(store, workers, queue, dead_after_s=3)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         assert store.start("j1", f"dead-{attempt}")  # no heartbeat was ever written for this worker
-        assert reap_dead_workers(store, queue, dead_after_s=3) == ["j1"]
+        assert reaper.reap() == ["j1"]
         status = store.status("j1")
         assert status is (JobStatus.queued if attempt < MAX_ATTEMPTS else JobStatus.failed)
     record = store.get("j1")
@@ -64,13 +74,12 @@ def test_dead_workers_job_is_retried_once_then_failed(store: JobStore, queue: Co
     assert store.running_jobs() == []
 
 
-def test_a_live_workers_job_is_left_alone(store: JobStore, queue: ComparisonQueue) -> None:
+def test_a_live_workers_job_is_left_alone(store: JobStore, workers: WorkerRegistry, queue: ComparisonQueue) -> None:
     from service.contract import utcnow
-    from service.jobs import WorkerInfo
 
     info = WorkerInfo(name="alive", model={}, schedulers=[], pid=1, host="h", started_at=utcnow())
-    store.heartbeat(info, ttl_s=30)
+    workers.heartbeat(info, ttl_s=30)
     store.create("j1", SPEC)
     store.start("j1", "alive")
-    assert reap_dead_workers(store, queue, dead_after_s=30) == []
+    assert Reaper(store, workers, queue, dead_after_s=30).reap() == []
     assert store.status("j1") is JobStatus.running
