@@ -1,13 +1,19 @@
 """Every Redis key and rq queue name of one deployment, derived from its key prefix (`SCHEDLAB_KEY_PREFIX`).
 
-The one place key names are spelled: the job store, the idempotency keys, the worker registry and the queue all ask
-`RedisKeys`.
+The one place key names are spelled: the job store, the idempotency keys, the worker registry, the queue, and the
+tests' and benchmarks' clean-up all ask `RedisKeys`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import cast
+
+from redis import Redis
+
+# rq's own sets of every worker and every queue; a deployment's members carry its prefix in their names.
+RQ_REGISTRIES = ("rq:workers", "rq:queues")
 
 
 @dataclass(frozen=True)
@@ -61,3 +67,32 @@ class RedisKeys:
     def queue_name(self, model: str) -> str:
         """The rq queue of one served model."""
         return self.queue_name_prefix + model
+
+    # -- clean-up ----------------------------------------------------------------------------------------------
+    def _job_ids(self, redis: Redis) -> set[str]:
+        """The ids of every job record under this prefix."""
+        pattern = self.job("*")
+        return {key.rsplit(":", 1)[1] for key in _scan(redis, pattern) if key.count(":") == pattern.count(":")}
+
+    def delete_everything(self, redis: Redis) -> int:
+        """Delete every key of this prefix, rq's keys of its jobs and its rq registrations (tests, benchmarks).
+
+        Returns how many keys were deleted. `redis` must decode responses.
+        """
+        job_ids = self._job_ids(redis)
+        doomed = [
+            key
+            for key in _scan(redis, "*")
+            if self.prefix in key or (key.startswith("rq:") and not job_ids.isdisjoint(key.split(":")))
+        ]
+        for start in range(0, len(doomed), 500):
+            redis.delete(*doomed[start : start + 500])
+        for registry in RQ_REGISTRIES:
+            members = [member for member in cast(set[str], redis.smembers(registry)) if self.prefix in member]
+            if members:
+                redis.srem(registry, *members)
+        return len(doomed)
+
+
+def _scan(redis: Redis, pattern: str) -> list[str]:
+    return [str(key) for key in redis.scan_iter(match=pattern, count=1000)]

@@ -7,8 +7,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import TEST_REDIS_URL, cleanup_redis
-from tests.e2e.stack import MotoServer, Stack, base_env, start_moto
+from tests.conftest import TEST_REDIS_URL
+from tests.e2e.stack import MotoServer, base_env, start_moto
+from tests.harness import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +41,7 @@ def file_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> I
         stack.start_worker("w2")
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()
 
 
 @pytest.fixture(scope="module")
@@ -90,5 +90,4 @@ def s3_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, moto: 
         stack.start_worker("s3w1")
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()

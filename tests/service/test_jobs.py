@@ -12,6 +12,7 @@ from service.errors import JobStateError
 from service.jobs import JobStore
 from service.queue import ComparisonQueue
 from service.reaper import MAX_ATTEMPTS, Reaper
+from service.redis_keys import RedisKeys
 from service.workers import WorkerInfo, WorkerRegistry
 
 SPEC = ComparisonSpec(prompt="a red circle", schedulers=[{"name": "euler"}])
@@ -83,3 +84,19 @@ def test_a_live_workers_job_is_left_alone(store: JobStore, workers: WorkerRegist
     store.start("j1", "alive")
     assert Reaper(store, workers, queue, dead_after_s=30).reap() == []
     assert store.status("j1") is JobStatus.running
+
+
+def test_clean_up_deletes_every_key_of_the_prefix_and_rq_keys_of_its_jobs_only(
+    store: JobStore, queue: ComparisonQueue
+) -> None:
+    other = RedisKeys("schedlab-test-someone-else")
+    store.redis.set(other.job("j1"), "kept")
+    try:
+        store.create("j1", SPEC)
+        queue.enqueue("j1", SPEC.model)
+        assert store.redis.exists("rq:job:j1") and store.redis.keys(f"*{store.keys.prefix}*")
+        assert store.keys.delete_everything(store.redis) >= 3
+        assert store.redis.keys(f"*{store.keys.prefix}*") == [] and not store.redis.exists("rq:job:j1")
+        assert store.redis.get(other.job("j1")) == "kept"
+    finally:
+        store.redis.delete(other.job("j1"))
