@@ -18,8 +18,8 @@ from service.contract import (
     Decoder,
     Execution,
     FrameKind,
-    Keys,
     Limits,
+    StorageLayout,
     SweepAnswer,
     check_spec,
     load_catalog,
@@ -226,7 +226,7 @@ def compare(
             bar.update(sum(done.values()) - bar.n)
 
     try:
-        outcome = engine.run(spec, LocalStorage(out), Keys(""), listener=Progress())
+        outcome = engine.run(spec, LocalStorage(out), StorageLayout(""), listener=Progress())
     except SpecError as error:
         raise _fail(str(error)) from error
     finally:
@@ -421,7 +421,7 @@ def worker(
 ) -> None:
     """Load the model once and run comparison jobs from the queue."""
     from service.logs import configure_logging
-    from worker.process import run_worker
+    from worker.serve import run_worker
 
     settings = Settings()
     configure_logging(settings.log_format)

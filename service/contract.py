@@ -17,9 +17,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, Strict, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    Strict,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from service.errors import SpecError, UnknownSchedulerError
@@ -732,7 +742,10 @@ class SchedulerResult(BaseModel):
     name: str
     id: str
     class_name: str
-    key: str = Field(description="Folder of this scheduler's files under the job's folder.")
+    folder: str = Field(
+        validation_alias=AliasChoices("folder", "key"),  # job records written before the rename call it `key`
+        description="The folder of this run's files, a storage key: the job's folder, the cell's, `NN-scheduler`.",
+    )
     status: Literal["succeeded", "canceled"]
     stochastic: bool
     effective_config: dict[str, JsonValue]
@@ -886,27 +899,38 @@ class StepRecord(BaseModel):
 
 
 @dataclass(frozen=True)
-class Keys:
-    """Storage keys of one comparison, relative to the storage root. Human-readable on purpose."""
+class StorageLayout:
+    """Where a comparison's files go: storage keys relative to the storage root, human-readable on purpose.
+
+    A service job's files live under `comparisons/{id}/`; a CLI run's under its output folder (`root` "").
+    A scheduler run's folder is `NN-{entry id}` (under its cell's folder in a sweep).
+    """
 
     root: str  # "" for a CLI output folder, "comparisons/{id}/" for a service job
 
+    JOBS_ROOT: ClassVar[str] = "comparisons/"
+
     @classmethod
-    def for_job(cls, job_id: str) -> Keys:
-        return cls(f"comparisons/{job_id}/")
+    def for_job(cls, job_id: str) -> StorageLayout:
+        return cls(f"{cls.JOBS_ROOT}{job_id}/")
+
+    @classmethod
+    def job_id_of(cls, key: str) -> str:
+        """The job a stored file belongs to, from its key under `JOBS_ROOT`."""
+        return key.removeprefix(cls.JOBS_ROOT).split("/", 1)[0]
 
     @staticmethod
-    def scheduler_dir(index: int, entry_id: str) -> str:
+    def scheduler_folder(index: int, entry_id: str) -> str:
         return f"{index + 1:02d}-{entry_id}"
 
-    def final_image(self, scheduler_dir: str, image_index: int) -> str:
-        return f"{self.root}{scheduler_dir}/final/image-{image_index}.png"
+    def final_image(self, scheduler_folder: str, image_index: int) -> str:
+        return f"{self.root}{scheduler_folder}/final/image-{image_index}.png"
 
-    def frame(self, scheduler_dir: str, step: int, image_index: int) -> str:
-        return f"{self.root}{scheduler_dir}/frames/step-{step:04d}/image-{image_index}.png"
+    def frame(self, scheduler_folder: str, step: int, image_index: int) -> str:
+        return f"{self.root}{scheduler_folder}/frames/step-{step:04d}/image-{image_index}.png"
 
-    def grid(self, scheduler_dir: str) -> str:
-        return f"{self.root}{scheduler_dir}/grid.png"
+    def grid(self, scheduler_folder: str) -> str:
+        return f"{self.root}{scheduler_folder}/grid.png"
 
     @staticmethod
     def group_name(guidance_scale: float, seed: int) -> str:

@@ -15,7 +15,7 @@ from service.contract import Catalog, ComparisonSpec, JobStatus, Limits, check_s
 from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
 from service.estimate import ComparisonEstimate, estimate
 from service.idempotency import IdempotencyKeys
-from service.jobs import JobRecord, JobStore
+from service.job_store import JobRecord, JobStore
 from service.queue import ComparisonQueue
 from service.settings import Settings
 from service.webhooks import check_webhook_url

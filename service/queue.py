@@ -1,6 +1,7 @@
 """The work queues: rq on Redis, one per served model, carrying each job's id to a free worker.
 
-The payload is the id alone: the spec is stored once, in the job record (`service.jobs`), where the worker reads it.
+The payload is the id alone: the spec is stored once, in the job record (`service.job_store`), where the worker
+reads it.
 
 Each worker serves one model and takes jobs from that model's queue only; the API puts a job on the queue of the
 spec's `model` (resolved to the deployment's default before queueing).
@@ -15,7 +16,7 @@ from rq.serializers import JSONSerializer
 
 from service.redis_keys import RedisKeys
 
-JOB_FUNCTION = "worker.jobs.run_comparison"
+JOB_FUNCTION = "worker.rq_job.run_comparison"
 
 
 class ComparisonQueue:

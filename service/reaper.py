@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from service.contract import JobStatus
-from service.jobs import JobStore
+from service.job_store import JobStore
 from service.periodic import Periodic
 from service.queue import ComparisonQueue
 from service.workers import WorkerRegistry

@@ -1,3 +1,5 @@
+"""Fixtures for every test: the test Redis database and a key prefix per test, cleaned up after."""
+
 from __future__ import annotations
 
 import os

@@ -7,7 +7,7 @@ prices dry runs (`service.estimate`).
 from __future__ import annotations
 
 from service.workers import WorkerInfo, WorkerRegistry
-from worker.jobs import WorkerRuntime
+from worker.rq_job import WorkerRuntime
 
 # A model stays registered (its specs accepted and queued) this long after its last worker's heartbeat, so jobs
 # submitted while its workers restart wait in its queue instead of being refused.

@@ -83,7 +83,7 @@ _REQUIRED_MODULES = {"LMSDiscreteScheduler": "scipy", "DPMSolverSDEScheduler": "
 _UNUSABLE = {
     "EDMEulerScheduler": "its EDM sigmas (sigma_max=80, log-sigma timesteps) do not fit an SD 1.x epsilon UNet",
 }
-# Keys a user may not override: the model's training schedule length is not a sampling choice.
+# StorageLayout a user may not override: the model's training schedule length is not a sampling choice.
 _FIXED_KEYS = {"num_train_timesteps"}
 
 SD_EXPLICIT_DDIM = {

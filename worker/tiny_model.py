@@ -1,4 +1,5 @@
-"""The embedded default model: a tiny Stable Diffusion pipeline built from configs, offline, deterministically.
+"""The tiny test model (`SCHEDLAB_MODEL=tiny`): a Stable Diffusion pipeline built from configs, offline,
+deterministically, with random weights. (The default model is the trained demo model, `worker.demo_model`.)
 
 It is saved with `save_pretrained` and loaded back through `StableDiffusionPipeline.from_pretrained`, the same
 code that loads SD 1.5 on a GPU host, so the tiny model exercises the real loading path. Its weights are random:

@@ -22,7 +22,7 @@ from service.api.events import JobEventHub
 from service.api.response_cache import FinishedJobs, RenderedEvents
 from service.api.routes import comparisons, health, models, schedulers, viewer
 from service.idempotency import IdempotencyKeys
-from service.jobs import JobEventReader, JobStore
+from service.job_store import JobEventReader, JobStore
 from service.lifecycle import JobLifecycle
 from service.queue import ComparisonQueue
 from service.reaper import Reaper

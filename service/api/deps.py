@@ -17,7 +17,7 @@ from redis import Redis
 
 from service.api.events import JobEventHub
 from service.api.response_cache import FinishedJobs, RenderedEvents
-from service.jobs import JobEventReader, JobStore
+from service.job_store import JobEventReader, JobStore
 from service.lifecycle import JobLifecycle
 from service.queue import ComparisonQueue
 from service.settings import Settings, key_digest

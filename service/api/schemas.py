@@ -19,16 +19,16 @@ from service.contract import (
     JobEventType,
     JobProgress,
     JobStatus,
-    Keys,
     ModelInfo,
     ReferenceDistance,
     SchedulerResult,
     SchedulerTimings,
     ScheduleType,
     StepRecord,
+    StorageLayout,
     SweepAnswer,
 )
-from service.jobs import JobEvent, JobRecord
+from service.job_store import JobEvent, JobRecord
 from service.workers import WorkerInfo
 
 
@@ -177,13 +177,14 @@ class _FileUrls:
 
     def __init__(self, request: Request, job_id: str) -> None:
         self.base = str(request.url_for("get_comparison_file", job_id=job_id, path="x"))[:-1]
-        self.root = Keys.for_job(job_id).root
+        self.root = StorageLayout.for_job(job_id).root
 
     def __call__(self, key: str) -> str:
         return self.base + quote(key.removeprefix(self.root))
 
 
 def render(request: Request, record: JobRecord, queue_position: int | None) -> ComparisonPublic:
+    """A job as clients see it: its record, with every storage key turned into the URL the API serves it at."""
     file_url = _FileUrls(request, record.id)
     return ComparisonPublic(
         id=record.id,

@@ -1,3 +1,5 @@
+"""End-to-end fixtures: the tiny model built once, stacks on local-directory and S3 (moto) storage."""
+
 from __future__ import annotations
 
 import uuid

@@ -17,7 +17,7 @@ from service.api import events as events_module
 from service.api.app import create_app
 from service.api.events import JobEventHub
 from service.contract import ComparisonSpec, FrameRef, JobStatus, SchedulerResult, SchedulerTimings, StepRecord
-from service.jobs import JobEvent, JobEventReader, JobStore
+from service.job_store import JobEvent, JobEventReader, JobStore
 from service.settings import Settings
 from tests.sse import Comment, Event, events_only, parse
 
@@ -60,7 +60,7 @@ def step(index: int, number: int, frames: list[str] | None = None) -> StepRecord
 def result(job_id: str) -> SchedulerResult:
     root = f"comparisons/{job_id}/01-euler"
     return SchedulerResult(
-        index=0, name="euler", id="euler", class_name="EulerDiscreteScheduler", key=root, status="succeeded",
+        index=0, name="euler", id="euler", class_name="EulerDiscreteScheduler", folder=root, status="succeeded",
         stochastic=False, effective_config={}, seeds=[0], final_images=[f"{root}/final/image-0.png"],
         frames=[FrameRef(step=2, image_index=0, key=f"{root}/frames/step-0002/image-0.png")],
         grid=f"{root}/grid.png", timings=SchedulerTimings(wall_s=0.5, unet_calls=2), convergence=[(2, 0.0)],

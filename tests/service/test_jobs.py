@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -9,7 +10,7 @@ from redis import Redis
 
 from service.contract import ComparisonSpec, JobStatus
 from service.errors import JobStateError
-from service.jobs import JobStore
+from service.job_store import JobStore
 from service.queue import ComparisonQueue
 from service.reaper import MAX_ATTEMPTS, Reaper
 from service.redis_keys import RedisKeys
@@ -100,3 +101,16 @@ def test_clean_up_deletes_every_key_of_the_prefix_and_rq_keys_of_its_jobs_only(
         assert store.redis.get(other.job("j1")) == "kept"
     finally:
         store.redis.delete(other.job("j1"))
+
+
+def test_a_finished_record_of_the_previous_layout_still_reads(store: JobStore) -> None:
+    """Results stored before `SchedulerResult.key` became `folder` (a deployment upgraded with finished jobs)."""
+    from tests.service.test_events import result
+
+    store.create("j1", SPEC)
+    store.start("j1", "w1")
+    stored = result("j1").model_dump(mode="json")
+    stored["key"] = stored.pop("folder")
+    store.redis.rpush(store.keys.job_results("j1"), json.dumps(stored))
+    store.finish("j1", JobStatus.succeeded)
+    assert store.get("j1").results[0].folder == "comparisons/j1/01-euler"

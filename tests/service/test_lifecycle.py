@@ -8,7 +8,7 @@ from redis import Redis
 from service.contract import ComparisonSpec, JobStatus
 from service.errors import QueueFullError
 from service.idempotency import IdempotencyKeys
-from service.jobs import JobStore
+from service.job_store import JobStore
 from service.lifecycle import JobLifecycle
 from service.queue import ComparisonQueue
 from service.settings import Settings

@@ -141,7 +141,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         checks += 1
         return checks >= 3
 
-    from service.contract import ComparisonSpec, Keys
+    from service.contract import ComparisonSpec, StorageLayout
     from tests.support import MemorySink
 
     spec = ComparisonSpec(
@@ -153,7 +153,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         execution="sequential",
     )
     sink = MemorySink()
-    outcome = engine.run(spec, sink, Keys(""), should_stop=stop_after_third_step)
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop_after_third_step)
     assert outcome.status == "canceled"
     (result,) = outcome.results  # the second scheduler never ran
     assert result.status == "canceled"

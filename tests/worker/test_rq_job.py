@@ -10,13 +10,13 @@ from redis import Redis
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-import worker.jobs
+import worker.rq_job
 from service.contract import ComparisonSpec, JobStatus
-from service.jobs import JobStore
-from service.queue import JOB_FUNCTION, ComparisonQueue
+from service.job_store import JobStore
+from service.queue import ComparisonQueue
 from service.storage import LocalStorage
 from worker.engine import ComparisonEngine
-from worker.jobs import WorkerRuntime
+from worker.rq_job import WorkerRuntime
 
 SPEC = ComparisonSpec(prompt="a red circle", schedulers=[{"name": "euler"}], steps=2, num_images=1)
 
@@ -36,7 +36,7 @@ def runtime(
     engine: ComparisonEngine, store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> WorkerRuntime:
     runtime = WorkerRuntime("w1", engine, store, LocalStorage(tmp_path))
-    monkeypatch.setattr(worker.jobs, "_runtime", runtime)
+    monkeypatch.setattr(worker.rq_job, "_runtime", runtime)
     return runtime
 
 
@@ -60,7 +60,8 @@ def test_a_job_queued_by_the_previous_layout_with_its_spec_in_the_payload_still_
     store: JobStore, queue: ComparisonQueue, key_prefix: str
 ) -> None:
     store.create("old", SPEC)
-    queue.queue.enqueue(JOB_FUNCTION, "old", SPEC.model_dump(mode="json"), job_id="old")  # as the old API queued it
+    # As the previous version queued it: its module path, and the spec in the payload.
+    queue.queue.enqueue("worker.jobs.run_comparison", "old", SPEC.model_dump(mode="json"), job_id="old")
     _work(queue, key_prefix)
     record = store.get("old")
     assert record.status is JobStatus.succeeded, record.error

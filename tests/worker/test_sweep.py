@@ -15,11 +15,11 @@ from PIL import Image
 from service.contract import (
     CellLabel,
     ComparisonSpec,
-    Keys,
     Limits,
     ReferenceDistance,
     SchedulerResult,
     SchedulerTimings,
+    StorageLayout,
 )
 from tests.support import MemorySink, run_spec
 from worker import frames, sweep
@@ -74,7 +74,7 @@ def test_every_cell_runs_every_scheduler_under_a_folder_that_says_its_values(swe
         seen.add((result.id, cell.steps, cell.guidance_scale, cell.seed))
         folder = f"steps-{cell.steps}_cfg-{cell.guidance_scale:g}_seed-{cell.seed}/"
         assert cell.folder == folder
-        assert result.key.startswith(folder)
+        assert result.folder.startswith(folder)
         assert result.seeds == [cell.seed, cell.seed + 1, cell.seed + 2]
         assert sorted({frame.step for frame in result.frames}) == sorted({2, cell.steps})
         assert all(key in sink.files for key in [*result.final_images, *(f.key for f in result.frames)])
@@ -109,7 +109,7 @@ def test_reference_is_dpmsolver_run_once_per_guidance_and_seed_and_distances_are
         (6.0, 9),
     ]
     plain = plain_diffusers(engine, "dpmpp_2m", 6, 6.0, 9, images=3)
-    keys = Keys("")
+    keys = StorageLayout("")
     for index, image in enumerate(plain):
         assert np.array_equal(pixels(sink.files[keys.reference_image(6.0, 9, index)]), np.asarray(image))
     for result in outcome.results:
@@ -136,7 +136,7 @@ def test_a_sweep_defaults_to_a_100_step_dpmsolver_reference_and_says_so() -> Non
 def test_a_single_value_job_keeps_its_layout_and_has_no_sweep(engine: ComparisonEngine) -> None:
     outcome, sink = run_spec(engine, schedulers=[{"name": "euler"}], steps=3, capture={"every": 3}, num_images=1)
     (result,) = outcome.results
-    assert result.key == "01-euler" and result.cell is None and result.reference_distance is None
+    assert result.folder == "01-euler" and result.cell is None and result.reference_distance is None
     assert set(sink.files) == {
         "01-euler/final/image-0.png",
         "01-euler/frames/step-0003/image-0.png",
@@ -269,7 +269,7 @@ def test_engine_pages_a_grid_beyond_the_deployment_cap(engine: ComparisonEngine)
         reference={"steps": 2},
     )
     limited = ComparisonEngine(engine.model, Limits(grid_max_pixels=(170 + 2 * 64) * (44 + 64)))
-    outcome = limited.run(spec, MemorySink(), Keys(""))
+    outcome = limited.run(spec, MemorySink(), StorageLayout(""))
     assert outcome.sweep is not None
     grids = outcome.sweep.grids
     assert [(g.page, g.pages) for g in grids] == [(0, 3), (1, 3), (2, 3)]
@@ -296,7 +296,7 @@ def test_cancel_during_a_sweep_ends_it_canceled_with_what_was_stored(
         reference={"steps": 4},
     )
     sink = MemorySink()
-    outcome = engine.run(spec, sink, Keys(""), should_stop=stop)
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop)
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
     if stop_at_check == 2:  # inside the reference run: no cell ran

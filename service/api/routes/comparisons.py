@@ -21,10 +21,10 @@ from service.api.deps import (
 )
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, file_urls, render, render_event
-from service.contract import ComparisonSpec, Keys
+from service.contract import ComparisonSpec, StorageLayout
 from service.errors import JobNotFoundError
 from service.estimate import ComparisonEstimate
-from service.jobs import JobEvent, JobRecord
+from service.job_store import JobEvent, JobRecord
 from service.lifecycle import JobLifecycle
 
 router = APIRouter(prefix="/v1/comparisons", tags=["comparisons"])
@@ -205,6 +205,6 @@ def get_comparison_file(
 ) -> Response:
     """A file of a comparison: frame, final image, grid, contact sheet or manifest."""
     jobs.require_visible(job_id, caller)
-    data = storage.get_bytes(Keys.for_job(job_id).root + path)
+    data = storage.get_bytes(StorageLayout.for_job(job_id).root + path)
     media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})

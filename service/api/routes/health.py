@@ -9,7 +9,7 @@ from service.api.deps import CallerDep, QueueDep, RedisDep, StorageDep, StoreDep
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import Health, Readiness
 from service.errors import StorageError
-from service.metrics import SchedlabCollector
+from service.prometheus_metrics import SchedlabCollector
 
 router = APIRouter(tags=["health"])
 

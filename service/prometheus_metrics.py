@@ -8,7 +8,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from service.contract import JobStatus
-from service.jobs import JobStore
+from service.job_store import JobStore
 from service.queue import ComparisonQueue
 from service.workers import WorkerRegistry
 

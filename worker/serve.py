@@ -18,8 +18,8 @@ from redis import Redis
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from service.contract import ComparisonSpec, Keys, Limits, utcnow
-from service.jobs import JobStore
+from service.contract import ComparisonSpec, Limits, StorageLayout, utcnow
+from service.job_store import JobStore
 from service.periodic import Periodic
 from service.queue import ComparisonQueue
 from service.reaper import Reaper
@@ -29,8 +29,8 @@ from service.webhooks import WebhookSender
 from service.workers import WorkerInfo, WorkerRegistry
 from worker.engine import ComparisonEngine
 from worker.heartbeat import MODEL_REGISTRATION_TTL_S, Heartbeat
-from worker.jobs import WorkerRuntime, install_runtime
 from worker.model import load_model
+from worker.rq_job import WorkerRuntime, install_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +50,17 @@ def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
     spec = ComparisonSpec(
         prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": scheduler}], capture={"every": 1}
     )
-    engine.run(spec, _NullSink(), Keys(""))
+    engine.run(spec, _NullSink(), StorageLayout(""))
     measured = ComparisonSpec(
         prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": scheduler}], capture={"every": 5}
     )
-    outcome = engine.run(measured, _NullSink(), Keys(""))
+    outcome = engine.run(measured, _NullSink(), StorageLayout(""))
     return outcome.unet_evaluations, outcome.wall_s
 
 
 def run_worker(settings: Settings, name: str | None = None, burst: bool = False) -> None:
+    """`schedlab worker`: load the model, register it, heartbeat, then run jobs from its queue one at a time until
+    SIGTERM (after the current job) or, with `burst`, until the queue is empty."""
     name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
     # 1. Connections: our job store and worker registry (text) and rq (bytes)
