@@ -17,9 +17,9 @@ from service.queue import ComparisonQueue
 from service.settings import Settings
 from service.workers import WorkerInfo, WorkerRegistry
 from worker.families import family_of
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG
 from worker.registry import model_catalog
 from worker.tiny_families import FLUX_DEV_SCHEDULER_CONFIG, SDXL_SCHEDULER_CONFIG
-from worker.tiny_model import SD15_SCHEDULER_CONFIG
 
 SPEC = {"prompt": "a red circle", "steps": 10, "num_images": 1}
 
