@@ -11,20 +11,29 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 if TYPE_CHECKING:
+    from schedlab_client import AuthenticatedClient
+
     from service.estimate import ComparisonEstimate
+
+
+def _client(url: str, api_key: str | None) -> AuthenticatedClient:
+    """The generated client. Its calls are typed for an authenticated client (the API declares its key scheme);
+    without a key it sends an empty Authorization header, which a service without API keys ignores."""
+    from schedlab_client import AuthenticatedClient
+
+    return AuthenticatedClient(base_url=url, token=api_key or "", prefix="Bearer" if api_key else "")
 
 
 def estimate_comparison(
     url: str, api_key: str | None, body: dict[str, Any], *, console: Console
 ) -> ComparisonEstimate | None:
     """`POST /v1/comparisons?dry_run=true` through the generated client: the cost, nothing queued."""
-    from schedlab_client import AuthenticatedClient, Client
     from schedlab_client.api.comparisons import create_comparison
     from schedlab_client.models import ComparisonSpec
 
     from service.estimate import ComparisonEstimate
 
-    client: Client = AuthenticatedClient(base_url=url, token=api_key) if api_key else Client(base_url=url)
+    client = _client(url, api_key)
     response = create_comparison.sync_detailed(client=client, body=ComparisonSpec.from_dict(body), dry_run=True)
     if response.status_code != 200:
         console.print(f"[red]refused ({response.status_code}):[/red] {response.content.decode(errors='replace')}")
@@ -36,14 +45,13 @@ def submit_comparison(
     url: str, api_key: str | None, body: dict[str, Any], *, wait: bool, out: Path | None, console: Console
 ) -> int:
     try:
-        from schedlab_client import AuthenticatedClient, Client
         from schedlab_client.api.comparisons import create_comparison, get_comparison
         from schedlab_client.models import ComparisonPublic, ComparisonSpec, JobStatus
     except ImportError:  # pragma: no cover - the client is installed with the project's dev setup
         console.print("[red]error:[/red] the generated client is not installed: pip install -e openapi/schedlab-client")
         return 2
 
-    client: Client = AuthenticatedClient(base_url=url, token=api_key) if api_key else Client(base_url=url)
+    client = _client(url, api_key)
     response = create_comparison.sync_detailed(client=client, body=ComparisonSpec.from_dict(body))
     if not isinstance(response.parsed, ComparisonPublic):
         console.print(f"[red]refused ({response.status_code}):[/red] {response.content.decode(errors='replace')}")
