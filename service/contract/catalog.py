@@ -65,6 +65,11 @@ class CatalogEntry(BaseModel):
         "null where it matches or has no k-diffusion counterpart.",
     )
     config_keys: dict[str, ConfigKey]
+    unet_calls_per_step: int = Field(description="UNet calls per scheduler step (2 for second-order solvers).")
+    extra_unet_calls: int = Field(
+        description="UNet calls beyond steps x unet_calls_per_step: -1 for second-order solvers (their first step "
+        "calls once), +1 for PNDM (it repeats its first timestep)."
+    )
     pipeline_config: dict[str, JsonValue] = Field(
         default_factory=dict, description="Pipeline arguments the preset sets, e.g. guidance_rescale."
     )
@@ -73,10 +78,8 @@ class CatalogEntry(BaseModel):
         return [self.id, self.display_name, *self.aliases]
 
     def unet_calls(self, steps: int) -> int:
-        """UNet calls for `steps` scheduler steps: order-2 schedulers evaluate twice per step but the first."""
-        if self.order == 2:
-            return 2 * steps - 1
-        return steps + 1 if self.class_name == "PNDMScheduler" else steps
+        """UNet calls (per image) for `steps` scheduler steps, by the registry's rule for this scheduler."""
+        return steps * self.unet_calls_per_step + self.extra_unet_calls
 
     def check_config(self, config: dict[str, JsonValue], field: str, model: ModelInfo | None = None) -> None:
         for key, value in config.items():
