@@ -42,6 +42,8 @@ from service.contract.results import (
     SweepAnswer,
 )
 from service.contract.spec import (
+    MAX_IMAGES,
+    MAX_STEPS,
     SPEC_DEFAULTS,
     Capture,
     Cell,
@@ -69,6 +71,8 @@ from service.contract.storage_layout import (
 )
 
 __all__ = [
+    "MAX_IMAGES",
+    "MAX_STEPS",
     "SPEC_DEFAULTS",
     "BudgetRanking",
     "Capture",

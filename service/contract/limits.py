@@ -11,15 +11,16 @@ from pydantic import (
 )
 
 from service.contract.catalog import Catalog, load_catalog
-from service.contract.spec import ComparisonSpec
+from service.contract.spec import MAX_IMAGES, MAX_STEPS, ComparisonSpec
 from service.errors import SpecError
 
 
 class Limits(BaseModel):
-    """Deployment caps, tighter than the spec's own bounds. Set from `Settings`."""
+    """A deployment's caps, at most the spec's own bounds: each cap's default is declared here, once, and `Settings`
+    reads it (SCHEDLAB_MAX_STEPS and the rest set them)."""
 
-    max_steps: int = 1000
-    max_images: int = 16
+    max_steps: int = MAX_STEPS
+    max_images: int = MAX_IMAGES
     max_schedulers: int = 32
     max_resolution: int = 1024
     max_prompt_chars: int = 2000

@@ -20,6 +20,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+# The spec's own bounds: what any deployment may accept. A deployment's caps (`Limits`, set from `Settings`) are
+# at most these.
+MAX_STEPS = 1000
+MAX_IMAGES = 16
+MAX_SCHEDULERS = 64
+MAX_PROMPT_CHARS = 10_000
+MAX_GUIDANCE_SCALE = 50.0
 MAX_SEED = 2**63 - 1 - 16  # seed + image index must still fit torch.Generator.manual_seed
 
 
@@ -79,8 +86,8 @@ def default_capture_every(steps: int) -> int:
 class Capture(StrictModel):
     """Which scheduler steps to capture frames at: every N steps, or a list. The final step always is."""
 
-    every: Integer | None = Field(None, ge=1, le=1000)
-    steps: list[Annotated[Integer, Field(ge=1, le=1000)]] | None = Field(None, min_length=1, max_length=1000)
+    every: Integer | None = Field(None, ge=1, le=MAX_STEPS)
+    steps: list[Annotated[Integer, Field(ge=1, le=MAX_STEPS)]] | None = Field(None, min_length=1, max_length=MAX_STEPS)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
@@ -111,7 +118,7 @@ class Reference(StrictModel):
         max_length=100,
         description="A deterministic scheduler; default DPM-Solver++ 2M, a high-order solver.",
     )
-    steps: Integer = Field(100, ge=1, le=1000)
+    steps: Integer = Field(100, ge=1, le=MAX_STEPS)
     tolerance: Number = Field(
         0.05,
         gt=0,
@@ -123,9 +130,11 @@ class Reference(StrictModel):
 
 # A sweep axis: one value (as a single-value job) or a list of distinct values (a sweep). Bounds are checked by
 # `_check_axis` so that every error names the field itself, whichever form was sent.
-AXIS_BOUNDS: dict[str, tuple[float, float]] = {"steps": (1, 1000), "guidance_scale": (0.0, 50.0), "seed": (0, MAX_SEED)}
-
-
+AXIS_BOUNDS: dict[str, tuple[float, float]] = {
+    "steps": (1, MAX_STEPS),
+    "guidance_scale": (0.0, MAX_GUIDANCE_SCALE),
+    "seed": (0, MAX_SEED),
+}
 MAX_AXIS_VALUES = 64
 
 
@@ -219,21 +228,21 @@ class ComparisonSpec(StrictModel):
         max_length=500,
         description="Which served model runs the job (see GET /v1/models); default: the deployment's default model.",
     )
-    prompt: str = Field(min_length=1, max_length=10_000)
-    negative_prompt: str | None = Field(None, max_length=10_000)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    negative_prompt: str | None = Field(None, max_length=MAX_PROMPT_CHARS)
     seed: Integer | list[Integer] = Field(
         0, description=f"0 to {MAX_SEED}, or a list of distinct seeds (a sweep axis)."
     )
-    num_images: Integer = Field(4, ge=1, le=16)
+    num_images: Integer = Field(4, ge=1, le=MAX_IMAGES)
     steps: Integer | list[Integer] = Field(
-        30, description="1 to 1000 scheduler steps, or a list of distinct step counts (a sweep axis)."
+        30, description=f"1 to {MAX_STEPS} scheduler steps, or a list of distinct step counts (a sweep axis)."
     )
     guidance_scale: Number | list[Number] = Field(
-        7.5, description="0 to 50, or a list of distinct guidance scales (a sweep axis)."
+        7.5, description=f"0 to {MAX_GUIDANCE_SCALE:g}, or a list of distinct guidance scales (a sweep axis)."
     )
     height: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
     width: Integer | None = Field(None, ge=8, description="Pixels, a multiple of 8; default: the model's own size.")
-    schedulers: list[SchedulerChoice] = Field(min_length=1, max_length=64)
+    schedulers: list[SchedulerChoice] = Field(min_length=1, max_length=MAX_SCHEDULERS)
     capture: Capture | None = Field(
         None,
         description="Default: every ceil(steps / 6) steps (about six frames), so it fits any `steps`. "

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from service import cli
 from service.api.app import create_app
-from service.contract import SPEC_DEFAULTS, ComparisonSpec, Limits, check_spec
+from service.contract import MAX_IMAGES, MAX_STEPS, SPEC_DEFAULTS, ComparisonSpec, Limits, check_spec
 from service.settings import Settings
 
 SWEEP_AXES = {"steps", "guidance_scale", "seed"}
@@ -106,3 +107,11 @@ def test_submit_sends_the_spec_its_options_build(monkeypatch: pytest.MonkeyPatch
             "execution": "batched",
         }
     ]
+
+
+def test_caps_are_declared_once_settings_take_limits_defaults_and_the_specs_bounds() -> None:
+    assert Limits.from_settings(Settings()) == Limits()
+    for cap, bound in (("max_steps", MAX_STEPS), ("max_images", MAX_IMAGES)):
+        Settings(**{cap: bound})
+        with pytest.raises(ValidationError):
+            Settings(**{cap: bound + 1})
