@@ -28,20 +28,25 @@ from service.errors import JobNotFoundError, JobStateError
 from service.redis_keys import RedisKeys
 
 
-class JobRecord(BaseModel):
-    """A job as stored; the API renders it with URLs."""
+class ComparisonBase(BaseModel):
+    """What a job's record and its public form (`ComparisonPublic`) both say."""
 
     id: str
     status: JobStatus
     created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    progress: list[JobProgress]
+    error: str | None
     spec: ComparisonSpec
+
+
+class JobRecord(ComparisonBase):
+    """A job as stored; the API renders it with URLs."""
+
     owner: str = ""
     worker: str | None = None
-    attempts: int = 0
-    error: str | None = None
-    progress: list[JobProgress] = []
     results: list[SchedulerResult] = []
     contact_sheet: str | None = None
     manifest: str | None = None
@@ -98,7 +103,18 @@ class JobStore:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def create(self, job_id: str, spec: ComparisonSpec, owner: str = "") -> JobRecord:
-        record = JobRecord(id=job_id, status=JobStatus.queued, created_at=utcnow(), spec=spec, owner=owner)
+        record = JobRecord(
+            id=job_id,
+            status=JobStatus.queued,
+            created_at=utcnow(),
+            started_at=None,
+            finished_at=None,
+            attempts=0,
+            progress=[],
+            error=None,
+            spec=spec,
+            owner=owner,
+        )
         score = record.created_at.timestamp()
         with self.redis.pipeline() as pipe:
             pipe.hset(

@@ -26,38 +26,6 @@ class SchedulerTimings(BaseModel):
     unet_calls: int
 
 
-class SchedulerResult(BaseModel):
-    """What one scheduler produced; storage keys only, never image bytes."""
-
-    index: int
-    name: str
-    id: str
-    class_name: str
-    folder: str = Field(
-        validation_alias=AliasChoices("folder", "key"),  # job records written before the rename call it `key`
-        description="The folder of this run's files, a storage key: the job's folder, the cell's, `NN-scheduler`.",
-    )
-    status: Literal["succeeded", "canceled"]
-    stochastic: bool
-    effective_config: dict[str, JsonValue]
-    seeds: list[int]
-    final_images: list[str]
-    frames: list[FrameRef]
-    grid: str | None
-    timings: SchedulerTimings
-    convergence: list[tuple[int, float]] = Field(
-        description="(step, relative latent distance of that step's x0 prediction to the final latent)."
-    )
-    emergence_step: int | None
-    quality: dict[str, float] | None = Field(
-        None, description="Demo model only: shares of final images whose colour and shape match the prompt."
-    )
-    cell: CellLabel | None = Field(None, description="The sweep cell this run belongs to; None for a plain job.")
-    reference_distance: ReferenceDistance | None = Field(
-        None, description="Distance of the final latents and images to the reference's (same seed and guidance)."
-    )
-
-
 class ReferenceDistance(BaseModel):
     """How far a run's final result lies from the reference solution, image i against the reference's image i.
 
@@ -70,6 +38,43 @@ class ReferenceDistance(BaseModel):
     image_mean: float = Field(description="Mean pixel RMSE over the images.")
     images: list[float] = Field(description="Pixel RMSE per image.")
     latents: list[float] = Field(description="Relative latent distance per image.")
+
+
+class SchedulerResultBase(BaseModel):
+    """What a scheduler run's stored result and its public form (`SchedulerResultPublic`) both say."""
+
+    id: str = Field(description="The registry entry it resolved to.")
+    class_name: str
+    stochastic: bool
+    effective_config: dict[str, JsonValue]
+    seeds: list[int]
+    timings: SchedulerTimings
+    convergence: list[tuple[int, float]] = Field(
+        description="(step, relative latent distance of that step's x0 prediction to the final latent)."
+    )
+    emergence_step: int | None
+    quality: dict[str, float] | None = Field(
+        None, description="Demo model only: shares of final images whose colour and shape match the prompt."
+    )
+    cell: CellLabel | None = Field(None, description="The sweep cell this run belongs to; null for a plain job.")
+    reference_distance: ReferenceDistance | None = Field(
+        None, description="Distance of the final latents and images to the reference's (same seed and guidance)."
+    )
+
+
+class SchedulerResult(SchedulerResultBase):
+    """What one scheduler produced; storage keys only, never image bytes."""
+
+    index: int
+    name: str
+    folder: str = Field(
+        validation_alias=AliasChoices("folder", "key"),  # job records written before the rename call it `key`
+        description="The folder of this run's files, a storage key: the job's folder, the cell's, `NN-scheduler`.",
+    )
+    status: Literal["succeeded", "canceled"]
+    final_images: list[str]
+    frames: list[FrameRef]
+    grid: str | None
 
 
 class CurvePoint(BaseModel):
@@ -103,21 +108,29 @@ class BudgetRanking(BaseModel):
     )
 
 
-class GridPage(BaseModel):
+class GridPageBase(BaseModel):
     guidance_scale: float
     seed: int
     page: int
     pages: int
+
+
+class GridPage(GridPageBase):
     key: str
 
 
-class SweepAnswer(BaseModel):
-    """The quality-per-cost answer of a sweep, stored as `sweep/answer.json` and in the job record."""
+class SweepAnswerBase(BaseModel):
+    """What a sweep's stored answer and its public form (`SweepPublic`) both say."""
 
     reference: dict[str, JsonValue]
     tolerance: float
     curves: list[ErrorCurve]
     ranking: list[BudgetRanking]
+
+
+class SweepAnswer(SweepAnswerBase):
+    """The quality-per-cost answer of a sweep, stored as `sweep/answer.json` and in the job record."""
+
     grids: list[GridPage]
     plot: str | None = Field(description="Storage key of the error-vs-NFE plot (PNG).")
     answer: str = Field(description="Storage key of this document (JSON).")
