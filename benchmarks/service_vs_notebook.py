@@ -30,14 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import Stack, cpu_seconds, hard_limit, runqueue_wait_s
-from engine_vs_notebook import EXPERIMENT, experiment_spec, notebook
+from engine_vs_notebook import EXPERIMENT, FinalAgreement, experiment_spec, notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
 from benchmarks.results import write_result
@@ -99,7 +98,7 @@ def main() -> int:
         # Seconds runnable but waiting for a CPU: how much the machine's other work held each side back.
         waited: dict[str, list[float]] = {"notebook": [], "worker": []}
         phases: dict[str, list[float]] = {"queued": [], "running": [], "seen": [], "loops": []}
-        same_finals = True
+        agreement = FinalAgreement()
         failures: list[str] = []
         # (b) the stack, on the same (already built) tiny model
         with Stack(model_cache_dir=Path(settings.model_cache_dir)) as stack:
@@ -142,8 +141,7 @@ def main() -> int:
                         for index, name in enumerate(EXPERIMENT):
                             for image_index, image in enumerate(finals[name]):
                                 key = keys.final_image(StorageLayout.scheduler_folder(index, name), image_index)
-                                ours = np.asarray(Image.open(stack.storage_dir / key).convert("RGB"))
-                                same_finals &= np.array_equal(ours, np.asarray(image))
+                                agreement.add(Image.open(stack.storage_dir / key), image)
                         print(
                             f"  repeat {repeat + 1}/{args.repeats}: notebook {wall['notebook'][-1]:.3f} s "
                             f"(cpu {cpu['notebook'][-1]:.2f} s), service {wall['service'][-1]:.3f} s "
@@ -189,9 +187,15 @@ def main() -> int:
         f"worker {med(waited['worker']):.2f} s"
         + ("   (the machine is busy: wall times are noisy, the CPU ratios less so)" if busy else "")
     )
-    print(f"final images identical: {same_finals}")
+    print(f"final images ({spec.execution.value} vs notebook): {agreement.describe()}")
     if not args.no_write:
-        setup = {"model": "tiny", "torch_threads": 1, "schedulers": EXPERIMENT, "images": args.images}
+        setup = {
+            "model": "tiny",
+            "torch_threads": 1,
+            "schedulers": EXPERIMENT,
+            "images": args.images,
+            "execution": spec.execution.value,
+        }
         path = write_result(
             "service_vs_notebook",
             {
@@ -223,14 +227,14 @@ def main() -> int:
                     "worker": round(med(waited["worker"]), 2),
                 },
                 "machine_busy": bool(busy),
-                "final_images_identical": bool(same_finals),
+                **agreement.record(),
                 "failures": failures,
             },
         )
         print(f"wrote {path}; render the README with `python benchmarks/results.py`")
     for failure in failures:
         print(f"FAILED: {failure}")
-    return 0 if same_finals and not failures else 1
+    return 0 if not failures else 1
 
 
 if __name__ == "__main__":

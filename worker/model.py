@@ -47,9 +47,10 @@ class ApproxProjection:
 
     matrix: list[list[float]]
     bias: list[float]
-    source: str  # "sd15" (published factors) or "fit" (least squares against VAE decodes at load)
+    source: str  # "sd15" (published factors) or "fit" (least squares against decodes of drawn latents)
     fit_rmse: float | None = None
-    heldout_rmse: float | None = None  # on latents from another seed than the fit's
+    heldout_rmse: float | None = None  # on latents drawn from another seed and other prompts
+    fitted_on: str | None = None
 
 
 @dataclass
@@ -108,6 +109,7 @@ class LoadedModel:
                 "source": self.approx.source,
                 "fit_rmse": self.approx.fit_rmse,
                 "heldout_rmse": self.approx.heldout_rmse,
+                "fitted_on": self.approx.fitted_on,
             },
             **self.info,
         }
@@ -247,7 +249,21 @@ def _approx_projection(
     return fit_approx_projection(pipe, family, latent_size=min(latent_size, 64))
 
 
-FIT_LATENT_PIXELS = 2048
+# Enough drawn images for ~1024 latent pixels (16 at the demo model's 8x8 latents, 4 at SD sizes), a few steps each.
+FIT_LATENT_PIXELS = 1024
+FIT_STEPS = 8
+FIT_GUIDANCE = 5.0
+# Varied colours and scenes: the demo model's own vocabulary first, then prompts any general model draws.
+FIT_PROMPTS = (
+    "a red circle on a black background",
+    "a blue square on a white background",
+    "a yellow triangle on a gray background",
+    "a green circle on a white background",
+    "a white square on a black background",
+    "a black triangle on a white background",
+    "a lighthouse on a cliff at dusk",
+    "a bowl of oranges on a blue table",
+)
 
 
 @torch.no_grad()
@@ -258,36 +274,73 @@ def fit_approx_projection(
     seed: int = 0,
     latent_size: int | None = None,
 ) -> ApproxProjection:
-    """Fit the C x 3 matrix and bias by least squares against VAE decodes of seeded random latents.
+    """Fit the C x 3 matrix and bias by least squares against VAE decodes of latents the model itself draws.
 
-    Latents are in the pipeline's own latent space (before the family's scaling and shift), as frames see them.
-    Enough latents for ~2048 latent pixels (4 at SD sizes; more for tiny models, whose 16-channel fit would
-    otherwise chase noise), and as many again from the next seed for the held-out error.
+    Previews show the latents of real denoising runs, so the fit uses real ones: the final latents of images the
+    model draws from `FIT_PROMPTS` (a few steps of a deterministic solver), in the pipeline's own latent space
+    (before the family's scaling and shift), as frames see them. Random N(0, 1) latents are not what a VAE sees:
+    a fit on them predicts real decodes far worse. The held-out error is measured the same way on images drawn
+    from the next seed with other prompts.
     """
     family = family or StableDiffusionFamily()
     size = latent_size or int(pipe.unet.config.sample_size)
     samples = samples or max(4, -(-FIT_LATENT_PIXELS // (size * size)))
-    x, y = _projection_samples(pipe, family, samples, seed, size)
+    x, y = _projection_samples(pipe, family, drawn_latents(pipe, family, samples, seed, size))
     solution = torch.linalg.lstsq(x, y).solution
     rmse = float(((x @ solution - y) ** 2).mean().sqrt())
-    heldout_x, heldout_y = _projection_samples(pipe, family, samples, seed + 1, size)
+    heldout_x, heldout_y = _projection_samples(pipe, family, drawn_latents(pipe, family, samples, seed + 1, size))
     heldout = float(((heldout_x @ solution - heldout_y) ** 2).mean().sqrt())
     channels = x.shape[1] - 1
+    solver = "its flow solver" if family.flow_matching else "DPM-Solver++ 2M"
+    fitted_on = (
+        f"final latents of {samples} images the model drew ({FIT_STEPS} steps of {solver}, guidance "
+        f"{FIT_GUIDANCE}, seeds {seed * 1000}+i); held out: {samples} more from seeds {(seed + 1) * 1000}+i and "
+        "other prompts; RMSE in the decoder's [-1, 1] range per colour channel, over each latent pixel's footprint"
+    )
     return ApproxProjection(
-        solution[:channels].tolist(), solution[channels].tolist(), "fit", round(rmse, 6), round(heldout, 6)
+        solution[:channels].tolist(),
+        solution[channels].tolist(),
+        "fit",
+        round(rmse, 6),
+        round(heldout, 6),
+        fitted_on,
     )
 
 
 @torch.no_grad()
-def _projection_samples(pipe: Any, family: Family, samples: int, seed: int, size: int) -> tuple[Any, Any]:
+def drawn_latents(pipe: Any, family: Family, samples: int, seed: int, size: int) -> torch.Tensor:
+    """Final latents (B, C, size, size) of `samples` images the model draws, one seed and prompt per image.
+
+    Noise-prediction models draw with DPM-Solver++ 2M (stable at any guidance on every model we ship: the
+    pipeline's own PNDM is not, on the demo model), flow-matching models with their own flow solver.
+    """
+    own_scheduler = pipe.scheduler
+    if not family.flow_matching:
+        pipe.scheduler = diffusers.DPMSolverMultistepScheduler.from_config(own_scheduler.config)
+    pixels = size * int(pipe.vae_scale_factor)
+    try:
+        latents = pipe(
+            prompt=[FIT_PROMPTS[(seed * 3 + i) % len(FIT_PROMPTS)] for i in range(samples)],
+            num_inference_steps=FIT_STEPS,
+            guidance_scale=FIT_GUIDANCE,
+            generator=[torch.Generator().manual_seed(seed * 1000 + i) for i in range(samples)],
+            height=pixels,
+            width=pixels,
+            output_type="latent",
+        ).images
+    finally:
+        pipe.scheduler = own_scheduler
+    spatial: torch.Tensor = family.to_spatial(pipe, latents, pixels, pixels)
+    return spatial
+
+
+@torch.no_grad()
+def _projection_samples(pipe: Any, family: Family, latents: torch.Tensor) -> tuple[Any, Any]:
     """(latent pixels with a constant 1 column, the VAE decode's colour averaged over each latent pixel)."""
-    vae = pipe.vae
-    channels = int(vae.config.latent_channels)
-    latents = torch.randn((samples, channels, size, size), generator=torch.Generator().manual_seed(seed))
-    device = getattr(pipe, "_execution_device", vae.device)
-    decoded = family.decode_tensor(pipe, latents.to(device, vae.dtype)).float().cpu()
+    samples, channels, height, width = latents.shape
+    decoded = family.decode_tensor(pipe, latents).float().cpu()
     pooled = torch.nn.functional.avg_pool2d(decoded, kernel_size=pipe.vae_scale_factor)
-    inputs = torch.cat([latents, torch.ones(samples, 1, size, size)], dim=1)
+    inputs = torch.cat([latents.float().cpu(), torch.ones(samples, 1, height, width)], dim=1)
     x = inputs.permute(0, 2, 3, 1).reshape(-1, channels + 1).double()
     y = pooled.permute(0, 2, 3, 1).reshape(-1, 3).double()
     return x, y

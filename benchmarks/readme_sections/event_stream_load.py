@@ -18,7 +18,8 @@ def render(data: dict[str, Any]) -> str:
         [
             f"`{env['command']}` — one `schedlab api` process, {data['streams']} open event streams on a running "
             f"job ({job['model']} model, {', '.join(job['schedulers'])}, {job['steps']} steps, a frame every "
-            f"{job['capture_every']}) while status is polled at {data['poll_rate_per_s']:g} req/s; "
+            f"{job['capture_every']}) while status is polled at {data['poll_rate_per_s']:g} req/s (stream readers: "
+            f"{data['stream_readers']}); "
             f"{env['cpus']} CPUs, measured {env['measured_at']}.",
             "",
             "| | p50 | p99 | max | target (p99) |",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.readme_sections._provenance import provenance
+from benchmarks.readme_sections.engine_vs_notebook import final_images
 
 
 def render(data: dict[str, Any]) -> str:
@@ -18,13 +19,13 @@ def render(data: dict[str, Any]) -> str:
     lines = [
         f"{setup['model']} model, {len(setup['schedulers'])} schedulers, {setup['images']} images, {setup['steps']} "
         f"steps, a frame every {setup['every']}, polled every {setup['poll_ms']:g} ms; medians of {setup['repeats']} "
-        f"interleaved repeats; target: {setup['target']}.",
+        f"interleaved repeats; the worker's execution: {setup['execution']}; target: {setup['target']}.",
         "",
         "| (a) notebook loop, s | (b) service, POST to `succeeded` seen, s | b/a | worker CPU / notebook CPU | "
-        "final images identical |",
+        "final images, (b) vs (a) |",
         "|---|---|---|---|---|",
         f"| {data['notebook_s']['median']:.3f} | {data['service_s']['median']:.3f} | **{data['ratio']:.2f}** | "
-        f"{data['cpu_ratio_worker_over_notebook']:.2f} | {'yes' if data['final_images_identical'] else '**no**'} |",
+        f"{data['cpu_ratio_worker_over_notebook']:.2f} | {final_images(data)} |",
         "",
         f"(b) = queued {phases['queued_ms']} ms + running {phases['running_s']:.3f} s + until a poll saw it "
         f"{phases['seen_after_ms']} ms. CPU seconds: notebook {cpu['notebook']:.2f}; worker {cpu['worker']:.2f}, "
