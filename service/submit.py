@@ -11,21 +11,37 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 if TYPE_CHECKING:
+    from schedlab_client import AuthenticatedClient
+
     from service.estimate import ComparisonEstimate
+
+
+def _client(url: str, api_key: str | None) -> AuthenticatedClient:
+    """The generated client for the API at `url`.
+
+    Every route declares the bearer scheme (optional on an open deployment), so the generated functions take an
+    `AuthenticatedClient`. Without a key its Authorization header is empty (no "Bearer " prefix: a header value
+    may not end in a space): an open service ignores it, a keyed one refuses it as a missing key.
+    """
+    from schedlab_client import AuthenticatedClient
+
+    if api_key:
+        return AuthenticatedClient(base_url=url, token=api_key)
+    return AuthenticatedClient(base_url=url, token="", prefix="")
 
 
 def estimate_comparison(
     url: str, api_key: str | None, body: dict[str, Any], *, console: Console
 ) -> ComparisonEstimate | None:
     """`POST /v1/comparisons?dry_run=true` through the generated client: the cost, nothing queued."""
-    from schedlab_client import AuthenticatedClient, Client
     from schedlab_client.api.comparisons import create_comparison
     from schedlab_client.models import ComparisonSpec
 
     from service.estimate import ComparisonEstimate
 
-    client: Client = AuthenticatedClient(base_url=url, token=api_key) if api_key else Client(base_url=url)
-    response = create_comparison.sync_detailed(client=client, body=ComparisonSpec.from_dict(body), dry_run=True)
+    response = create_comparison.sync_detailed(
+        client=_client(url, api_key), body=ComparisonSpec.from_dict(body), dry_run=True
+    )
     if response.status_code != 200:
         console.print(f"[red]refused ({response.status_code}):[/red] {response.content.decode(errors='replace')}")
         return None
@@ -36,14 +52,13 @@ def submit_comparison(
     url: str, api_key: str | None, body: dict[str, Any], *, wait: bool, out: Path | None, console: Console
 ) -> int:
     try:
-        from schedlab_client import AuthenticatedClient, Client
         from schedlab_client.api.comparisons import create_comparison, get_comparison
         from schedlab_client.models import ComparisonPublic, ComparisonSpec, JobStatus
     except ImportError:  # pragma: no cover - the client is installed with the project's dev setup
         console.print("[red]error:[/red] the generated client is not installed: pip install -e openapi/schedlab-client")
         return 2
 
-    client: Client = AuthenticatedClient(base_url=url, token=api_key) if api_key else Client(base_url=url)
+    client = _client(url, api_key)
     response = create_comparison.sync_detailed(client=client, body=ComparisonSpec.from_dict(body))
     if not isinstance(response.parsed, ComparisonPublic):
         console.print(f"[red]refused ({response.status_code}):[/red] {response.content.decode(errors='replace')}")

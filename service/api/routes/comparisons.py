@@ -94,7 +94,8 @@ def create_comparison(
     spec, catalog = resolve_model(spec, settings, store)
     check_spec(spec, Limits.from_settings(settings), catalog)
     if dry_run:
-        cost = estimate(spec, store.workers(), catalog)
+        assert spec.model is not None  # resolve_model names it
+        cost = estimate(spec, store.workers(), spec.model, catalog)
         return Response(cost.model_dump_json(), status_code=200, media_type="application/json")
     if spec.webhook is not None:
         if settings.webhook_secret is None:
