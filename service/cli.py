@@ -153,11 +153,11 @@ def _print_estimate(estimate: ComparisonEstimate) -> None:
         f"UNet evaluations (image x UNet calls): {cost.unet_evaluations} (reference: {cost.reference_evaluations})"
     )
     if estimate.estimated_seconds is None:
-        stdout.print("estimated duration: unknown (no live worker has measured its throughput)")
+        stdout.print(f"estimated duration: unknown (no live worker of {estimate.model} has measured its throughput)")
     else:
         stdout.print(
             f"estimated duration: {estimate.estimated_seconds:.1f} s at {estimate.evals_per_s:g} evaluations/s "
-            f"(median of {estimate.workers_measured} workers)"
+            f"(median of {estimate.workers_measured} workers of {estimate.model})"
         )
     table = Table("cell", "steps", "guidance", "seed")
     for index, cell in enumerate(estimate.cells):
@@ -291,7 +291,7 @@ def compare(
 
 
 def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> ComparisonEstimate:
-    """Price the spec with the throughput the serving workers (in SCHEDLAB_REDIS_URL) measured; none if unreachable."""
+    """Price the spec with the throughput measured by the workers (in SCHEDLAB_REDIS_URL) serving its model."""
     from redis import Redis
     from redis.exceptions import RedisError
 
@@ -304,7 +304,7 @@ def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> Comparis
     except RedisError as error:
         console.print(f"[yellow]no worker throughput: Redis unreachable ({error})[/yellow]")
         workers = []
-    return estimate(spec, workers)
+    return estimate(spec, workers, settings.model)
 
 
 def _print_sweep(sweep: SweepAnswer, out: Path) -> None:

@@ -66,7 +66,9 @@ class JobLifecycle:
 
     def estimate(self, checked: CheckedSpec) -> ComparisonEstimate:
         """What the job would cost, priced with the live workers' measured throughput; nothing is queued."""
-        return estimate(checked.spec, self.workers.workers(), checked.catalog)
+        spec = checked.spec
+        assert spec.model is not None  # check() names it
+        return estimate(spec, self.workers.workers(), spec.model, checked.catalog)
 
     def submit(self, checked: CheckedSpec, owner: str, idempotency_key: str | None = None) -> JobRecord:
         """Record and queue the job; with `idempotency_key`, a retry of an accepted request returns that job.

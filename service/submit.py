@@ -17,11 +17,17 @@ if TYPE_CHECKING:
 
 
 def _client(url: str, api_key: str | None) -> AuthenticatedClient:
-    """The generated client. Its calls are typed for an authenticated client (the API declares its key scheme);
-    without a key it sends an empty Authorization header, which a service without API keys ignores."""
+    """The generated client for the API at `url`.
+
+    Every route declares the bearer scheme (optional on an open deployment), so the generated functions take an
+    `AuthenticatedClient`. Without a key its Authorization header is empty (no "Bearer " prefix: a header value
+    may not end in a space): an open service ignores it, a keyed one refuses it as a missing key.
+    """
     from schedlab_client import AuthenticatedClient
 
-    return AuthenticatedClient(base_url=url, token=api_key or "", prefix="Bearer" if api_key else "")
+    if api_key:
+        return AuthenticatedClient(base_url=url, token=api_key)
+    return AuthenticatedClient(base_url=url, token="", prefix="")
 
 
 def estimate_comparison(
@@ -33,8 +39,9 @@ def estimate_comparison(
 
     from service.estimate import ComparisonEstimate
 
-    client = _client(url, api_key)
-    response = create_comparison.sync_detailed(client=client, body=ComparisonSpec.from_dict(body), dry_run=True)
+    response = create_comparison.sync_detailed(
+        client=_client(url, api_key), body=ComparisonSpec.from_dict(body), dry_run=True
+    )
     if response.status_code != 200:
         console.print(f"[red]refused ({response.status_code}):[/red] {response.content.decode(errors='replace')}")
         return None

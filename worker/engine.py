@@ -15,7 +15,7 @@ import logging
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -51,7 +51,7 @@ from worker import scheduler_metrics as metrics
 from worker import sweep
 from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
-from worker.lockstep import EncodedPrompt, LockstepRunner, Run, RunHooks, RunState, StepCounter
+from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner, Run, RunHooks, RunState, StepCounter
 from worker.model import LoadedModel
 from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
 
@@ -213,6 +213,11 @@ def _current_sigma(scheduler: Any) -> float | None:
 
 
 @dataclass
+class _StepTally:
+    steps_done: int = 0
+
+
+@dataclass
 class _SchedulerRun:
     """One scheduler on one cell (or the reference run of a guidance/seed group), filled in as it runs."""
 
@@ -224,13 +229,15 @@ class _SchedulerRun:
     cell: Cell
     size: tuple[int, int] = (0, 0)  # (height, width) in pixels: Flux's packed latents unpack to it
     is_reference: bool = False
-    steps_before: int = 0  # this scheduler's steps in earlier cells: progress counts across the sweep
+    # Progress counts a scheduler's completed steps over every cell (shared by its runs, which may interleave).
+    progress: _StepTally = field(default_factory=_StepTally)
     steps_total: int = 0
+    position: int = 0  # the run's place in the job's plan: results are listed in this order
     unet_calls: int = 0
     frames: dict[int, list[Image.Image]] = field(default_factory=dict)
     x0_at: dict[int, torch.Tensor] = field(default_factory=dict)
     canceled: bool = False
-    started: float = 0.0
+    denoise_s: float = 0.0  # its sampling time (batched: its share of the ticks) and its frames; finishing adds to it
 
 
 @dataclass
@@ -243,34 +250,98 @@ class _Group:
     reference_latents: torch.Tensor | None = None
     reference_images: list[Image.Image] = field(default_factory=list)
     reference_record: dict[str, Any] | None = None
+    # Cells that ended before their reference (in lock-step, short cells end first): announced once it has.
+    waiting: list[_Ended] = field(default_factory=list)
+
+    @property
+    def has_reference(self) -> bool:
+        return any(run.is_reference for run in self.runs)
 
 
 @dataclass
-class _Finished:
-    """What the sweep's answer needs from one finished cell run."""
+class _Ended:
+    """A run that has ended: its files are written, its result built."""
 
+    run: _SchedulerRun
     result: SchedulerResult
-    first_image: Image.Image | None
+    final_images: list[Image.Image]  # empty when canceled
+    latents: torch.Tensor | None  # None when canceled
+
+
+class _EndedRuns:
+    """Runs as they end, in whatever order. Each ends like a single-value job's run (final images, grid, result);
+    a sweep cell's result then gets its distance to the group's reference (waiting for the reference if it ended
+    first) and is announced."""
+
+    def __init__(
+        self,
+        engine: ComparisonEngine,
+        spec: ComparisonSpec,
+        keys: StorageLayout,
+        sink: ArtifactSink,
+        listener: RunListener,
+    ) -> None:
+        self.engine, self.spec, self.keys, self.sink, self.listener = engine, spec, keys, sink, listener
+        self.ended: list[_Ended] = []
+        self.references: list[dict[str, Any]] = []
+        self.canceled = False
+        self.evaluations = 0  # image x UNet evaluations run, the references' included
+
+    def run_ended(self, group: _Group, run: _SchedulerRun, latents: torch.Tensor) -> None:
+        self.evaluations += run.unet_calls * self.spec.num_images
+        if run.is_reference:
+            if run.canceled:
+                self.canceled = True
+                return
+            self.engine._finish_reference(group, run, latents, self.keys, self.sink)
+            assert group.reference_record is not None
+            self.references.append(group.reference_record)
+            waiting, group.waiting = group.waiting, []
+            for ended in waiting:
+                self._announce(group, ended)
+            return
+        result, final_images = self.engine._finish_scheduler(self.spec, run, self.keys, self.sink, latents)
+        ended = _Ended(run, result, final_images, None if run.canceled else latents)
+        if group.has_reference and group.reference_latents is None and not run.canceled:
+            group.waiting.append(ended)
+        else:
+            self._announce(group, ended)
+
+    def close(self, groups: list[_Group]) -> None:
+        """Cells that ended before a reference that was then canceled: announced without a distance."""
+        for group in groups:
+            waiting, group.waiting = group.waiting, []
+            for ended in waiting:
+                self._announce(group, ended)
+
+    def in_plan_order(self) -> list[_Ended]:
+        return sorted(self.ended, key=lambda ended: ended.run.position)
+
+    def _announce(self, group: _Group, ended: _Ended) -> None:
+        if ended.latents is not None and group.reference_latents is not None:
+            distance = self.engine._reference_distance(group, ended.final_images, ended.latents)
+            ended.result = ended.result.model_copy(update={"reference_distance": distance})
+        _flush(self.sink)  # the result names its files: they must be readable when it is announced
+        self.listener.on_scheduler_done(ended.result)
+        self.canceled |= ended.run.canceled
+        self.ended.append(ended)
 
 
 class _BatchedHooks(RunHooks):
-    """One scheduler's frames, progress and result in a lock-step run: what the step callback does sequentially."""
+    """One run in a lock-step run: frames and progress as the sequential step callback makes them, then `ended`."""
 
     def __init__(
         self,
         engine: ComparisonEngine,
         spec: ComparisonSpec,
         run: _SchedulerRun,
-        tracker: X0Tracker,
         keys: StorageLayout,
         sink: ArtifactSink,
         listener: RunListener,
+        ended: Callable[[_SchedulerRun, torch.Tensor], None],
     ) -> None:
-        self.engine, self.spec, self.run, self.tracker = engine, spec, run, tracker
-        self.keys, self.sink, self.listener = keys, sink, listener
-        self.result: SchedulerResult | None = None
-        self.final_images: list[Image.Image] = []
-        self.final_latents: torch.Tensor | None = None
+        self.engine, self.spec, self.run, self.tracker = engine, spec, run, X0Tracker(run.built.scheduler)
+        self.keys, self.sink, self.listener, self.ended = keys, sink, listener, ended
 
     def on_step(self, state: RunState, step: int) -> None:
         self.engine._on_completed_step(
@@ -287,21 +358,10 @@ class _BatchedHooks(RunHooks):
         )
 
     def on_finish(self, state: RunState) -> None:
-        started = time.perf_counter()
         self.run.unet_calls = state.unet_calls
         self.run.canceled = state.status == "canceled"
-        self.result, self.final_images = self.engine._finish_scheduler(
-            self.spec,
-            self.run,
-            self.keys,
-            self.sink,
-            state.latents,
-            lambda: state.seconds + time.perf_counter() - started,
-        )
-        if not self.run.canceled:
-            self.final_latents = state.latents
-        _flush(self.sink)
-        self.listener.on_scheduler_done(self.result)
+        self.run.denoise_s = state.seconds
+        self.ended(self.run, state.latents)
 
 
 class ComparisonEngine:
@@ -346,13 +406,14 @@ class ComparisonEngine:
         """Every run of the job, grouped by (guidance, seed): the reference first, then cells x schedulers.
 
         Each run gets a fresh scheduler instance (they hold state), seeded for its cell (DPMSolverSDE's tree).
+        A single-value job is one group of one cell, without a reference unless it asks for one.
         """
         reference = spec.resolved_reference()
         size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
         groups: dict[tuple[float, int], _Group] = {}
-        steps_done = [0] * len(spec.schedulers)
-        reference_done = 0
         totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
+        tallies = {index: _StepTally() for index in totals}
+        position = 0
         for cell in spec.cells():
             key = (cell.guidance_scale, cell.seed)
             if key not in groups:
@@ -370,11 +431,12 @@ class ComparisonEngine:
                             ref_cell,
                             size=size,
                             is_reference=True,
-                            steps_before=reference_done,
+                            progress=tallies[ref_index],
                             steps_total=totals[ref_index],
+                            position=position,
                         )
                     )
-                    reference_done += reference.steps
+                    position += 1
             for index, choice in enumerate(spec.schedulers):
                 built = self._build(spec, index, choice, cell.seed)
                 groups[key].runs.append(
@@ -386,11 +448,12 @@ class ComparisonEngine:
                         set(spec.capture_steps(cell.steps)),
                         cell,
                         size=size,
-                        steps_before=steps_done[index],
+                        progress=tallies[index],
                         steps_total=totals[index],
+                        position=position,
                     )
                 )
-                steps_done[index] += cell.steps
+                position += 1
         return list(groups.values())
 
     def run(
@@ -423,80 +486,18 @@ class ComparisonEngine:
         should_stop: Callable[[], bool] = _never,
         listener: RunListener | None = None,
     ) -> ComparisonOutcome:
+        """Every run of the job (cells x schedulers, and the references), then what is measured across them.
+
+        A single-value job is a sweep of one cell: its runs, files and results are exactly those of each sweep cell.
+        """
         listener = listener or RunListener()
         started_at = utcnow()
         clock = time.perf_counter()
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
-        # 1. Check inputs and build fresh scheduler instances
-        built = self.prepare(spec)
-        if spec.is_sweep or spec.resolved_reference() is not None:
-            return self._run_sweep(spec, sink, keys, should_stop, listener, started_at, clock)
-        cell = spec.cells()[0]
-        height = spec.height or self.model.default_size
-        width = spec.width or self.model.default_size
-        capture = set(spec.capture_steps())
-
-        # 2. Encode the prompt once for the whole job, the model family's way
-        embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
-
-        # 3. Sample: all schedulers in one UNet batch per tick (batched), or one pipeline call each (sequential)
-        unbatchable = self._unbatchable_reason(built) if spec.execution is Execution.batched else None
-        if spec.execution is Execution.batched and unbatchable is None:
-            results, finals, final_latents, execution = self._run_batched(
-                spec, built, cell, capture, keys, sink, embeds, (height, width), should_stop, listener
-            )
-        else:
-            results, finals, final_latents, execution = self._run_sequential(
-                spec, built, cell, capture, keys, sink, embeds, (height, width), should_stop, listener
-            )
-            if unbatchable is not None:
-                execution |= {"requested": Execution.batched.value, "why_sequential": unbatchable}
-        canceled = any(r.status == "canceled" for r in results)
-
-        # 4. Across schedulers: contact sheet and similarity
-        finished = [r for r in results if r.status == "succeeded"]
-        if finals:
-            rows = [(f"{r.index + 1}. {r.name}", images) for r, images in zip(finished, finals, strict=True)]
-            put_png(sink, keys.contact_sheet, frame_images.make_contact_sheet(rows))
-
-        # 5. The manifest: everything needed to reproduce the run
-        manifest = self._manifest(spec, results, finals, keys, height, width, started_at, canceled, execution)
-        manifest["reference"] = None  # a single-cell job without a reference; sweeps fill both in
-        manifest["sweep"] = None
-
-        # 6. Charts as PNG files, for clients without the viewer
-        manifest["charts"] = self._charts(spec, results, manifest, keys, sink)
-        sink.flush()
-        sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
-        sink.flush()
-        return ComparisonOutcome(
-            "canceled" if canceled else "succeeded",
-            results,
-            manifest,
-            keys,
-            final_latents,
-            unet_evaluations=sum(r.timings.unet_calls for r in results) * spec.num_images,
-            wall_s=time.perf_counter() - clock,
-        )
-
-    def _run_sweep(
-        self,
-        spec: ComparisonSpec,
-        sink: BackgroundWriter,
-        keys: StorageLayout,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
-        started_at: Any,
-        clock: float,
-    ) -> ComparisonOutcome:
-        """A sweep (or a job with a reference): every cell x scheduler, each through the pipeline's own `__call__`.
-
-        Runs go one after another (main's sequential path, cell by cell); the lock-step runner does not take
-        cells of different step counts yet.
-        """
-        # 1. Plan every run (cells x schedulers, and the references) with fresh scheduler instances
+        # 1. Check inputs, then plan every run (cells x schedulers, and the references) with fresh schedulers
+        self.prepare(spec)
         height = spec.height or self.model.default_size
         width = spec.width or self.model.default_size
         groups = self.plan(spec)
@@ -504,76 +505,45 @@ class ComparisonEngine:
         # 2. Encode the prompt once for the whole job, the model family's way: every cell and scheduler shares it
         embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
 
-        # 3. Run each group: its reference first, then every cell x scheduler, frames stored as they are made
-        results: list[SchedulerResult] = []
-        finished: list[_Finished] = []
-        finals: list[list[Image.Image]] = []
-        references: list[dict[str, Any]] = []
-        canceled = False
-        evaluations = 0
-        for group in groups:
-            has_reference = any(run.is_reference for run in group.runs)
-            waiting: list[tuple[_SchedulerRun, torch.Tensor]] = []  # cells that ended before their reference
-            for run, latents in self._execute(spec, group.runs, keys, sink, embeds, should_stop, listener):
-                evaluations += run.unet_calls * spec.num_images
-                if run.is_reference and run.canceled:
-                    canceled = True
-                    break
-                if run.is_reference:
-                    self._finish_reference(spec, group, run, latents, keys, sink)
-                    if group.reference_record is not None:
-                        references.append(group.reference_record)
-                    ready, waiting = waiting, []
-                elif has_reference and group.reference_latents is None and not run.canceled:
-                    waiting.append((run, latents))  # a batched runner may end short cells first
-                    continue
-                else:
-                    ready = [(run, latents)]
-                for done, done_latents in ready:
-                    result, final_images = self._finish_run(spec, done, done_latents, keys, sink, group)
-                    results.append(result)
-                    _flush(sink)  # the result names its files: they must be readable when it is announced
-                    listener.on_scheduler_done(result)
-                    if result.status == "canceled":
-                        canceled = True
-                        break
-                    finals.append(final_images)
-                    finished.append(_Finished(result, final_images[0] if final_images else None))
-                if canceled:
-                    break
-            if canceled:
-                break
+        # 3. Sample: every run in one UNet batch per tick (batched), or one pipeline call each (sequential); each
+        #    run ends (final images, its reference distance) and is announced as soon as it can
+        ended = _EndedRuns(self, spec, keys, sink, listener)
+        unbatchable = None
+        if spec.execution is Execution.batched:
+            unbatchable = self._unbatchable_reason([run.built for group in groups for run in group.runs])
+        if spec.execution is Execution.batched and unbatchable is None:
+            execution = self._execute_batched(spec, groups, ended, keys, sink, embeds, should_stop, listener)
+        else:
+            execution = self._execute_sequential(spec, groups, ended, keys, sink, embeds, should_stop, listener)
+            if unbatchable is not None:
+                execution |= {"requested": Execution.batched.value, "why_sequential": unbatchable}
+        ended.close(groups)
+        runs = ended.in_plan_order()
+        canceled = ended.canceled
+        results = [run.result for run in runs]
+        succeeded = [run for run in runs if run.result.status == "succeeded"]
+        finals = [run.final_images for run in succeeded]
 
-        # 4. Across runs: the contact sheet and similarity (plain jobs); grids, curves and ranking (sweeps)
-        succeeded = [r for r in results if r.status == "succeeded"]
+        # 4. Across runs: the contact sheet and similarity (single-value jobs); grids, curves and ranking (sweeps)
         contact_sheet = None
         if finals and not spec.is_sweep:
-            rows = [(f"{r.index + 1}. {r.name}", images) for r, images in zip(succeeded, finals, strict=True)]
+            rows = [(f"{run.result.index + 1}. {run.result.name}", run.final_images) for run in succeeded]
             put_png(sink, keys.contact_sheet, frame_images.make_contact_sheet(rows))
             contact_sheet = keys.contact_sheet
         answer = None
-        if spec.is_sweep and not canceled and finished:
-            answer = sweep.answer(
-                spec, [(f.result, f.first_image) for f in finished], keys, sink, self.limits.grid_max_pixels
-            )
+        if spec.is_sweep and not canceled and succeeded:
+            first_images = [(run.result, run.final_images[0] if run.final_images else None) for run in succeeded]
+            answer = sweep.answer(spec, first_images, keys, sink, self.limits.grid_max_pixels)
 
         # 5. The manifest: everything needed to reproduce the run
-        samples = spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
-        execution: dict[str, Any] = {
-            "mode": Execution.sequential.value,
-            "guarantee": "each run through the family pipeline's __call__: bit-identical to plain diffusers",
-            "unet_batch_size": samples,
-            "timing": "wall_s: each run's own pipeline call, frames and final decode",
-        }
-        if spec.execution is Execution.batched:
-            execution |= {"requested": Execution.batched.value, "why_sequential": "sweeps run cell by cell"}
         manifest = self._manifest(
             spec, results, [] if spec.is_sweep else finals, keys, height, width, started_at, canceled, execution
         )
         manifest["contact_sheet"] = contact_sheet
-        manifest["reference"] = self._reference_manifest(spec, references)
+        manifest["reference"] = self._reference_manifest(spec, ended.references)
         manifest["sweep"] = answer.model_dump(mode="json") if answer is not None else None
-        # The convergence and similarity charts describe one cell; a sweep's picture is its error-vs-NFE plot.
+        # 6. Charts as PNG files, for clients without the viewer. The convergence and similarity charts describe one
+        #    cell; a sweep's picture is its error-vs-NFE plot.
         manifest["charts"] = {} if spec.is_sweep else self._charts(spec, results, manifest, keys, sink)
         sink.flush()
         sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
@@ -583,31 +553,101 @@ class ComparisonEngine:
             results,
             manifest,
             keys,
+            final_latents=[run.latents for run in succeeded if run.latents is not None],
             sweep=answer,
-            unet_evaluations=evaluations,
+            unet_evaluations=ended.evaluations,
             wall_s=time.perf_counter() - clock,
         )
 
-    def _execute(
+    def _execute_sequential(
         self,
         spec: ComparisonSpec,
-        runs: list[_SchedulerRun],
+        groups: list[_Group],
+        ended: _EndedRuns,
         keys: StorageLayout,
         sink: ArtifactSink,
         embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
         listener: RunListener,
-    ) -> Iterator[tuple[_SchedulerRun, torch.Tensor]]:
-        """Denoise `runs` and yield each with its final latents as it ends.
+    ) -> dict[str, Any]:
+        """Each run through the family pipeline's own `__call__`, one after another: the bit-exact reference."""
+        for group in groups:
+            for run in group.runs:
+                latents = self._denoise(spec, run, keys, sink, embeds, should_stop, listener)
+                ended.run_ended(group, run, latents)
+                if ended.canceled:
+                    break
+            if ended.canceled:
+                break
+        samples = spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
+        return {
+            "mode": Execution.sequential.value,
+            "guarantee": "each run through the family pipeline's __call__: bit-identical to plain diffusers",
+            "unet_batch_size": samples,
+            "timing": "wall_s: each run's own pipeline call, frames and final decode",
+        }
 
-        Today one run after another through the model's own pipeline; a batched runner that advances every run
-        of the list in shared UNet batches takes this function's place without changing its callers.
-        """
-        for run in runs:
-            latents = self._denoise(spec, run, keys, sink, embeds, should_stop, listener)
-            yield run, latents
-            if run.canceled:
-                return
+    def _execute_batched(
+        self,
+        spec: ComparisonSpec,
+        groups: list[_Group],
+        ended: _EndedRuns,
+        keys: StorageLayout,
+        sink: ArtifactSink,
+        embeds: PromptEmbeds,
+        should_stop: Callable[[], bool],
+        listener: RunListener,
+    ) -> dict[str, Any]:
+        """Every run of the job in lock-step, one UNet batch per tick (`worker.lockstep`): every scheduler of every
+        cell, whatever its steps and guidance, and the references; each with its own scheduler, generators and
+        guidance, so each cell is its single-value job up to the UNet's batch-size rounding."""
+        prompt = EncodedPrompt(embeds.kwargs["prompt_embeds"], embeds.kwargs.get("negative_prompt_embeds"))
+        runs: list[Run] = []
+        for group in groups:
+            for run in group.runs:
+                hooks = _BatchedHooks(self, spec, run, keys, sink, listener, functools.partial(ended.run_ended, group))
+                height, width = run.size
+                generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
+                runs.append(
+                    Run(
+                        scheduler=run.built.scheduler,
+                        steps=run.cell.steps,
+                        guidance_scale=run.cell.guidance_scale,
+                        generators=generators,
+                        embeds=prompt,
+                        height=height,
+                        width=width,
+                        hooks=hooks,
+                    )
+                )
+        report = LockstepRunner(self.model.pipe, self.max_batch).run(runs, should_stop)
+        execution = {
+            "mode": Execution.batched.value,
+            "guarantee": "every run (scheduler x cell) in one UNet batch per tick; each keeps its own scheduler, "
+            "steps, guidance, generators and noise: equal to sequential up to the UNet's batch-size rounding "
+            "(CPU float32: final latents within 1e-4, PNGs within one level on 99.9 % of pixels)",
+            **report.describe(),
+            "timing": "wall_s: each run's share of every tick it took part in (tick time split by its share of the "
+            "tick's UNet samples), plus its own frame and final-image work",
+        }
+        if spec.is_sweep:
+            execution |= self._cells_per_tick(groups, report)
+        return execution
+
+    @staticmethod
+    def _cells_per_tick(groups: list[_Group], report: LockstepReport) -> dict[str, Any]:
+        """How the sweep's cells shared UNet batches: ticks by how many distinct cells had samples in them."""
+        runs = [run for group in groups for run in group.runs]  # in the order they were given to the runner
+        histogram: dict[int, int] = {}
+        with_reference = 0
+        for members in report.tick_runs:
+            cells = {runs[i].cell.label.folder for i in members if not runs[i].is_reference}
+            histogram[len(cells)] = histogram.get(len(cells), 0) + 1
+            with_reference += any(runs[i].is_reference for i in members)
+        return {
+            "cells_per_tick": {str(cells): ticks for cells, ticks in sorted(histogram.items())},
+            "ticks_with_reference_runs": with_reference,
+        }
 
     def _denoise(
         self,
@@ -619,10 +659,11 @@ class ComparisonEngine:
         should_stop: Callable[[], bool],
         listener: RunListener,
     ) -> torch.Tensor:
+        """One run through the family pipeline's own `__call__`; returns its final latents."""
         pipe = self.model.pipe
         scheduler = run.built.scheduler
         tracker = X0Tracker(scheduler)
-        run.started = time.perf_counter()
+        started = time.perf_counter()
         counter: StepCounter | None = None
         steps = run.cell.steps
 
@@ -667,19 +708,13 @@ class ComparisonEngine:
             output_type="latent",
             callback_on_step_end=on_step_end,
         ).images
+        run.denoise_s = time.perf_counter() - started
         return latents
 
     def _finish_reference(
-        self,
-        spec: ComparisonSpec,
-        group: _Group,
-        run: _SchedulerRun,
-        latents: torch.Tensor,
-        keys: StorageLayout,
-        sink: ArtifactSink,
+        self, group: _Group, run: _SchedulerRun, latents: torch.Tensor, keys: StorageLayout, sink: ArtifactSink
     ) -> None:
-        if run.canceled:
-            return
+        started = time.perf_counter()
         images = frame_images.decode_vae(self.model, latents, run.size)
         image_keys = []
         for image_index, image in enumerate(images):
@@ -692,34 +727,22 @@ class ComparisonEngine:
             "seed": group.seed,
             "final_images": image_keys,
             "unet_calls": run.unet_calls,
-            "wall_s": round(time.perf_counter() - run.started, 4),
+            "wall_s": round(run.denoise_s + time.perf_counter() - started, 4),
         }
 
-    def _finish_run(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        latents: torch.Tensor,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        group: _Group,
-    ) -> tuple[SchedulerResult, list[Image.Image]]:
-        """A cell's scheduler run ends like any run (`_finish_scheduler`), plus its distance to the reference."""
-        result, final_images = self._finish_scheduler(
-            spec, run, keys, sink, latents, lambda: time.perf_counter() - run.started
-        )
-        if run.canceled or group.reference_latents is None:
-            return result, final_images
+    @staticmethod
+    def _reference_distance(group: _Group, final_images: list[Image.Image], latents: torch.Tensor) -> ReferenceDistance:
+        """A cell's finals against its group's reference: relative latent distance and pixel RMSE, per image."""
+        assert group.reference_latents is not None
         per_image = metrics.pixel_rmse(final_images, group.reference_images)
         per_latent = metrics.relative_distances(latents, group.reference_latents)
-        distance = ReferenceDistance(
+        return ReferenceDistance(
             latent=round(statistics.median(per_latent), 6),
             image=round(statistics.median(per_image), 6),
             image_mean=round(statistics.fmean(per_image), 6),
             images=[round(v, 6) for v in per_image],
             latents=[round(v, 6) for v in per_latent],
         )
-        return result.model_copy(update={"reference_distance": distance}), final_images
 
     @staticmethod
     def _reference_manifest(spec: ComparisonSpec, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -742,166 +765,6 @@ class ComparisonEngine:
         if with_call_config:
             return f"pipeline options ({', '.join(with_call_config)}: e.g. guidance_rescale) run through the pipeline"
         return None
-
-    def _run_sequential(
-        self,
-        spec: ComparisonSpec,
-        built: list[BuiltScheduler],
-        cell: Cell,
-        capture: set[int],
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        size: tuple[int, int],
-        should_stop: Callable[[], bool],
-        listener: RunListener,
-    ) -> tuple[list[SchedulerResult], list[list[Image.Image]], list[torch.Tensor], dict[str, Any]]:
-        """Each scheduler through the pipeline's own `__call__`, one after another: the bit-exact reference."""
-        results: list[SchedulerResult] = []
-        finals: list[list[Image.Image]] = []
-        final_latents: list[torch.Tensor] = []
-        for index, scheduler in enumerate(built):
-            run = _SchedulerRun(
-                index,
-                scheduler,
-                spec.schedulers[index].name,
-                StorageLayout.scheduler_folder(index, scheduler.entry.id),
-                capture,
-                cell,
-                size,
-            )
-            result, final_images, latents = self._run_scheduler(spec, run, keys, sink, embeds, should_stop, listener)
-            results.append(result)
-            _flush(sink)
-            listener.on_scheduler_done(result)
-            if result.status == "canceled":
-                break
-            finals.append(final_images)
-            final_latents.append(latents)
-        samples = spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
-        execution = {
-            "mode": Execution.sequential.value,
-            "guarantee": "each scheduler through the family pipeline's __call__: bit-identical to plain diffusers",
-            "unet_batch_size": samples,
-            "timing": "wall_s: each scheduler's own pipeline call, frames and final decode",
-        }
-        return results, finals, final_latents, execution
-
-    def _run_batched(
-        self,
-        spec: ComparisonSpec,
-        built: list[BuiltScheduler],
-        cell: Cell,
-        capture: set[int],
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        size: tuple[int, int],
-        should_stop: Callable[[], bool],
-        listener: RunListener,
-    ) -> tuple[list[SchedulerResult], list[list[Image.Image]], list[torch.Tensor], dict[str, Any]]:
-        """Every scheduler in lock-step, one UNet batch per tick (`worker.lockstep`)."""
-        prompt = EncodedPrompt(embeds.kwargs["prompt_embeds"], embeds.kwargs.get("negative_prompt_embeds"))
-        height, width = size
-        hooks: list[_BatchedHooks] = []
-        runs: list[Run] = []
-        for index, scheduler in enumerate(built):
-            run = _SchedulerRun(
-                index,
-                scheduler,
-                spec.schedulers[index].name,
-                StorageLayout.scheduler_folder(index, scheduler.entry.id),
-                capture,
-                cell,
-                size,
-            )
-            hook = _BatchedHooks(self, spec, run, X0Tracker(scheduler.scheduler), keys, sink, listener)
-            hooks.append(hook)
-            runs.append(
-                Run(
-                    scheduler=scheduler.scheduler,
-                    steps=cell.steps,
-                    guidance_scale=cell.guidance_scale,
-                    generators=[torch.Generator("cpu").manual_seed(cell.seed + i) for i in range(spec.num_images)],
-                    embeds=prompt,
-                    height=height,
-                    width=width,
-                    hooks=hook,
-                )
-            )
-        report = LockstepRunner(self.model.pipe, self.max_batch).run(runs, should_stop)
-        results = [hook.result for hook in hooks if hook.result is not None]
-        finals = [hook.final_images for hook in hooks if hook.result is not None and hook.result.status == "succeeded"]
-        final_latents = [hook.final_latents for hook in hooks if hook.final_latents is not None]
-        execution = {
-            "mode": Execution.batched.value,
-            "guarantee": "all schedulers in one UNet batch per tick; each keeps its own scheduler, generators and "
-            "noise: equal to sequential up to the UNet's batch-size rounding (CPU float32: final latents within "
-            "1e-4, PNGs within one level on 99.9 % of pixels)",
-            **report.describe(),
-            "timing": "wall_s: each scheduler's share of every tick it took part in (tick time split by its share "
-            "of the tick's UNet samples), plus its own frame and final-image work",
-        }
-        return results, finals, final_latents, execution
-
-    def _run_scheduler(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
-    ) -> tuple[SchedulerResult, list[Image.Image], torch.Tensor]:
-        pipe = self.model.pipe
-        scheduler = run.built.scheduler
-        tracker = X0Tracker(scheduler)
-        started = time.perf_counter()
-        counter: StepCounter | None = None
-
-        def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            nonlocal counter
-            if counter is None:
-                counter = StepCounter(len(pipeline.scheduler.timesteps), run.cell.steps, pipeline.scheduler.order)
-            run.unet_calls += 1
-            if counter.step_completed(call_index):
-                self._on_completed_step(
-                    spec,
-                    run,
-                    tracker,
-                    keys,
-                    sink,
-                    counter.completed,
-                    tensors["latents"],
-                    listener,
-                    float(timestep),
-                    _current_sigma(pipeline.scheduler),
-                )
-            if should_stop():
-                run.canceled = True
-                pipeline._interrupt = True
-            return {}
-
-        generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
-        pipe.scheduler = scheduler
-        height, width = run.size
-        latents = pipe(
-            **embeds.kwargs,
-            **run.built.call_config,
-            num_images_per_prompt=embeds.images_per_prompt,
-            num_inference_steps=run.cell.steps,
-            guidance_scale=run.cell.guidance_scale,
-            height=height,
-            width=width,
-            generator=generators,
-            output_type="latent",
-            callback_on_step_end=on_step_end,
-        ).images
-        result, final_images = self._finish_scheduler(
-            spec, run, keys, sink, latents, lambda: time.perf_counter() - started
-        )
-        return result, final_images, latents
 
     def _on_completed_step(
         self,
@@ -928,11 +791,12 @@ class ComparisonEngine:
                 self._emit_frames(run, keys, sink, step, frame_latents, spec.decoder)
                 written = [keys.frame(run.folder, step, i) for i in range(spec.num_images)]
                 _flush(sink)  # a step event names its frames: they must be readable when it goes out
-        # Across a sweep, a scheduler's progress counts its steps over every cell.
+        # Across a sweep, a scheduler's progress counts its completed steps over every cell (cells may interleave).
+        run.progress.steps_done += 1
         listener.on_progress(
             run.index,
             run.name,
-            run.steps_before + step,
+            run.progress.steps_done,
             run.steps_total or run.cell.steps,
             timestep=timestep,
             sigma=sigma,
@@ -946,9 +810,9 @@ class ComparisonEngine:
         keys: StorageLayout,
         sink: ArtifactSink,
         latents: torch.Tensor,
-        wall_s: Callable[[], float],
     ) -> tuple[SchedulerResult, list[Image.Image]]:
         """Final images, grid, convergence curve and the scheduler's result, once its sampling has ended."""
+        started = time.perf_counter()
         reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
         final_keys: list[str] = []
         final_images: list[Image.Image] = []
@@ -986,7 +850,10 @@ class ComparisonEngine:
             final_images=final_keys,
             frames=frame_refs,
             grid=grid_key,
-            timings=SchedulerTimings(wall_s=round(wall_s(), 4), unet_calls=run.unet_calls),
+            # Its sampling (batched: its share of the ticks) and frames, then this: final images, grid, curve.
+            timings=SchedulerTimings(
+                wall_s=round(run.denoise_s + time.perf_counter() - started, 4), unet_calls=run.unet_calls
+            ),
             convergence=curve,
             emergence_step=None if run.canceled else metrics.emergence_step(curve),
             quality=self._quality(spec, final_images),

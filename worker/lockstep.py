@@ -174,6 +174,7 @@ class LockstepReport:
     unet_calls: int  # UNet forward passes, chunks counted separately
     batch_sizes: dict[int, int]  # tick batch size (samples) -> how many ticks had it
     states: list[RunState]
+    tick_runs: list[list[int]] = field(default_factory=list)  # per tick: the indices of the runs in its batch
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -231,6 +232,7 @@ class LockstepRunner:
             )
             report.ticks += 1
             report.batch_sizes[batch.shape[0]] = report.batch_sizes.get(batch.shape[0], 0) + 1
+            report.tick_runs.append([state.index for state in active])
             # 3. Guidance and each run's own scheduler step
             offset = 0
             for state in active:

@@ -257,9 +257,9 @@ class ComparisonSpec(StrictModel):
     )
     execution: Execution = Field(
         Execution.batched,
-        description="batched: every scheduler in one UNet batch per step (faster; equal to sequential within "
-        "rounding); sequential: one pipeline call per scheduler, bit-identical to plain diffusers. "
-        "Sweeps run cell by cell.",
+        description="batched: every scheduler (of every sweep cell, whatever its steps and guidance) in one UNet "
+        "batch per step (faster; equal to sequential within rounding); sequential: one pipeline call per scheduler "
+        "and cell, bit-identical to plain diffusers.",
     )
     webhook: Webhook | None = Field(None, description="Job events are POSTed here, signed; not part of the manifest.")
 

@@ -10,6 +10,11 @@ const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const EMPTY = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
 
 const $ = (selector, root = document) => root.querySelector(selector);
+// A sweep axis (steps, guidance_scale, seed) is one value or a list of values.
+const axisValues = (axis) => (Array.isArray(axis) ? axis : [axis]);
+const axisText = (axis) => axisValues(axis).join(", ");
+const isSweep = (spec) => [spec.steps, spec.guidance_scale, spec.seed].some(Array.isArray);
+const cellCount = (spec) => [spec.steps, spec.guidance_scale, spec.seed].reduce((n, a) => n * axisValues(a).length, 1);
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
@@ -272,7 +277,8 @@ async function loadRecent() {
         el("span", { class: "prompt", text: job.spec.prompt })),
       el("span", {
         class: "muted",
-        text: `${job.spec.schedulers.length} schedulers · ${job.spec.steps} steps · ${timeAgo(job.created_at)}`,
+        text: [`${job.spec.schedulers.length} schedulers`, `${axisText(job.spec.steps)} steps`,
+          isSweep(job.spec) ? `${cellCount(job.spec)} cells` : null, timeAgo(job.created_at)].filter(Boolean).join(" · "),
       }))));
     if (!page.data.length) list.replaceChildren(el("li", { class: "muted", text: "none yet" }));
   } catch (error) {
@@ -324,21 +330,39 @@ class Watcher {
   setUp() {
     const { spec } = this.job;
     this.spec = spec;
-    this.steps = captureSteps(spec);
+    this.sweep = isSweep(spec);
+    this.cells = cellCount(spec);
+    // A scheduler's progress counts its steps over every cell, as the worker reports it.
+    const stepsTotal = axisValues(spec.steps).reduce((sum, steps) => sum + steps, 0) * (this.cells / axisValues(spec.steps).length);
     this.schedulers = spec.schedulers.map((choice, index) => ({
       index, name: choice.name, colour: COLOURS[index % COLOURS.length],
-      done: 0, state: "waiting", frames: new Map(), result: null,
+      done: 0, total: stepsTotal, state: "waiting", frames: new Map(), result: null, cellsDone: 0,
     }));
+    // Progress rows: the schedulers, then the reference runs (a sweep's), added by their first step event.
+    this.rows = [...this.schedulers];
+    this.cellResults = [];
     document.title = `schedlab: ${spec.prompt}`;
     $("#job-prompt").textContent = spec.prompt;
     const size = spec.width || spec.height ? `${spec.width ?? "model"}×${spec.height ?? "model"}` : "model's size";
     $("#job-meta").textContent = [
-      `seed ${spec.seed}`, `${spec.num_images} images`, `${spec.steps} steps`, `guidance ${spec.guidance_scale}`,
+      `seed ${axisText(spec.seed)}`, `${spec.num_images} images`, `${axisText(spec.steps)} steps`,
+      `guidance ${axisText(spec.guidance_scale)}`, this.sweep ? `${this.cells} cells` : null,
       size, `${spec.frames} frames, ${spec.decoder} decoder`,
       spec.negative_prompt ? `negative: “${spec.negative_prompt}”` : null,
     ].filter(Boolean).join(" · ");
     $("#cancel-button").onclick = () => this.cancel();
+    // A sweep shows its grids, curves and ranking; the per-step views describe a single cell.
+    for (const section of document.querySelectorAll("#watch .single-cell")) section.hidden = this.sweep;
+    $("#sweep").hidden = !this.sweep;
+    if (this.sweep) this.setUpSweep();
+    else this.setUpSingleCell();
+    this.applyJob(this.job);
+    this.renderProgress();
+  }
 
+  setUpSingleCell() {
+    const { spec } = this;
+    this.steps = captureSteps(spec);
     const slider = $("#step-slider");
     slider.max = String(this.steps.length - 1);
     slider.value = "0";
@@ -354,10 +378,28 @@ class Watcher {
       select.onchange = () => this.renderAB();
     }
     this.buildGrids();
-    this.applyJob(this.job);
-    this.renderProgress();
     this.renderStrip();
     this.renderAB();
+  }
+
+  setUpSweep() {
+    $("#sweep-meta").textContent = `${this.cells} cells × ${this.spec.schedulers.length} schedulers`;
+    $("#sweep-waiting").hidden = false;
+    $("#sweep-waiting").textContent = "The grids, the error-vs-NFE plot and the ranking appear when the sweep has finished.";
+    $("#sweep-grids").replaceChildren();
+    $("#sweep-plot").hidden = true;
+    for (const table of ["#sweep-curves", "#sweep-ranking", "#sweep-cells"]) $(`${table} tbody`).replaceChildren();
+  }
+
+  row(index, name, total) {
+    // The reference runs report progress under the index after the schedulers'.
+    if (!this.rows[index]) {
+      this.rows[index] = {
+        index, name, colour: "#8c95a6", done: 0, total, state: "waiting", frames: new Map(), result: null,
+        cellsDone: 0, reference: true,
+      };
+    }
+    return this.rows[index];
   }
 
   async listen() {
@@ -381,17 +423,28 @@ class Watcher {
   handle({ type, data }) {
     if (type === "queued" || type === "started") {
       if (type === "queued" && data.error) {  // a retry after a worker died: start over
-        for (const s of this.schedulers) { s.done = 0; s.state = "waiting"; s.frames.clear(); s.result = null; }
-        this.buildGrids();
+        for (const s of this.rows) { s.done = 0; s.state = "waiting"; s.frames.clear(); s.result = null; s.cellsDone = 0; }
+        this.cellResults = [];
+        if (this.sweep) this.renderSweepCells();
+        else this.buildGrids();
       }
       this.setStatus(type === "started" ? "running" : "queued");
     } else if (type === "step") {
-      const s = this.schedulers[data.scheduler_index];
+      const s = this.row(data.scheduler_index, data.scheduler, data.of);
       s.done = data.step;
-      s.state = "running";
+      s.total = data.of;
+      s.state = s.reference && s.done === s.total ? "done" : "running";
       s.sigma = data.sigma;
-      if (data.frames.length) this.addFrames(s, data.step, data.frames);
+      if (!this.sweep && data.frames.length) this.addFrames(s, data.step, data.frames);
       this.renderProgress();
+    } else if (type === "scheduler_done" && this.sweep) {
+      const s = this.rows[data.scheduler_index];
+      s.cellsDone += 1;
+      if (data.status === "canceled") s.state = "canceled";
+      else if (s.cellsDone === this.cells) s.state = "done";
+      this.cellResults.push(data);
+      this.renderProgress();
+      this.renderSweepCells();
     } else if (type === "scheduler_done") {
       const s = this.schedulers[data.scheduler_index];
       s.result = data;
@@ -419,10 +472,20 @@ class Watcher {
     const links = [];
     if (job.manifest_url) links.push(fileLink(job.manifest_url, "manifest.json"));
     if (job.contact_sheet_url) links.push(fileLink(job.contact_sheet_url, "contact sheet"));
-    for (const result of job.results) if (result.grid_url) links.push(fileLink(result.grid_url, `grid: ${result.scheduler}`));
+    if (!this.sweep) {  // a sweep's per-cell grids are linked from its cells table
+      for (const result of job.results) if (result.grid_url) links.push(fileLink(result.grid_url, `grid: ${result.scheduler}`));
+    }
     for (const [name, url] of Object.entries(job.charts ?? {})) links.push(fileLink(url, `chart: ${name}`));
+    if (job.sweep) {
+      links.push(fileLink(job.sweep.answer_url, "sweep answer.json"));
+      if (job.sweep.plot_url) links.push(fileLink(job.sweep.plot_url, "error-vs-NFE plot"));
+      for (const grid of job.sweep.grids) links.push(fileLink(grid.url, `X/Y grid: ${gridTitle(grid)}`));
+    }
     $("#job-links").replaceChildren(...links);
-    if (job.manifest_url && TERMINAL.has(job.status)) {
+    if (this.sweep) {
+      if (job.sweep) this.renderSweep(job.sweep);
+      else if (TERMINAL.has(job.status)) $("#sweep-waiting").textContent = `No grids, curves or ranking: the sweep ${job.status}.`;
+    } else if (job.manifest_url && TERMINAL.has(job.status)) {
       fetchManifest(job.manifest_url).then((manifest) => this.renderHeatmap(manifest.similarity))
         .catch((error) => console.warn("manifest", error));
     }
@@ -486,15 +549,16 @@ class Watcher {
   }
 
   renderProgress() {
-    $("#progress").replaceChildren(...this.schedulers.map((s) => {
-      const share = s.done / this.spec.steps;
-      const detail = s.result
-        ? `${s.result.timings.wall_s.toFixed(2)} s · ${s.result.timings.unet_calls} UNet calls`
-        : s.state === "running" && s.sigma != null ? `σ ${s.sigma.toFixed(3)}` : "";
+    $("#progress").replaceChildren(...this.rows.map((s) => {
+      const share = s.total ? s.done / s.total : 0;
+      let detail = "";
+      if (this.sweep && !s.reference) detail = `${s.cellsDone} / ${this.cells} cells`;
+      else if (s.result) detail = `${s.result.timings.wall_s.toFixed(2)} s · ${s.result.timings.unet_calls} UNet calls`;
+      else if (s.state === "running" && s.sigma != null) detail = `σ ${s.sigma.toFixed(3)}`;
       return el("div", { class: `progress-row ${s.state}`, "data-scheduler": String(s.index) },
         el("span", { class: "name" }, el("span", { class: "swatch", style: `background:${s.colour}` }), s.name),
         el("span", { class: "bar" }, el("span", { style: `width:${(share * 100).toFixed(1)}%;background:${s.colour}` })),
-        el("span", { class: "count", text: `${s.done} / ${this.spec.steps}` }),
+        el("span", { class: "count", text: `${s.done} / ${s.total}` }),
         el("span", { class: "muted detail", text: detail }));
     }));
   }
@@ -630,6 +694,90 @@ class Watcher {
         })))));
     box.replaceChildren(table, el("p", { class: "muted note", text: "brighter = more alike; same = identical images" }));
   }
+
+  // -- a sweep: X/Y grids, the error-vs-NFE plot, cheapest cells, the ranking per budget, every cell -----------
+
+  renderSweep(sweep) {
+    const reference = sweep.reference;
+    $("#sweep-meta").textContent = `${this.cells} cells × ${this.spec.schedulers.length} schedulers · reference `
+      + `${reference.scheduler} at ${reference.steps} steps · tolerance: pixel RMSE ≤ ${sweep.tolerance}`;
+    $("#sweep-waiting").hidden = true;
+    // One X/Y grid per guidance and seed (x = steps, y = scheduler), its pages side by side.
+    const groups = new Map();
+    for (const grid of sweep.grids) {
+      const key = `${grid.guidance_scale}/${grid.seed}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(grid);
+    }
+    $("#sweep-grids").replaceChildren(...[...groups.values()].map((pages) => el("figure", { class: "sweep-grid" },
+      el("figcaption", { text: `CFG ${pages[0].guidance_scale}, seed ${pages[0].seed}`
+        + (pages.length > 1 ? ` (${pages.length} pages)` : "") }),
+      el("div", { class: "pages" }, ...pages.map((grid) => linkedImage(grid.url, "xy-grid", `X/Y grid: ${gridTitle(grid)}`))))));
+    if (sweep.plot_url) {
+      $("#sweep-plot").hidden = false;
+      $("#sweep-plot-box").replaceChildren(linkedImage(sweep.plot_url, "sweep-plot", "error vs. NFE plot"));
+    }
+    $("#sweep-curves tbody").replaceChildren(...sweep.curves.map((curve) => {
+      const best = curve.cheapest_within_tolerance;
+      const closest = Math.min(...curve.points.map((p) => p.image_distance));
+      return el("tr", { "data-scheduler": String(curve.scheduler_index) },
+        el("td", {}, swatch(this.colour(curve.scheduler_index)), curve.scheduler, curve.stochastic ? el("span", { class: "badge stochastic", text: "stochastic" }) : null),
+        el("td", { class: "num", text: String(curve.guidance_scale) }),
+        el("td", { class: "muted", text: curve.points.map((p) => `${p.steps} (${p.nfe}): ${p.image_distance.toFixed(3)}`).join(" · ") }),
+        el("td", best
+          ? { class: "best", text: `${best.steps} steps, ${best.nfe} NFE (${best.image_distance.toFixed(3)})` }
+          : { class: "muted", text: `never (closest ${closest.toFixed(3)})` }));
+    }));
+    $("#sweep-ranking tbody").replaceChildren(...sweep.ranking.filter((entry) => entry.ranking.length).map((entry) => {
+      const [top, ...others] = entry.ranking;
+      return el("tr", {},
+        el("td", { class: "num", text: String(entry.guidance_scale) }),
+        el("td", { class: "num", text: String(entry.budget) }),
+        el("td", {}, swatch(this.colour(top.scheduler_index)), top.scheduler),
+        el("td", { class: "num", text: String(top.steps) }),
+        el("td", { class: "num", text: top.image_distance.toFixed(4) }),
+        el("td", { class: "muted", text: others.map((r, i) => `${i + 2}. ${r.scheduler} ${r.image_distance.toFixed(3)}`).join(" · ") }));
+    }));
+  }
+
+  renderSweepCells() {
+    const order = (r) => [r.cell?.guidance_scale ?? 0, r.cell?.seed ?? 0, r.scheduler_index, r.cell?.steps ?? 0];
+    const rows = [...this.cellResults].sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      return x.map((v, i) => v - y[i]).find((d) => d !== 0) ?? 0;
+    });
+    const number = (value, digits) => (value == null ? "—" : value.toFixed(digits));
+    $("#sweep-cells tbody").replaceChildren(...rows.map((r) => el("tr", { class: r.status },
+      el("td", {}, swatch(this.colour(r.scheduler_index)), r.scheduler),
+      el("td", { class: "num", text: String(r.cell?.steps ?? "—") }),
+      el("td", { class: "num", text: String(r.cell?.guidance_scale ?? "—") }),
+      el("td", { class: "num", text: String(r.cell?.seed ?? "—") }),
+      el("td", { class: "num", text: String(r.timings.unet_calls) }),
+      el("td", { class: "num", text: r.timings.wall_s.toFixed(2) }),
+      el("td", { class: "num", text: number(r.reference_distance?.image, 4) }),
+      el("td", { class: "num", text: number(r.reference_distance?.latent, 4) }),
+      el("td", {}, r.grid_url ? fileLink(r.grid_url, "grid") : null, " ",
+        r.final_images.length ? fileLink(r.final_images[0], "final") : r.status))));
+  }
+
+  colour(index) { return COLOURS[index % COLOURS.length]; }
+}
+
+function swatch(colour) {
+  return el("span", { class: "swatch", style: `background:${colour}` });
+}
+
+function gridTitle(grid) {
+  return `CFG ${grid.guidance_scale}, seed ${grid.seed}` + (grid.pages > 1 ? `, page ${grid.page + 1} of ${grid.pages}` : "");
+}
+
+function linkedImage(url, className, alt) {
+  // The worker's file, shown once loaded and opened full size on click.
+  const img = el("img", { class: `${className} pending`, src: EMPTY, alt });
+  show(img, url);
+  const link = fileLink(url, "");
+  link.append(img);
+  return link;
 }
 
 async function fetchManifest(url) {

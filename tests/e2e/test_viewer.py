@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import TEST_REDIS_URL
 from tests.e2e.stack import base_env
+from tests.e2e.test_sweep import SWEEP
 from tests.harness import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
@@ -147,3 +148,44 @@ def test_cancel_from_the_page(page, demo_stack: Stack) -> None:  # type: ignore[
     page.click("#cancel-button")
     page.wait_for_selector("#job-status.canceled", timeout=60_000)
     assert page.locator("#cancel-button").is_hidden()
+
+
+def test_a_sweep_shows_its_xy_grids_error_vs_nfe_plot_ranking_and_cells(page, demo_stack: Stack) -> None:  # type: ignore[no-untyped-def]
+    wait_worker(demo_stack)
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    response = httpx.post(
+        f"{demo_stack.base_url}/v1/comparisons",
+        json={**SWEEP, "prompt": "a red circle on a black background"},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    page.goto(f"/comparisons/{job_id}")
+    page.wait_for_selector("#job-status.succeeded", timeout=120_000)
+    job = httpx.get(f"{demo_stack.base_url}/v1/comparisons/{job_id}", headers=headers).json()
+
+    # The worker's X/Y grids (one per guidance scale here: one seed) and its plot, loaded from the job's files.
+    page.wait_for_function("document.querySelectorAll('#sweep-grids img.xy-grid[data-loaded]').length === 2")
+    captions = page.locator("#sweep-grids figcaption").all_text_contents()
+    assert captions == ["CFG 1, seed 0", "CFG 5, seed 0"]
+    page.wait_for_selector("#sweep-plot img.sweep-plot[data-loaded]")
+    widths = page.eval_on_selector_all("#sweep img[data-loaded]", "imgs => imgs.map(img => img.naturalWidth)")
+    assert len(widths) == 3 and min(widths) > 200  # real PNGs, not the placeholder pixel
+    # The answer's numbers: a curve per scheduler and guidance, a ranking per guidance and budget, every cell.
+    assert page.locator("#sweep-curves tbody tr").count() == len(job["sweep"]["curves"]) == 4
+    assert page.locator("#sweep-ranking tbody tr").count() == len(job["sweep"]["ranking"]) == 4
+    assert page.locator("#sweep-cells tbody tr").count() == len(job["results"]) == 8
+    distances = page.locator("#sweep-cells tbody tr td:nth-child(7)").all_text_contents()
+    assert all(text != "—" for text in distances)  # every cell measured against its reference
+    # Links to the worker's artifacts.
+    links = page.locator("#job-links a").all_text_contents()
+    assert {"manifest.json", "sweep answer.json", "error-vs-NFE plot"} <= set(links)
+    assert {"X/Y grid: CFG 1, seed 0", "X/Y grid: CFG 5, seed 0"} <= set(links)
+    # Progress counts each scheduler's steps over its cells, and the reference runs.
+    counts = page.locator("#progress .count").all_text_contents()
+    assert counts == ["12 / 12", "12 / 12", "8 / 8"]  # 2 + 4 steps at 2 scales; a 4-step reference per scale
+    # The per-step views describe one cell: hidden for a sweep.
+    assert page.locator("#grids").is_hidden() and page.locator("#step-strip").is_hidden()
+    page.locator("#sweep").scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "viewer-sweep.png"), full_page=True)

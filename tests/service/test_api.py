@@ -289,8 +289,11 @@ def test_dry_run_answers_the_cost_from_the_live_workers_throughput_and_queues_no
     evals = 2 * (3 * 2 * (5 + 10 + 20 + 40) + 2 * 100)
     assert estimate["cost"]["unet_evaluations"] == evals
     workers = client.app.state.workers  # type: ignore[attr-defined]
+    model = client.app.state.settings.model  # type: ignore[attr-defined]
     for name, rate in (("w1", 100.0), ("w2", 300.0), ("w3", 800.0), ("w4", None)):
-        info = WorkerInfo(name=name, model={}, schedulers=[], pid=1, host="h", started_at=utcnow(), evals_per_s=rate)
+        info = WorkerInfo(
+            name=name, model={}, schedulers=[], serves=model, pid=1, host="h", started_at=utcnow(), evals_per_s=rate
+        )
         workers.heartbeat(info, ttl_s=30)
     estimate = client.post("/v1/comparisons?dry_run=true", json=SWEEP).json()
     assert (

@@ -1,4 +1,4 @@
-"""`schedlab compare` and `schedlab schedulers`: the local CLI, in-process, no Redis."""
+"""`schedlab compare` and `schedlab schedulers`: the local CLI, in-process (Redis only to price a dry run)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from redis import Redis
+
 from service.contract import load_catalog
+from service.workers import WorkerInfo, WorkerRegistry
 
 SCHEDLAB = str(Path(sys.executable).parent / "schedlab")
 
@@ -127,3 +131,31 @@ def test_compare_sweeps_repeated_axes_and_prints_the_answer(tmp_path: Path) -> N
         "grid-cfg-6_seed-0.png",
     ]
     assert (out / "steps-4_cfg-6_seed-0" / "02-dpmpp_2m" / "final" / "image-0.png").exists()
+
+
+def test_compare_dry_run_prints_cells_evaluations_and_the_models_price_and_runs_nothing(
+    tmp_path: Path, redis_url: str, key_prefix: str
+) -> None:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    workers = WorkerRegistry(redis, key_prefix)
+    for name, serves, rate in (("d1", "demo", 40.0), ("d2", "demo", 60.0), ("t1", "tiny", 1000.0)):
+        worker = WorkerInfo(
+            name=name, model={}, schedulers=[], serves=serves, pid=1, host="test", started_at=datetime.now(UTC)
+        )
+        workers.heartbeat(worker.model_copy(update={"evals_per_s": rate}), ttl_s=60)
+    out = tmp_path / "out"
+    args = ["compare", "--prompt", "a red circle", "--scheduler", "euler", "--scheduler", "dpmpp_2m"]
+    args += ["--model", "demo", "--images", "2", "--reference-steps", "20", "--out", str(out), "--dry-run"]
+    args += ["--steps", "5", "--steps", "10", "--guidance-scale", "4", "--guidance-scale", "7.5"]
+    result = run(*args, tmp_path=tmp_path, SCHEDLAB_REDIS_URL=redis_url, SCHEDLAB_KEY_PREFIX=key_prefix, COLUMNS="200")
+    assert result.returncode == 0, result.stderr
+    assert "4 cells x 2 schedulers = 10 runs (reference runs included)" in result.stdout
+    # Per image: (5 + 10) steps x 2 guidance scales x 2 schedulers, and a 20-step reference per guidance scale.
+    assert "UNet evaluations (image x UNet calls): 200 (reference: 80)" in result.stdout
+    # The demo model's two workers price it (median 50/s); the tiny model's much faster worker does not.
+    assert "estimated duration: 4.0 s at 50 evaluations/s (median of 2 workers of demo)" in result.stdout
+    rows = [line.split("│")[1:5] for line in result.stdout.splitlines() if line.count("│") == 5]
+    cells = [tuple(cell.strip() for cell in row) for row in rows]
+    assert cells == [("1", "5", "4", "0"), ("2", "10", "4", "0"), ("3", "5", "7.5", "0"), ("4", "10", "7.5", "0")]
+    assert not out.exists() and not (tmp_path / "cache").exists()  # nothing ran, nothing was written or built
+    assert not list(redis.scan_iter(match=f"{key_prefix}:job:*"))  # and nothing was queued

@@ -141,3 +141,22 @@ def test_the_default_model_is_accepted_before_its_first_worker_registers(
         refused = client.post("/v1/comparisons", json={**SPEC, "model": "tiny", "schedulers": [{"name": "euler"}]})
     assert accepted.status_code == 202 and accepted.json()["spec"]["model"] == "demo"
     assert refused.status_code == 422 and "served models: none" in refused.json()["detail"]
+
+
+def test_a_dry_run_is_priced_by_the_workers_of_the_jobs_model_only(client: TestClient, workers: WorkerRegistry) -> None:
+    """A Flux worker's throughput says nothing about the tiny SD model's; each job's estimate uses its own model's."""
+    for name, serves, rate in (("t1", "tiny", 100.0), ("t2", "tiny", 300.0), ("f1", "tiny-flux", 5.0)):
+        worker = WorkerInfo(
+            name=name, model={}, schedulers=[], serves=serves, pid=1, host="test", started_at=datetime.now(UTC)
+        )
+        workers.heartbeat(worker.model_copy(update={"evals_per_s": rate}), ttl_s=60)
+    sweep = {**SPEC, "steps": [5, 10]}
+    tiny = client.post("/v1/comparisons?dry_run=true", json={**sweep, "schedulers": [{"name": "euler"}]}).json()
+    flux_sweep = {**sweep, "model": "tiny-flux", "schedulers": [{"name": "flow_euler"}]}
+    flux_sweep["reference"] = {"scheduler": "flow_euler", "steps": 20}  # the default reference is no flow solver
+    flux = client.post("/v1/comparisons?dry_run=true", json=flux_sweep).json()
+    assert (tiny["model"], tiny["workers_measured"], tiny["evals_per_s"]) == ("tiny", 2, 200.0)
+    assert (flux["model"], flux["workers_measured"], flux["evals_per_s"]) == ("tiny-flux", 1, 5.0)
+    for estimate in (tiny, flux):
+        cost = estimate["cost"]["unet_evaluations"]
+        assert estimate["estimated_seconds"] == pytest.approx(cost / estimate["evals_per_s"], abs=0.01)

@@ -6,6 +6,8 @@ import io
 import json
 import math
 import statistics
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +25,7 @@ from service.contract import (
 )
 from tests.support import MemorySink, run_spec
 from worker import frames, sweep
-from worker.engine import ComparisonEngine
+from worker.engine import ComparisonEngine, ComparisonOutcome, RunListener
 from worker.registry import entry_by_id
 
 PROMPT = "a red circle on a black background"
@@ -48,19 +50,27 @@ def plain_diffusers(engine: ComparisonEngine, name: str, steps: int, guidance: f
     ).images
 
 
+SWEEP = {
+    "prompt": PROMPT,
+    "schedulers": [{"name": "euler"}, {"name": "dpmpp_2m"}],
+    "steps": [2, 4],
+    "guidance_scale": [1.0, 6.0],
+    "seed": [3, 9],
+    "num_images": 3,  # three: a median differs from a mean
+    "capture": {"every": 2},
+    "reference": {"steps": 6},
+}
+
+
 @pytest.fixture(scope="module")
 def swept(engine: ComparisonEngine) -> tuple:
-    return run_spec(
-        engine,
-        prompt=PROMPT,
-        schedulers=[{"name": "euler"}, {"name": "dpmpp_2m"}],
-        steps=[2, 4],
-        guidance_scale=[1.0, 6.0],
-        seed=[3, 9],
-        num_images=3,  # three: a median differs from a mean
-        capture={"every": 2},
-        reference={"steps": 6},
-    )
+    """Sequential: each run through the pipeline's own call, so its cells equal plain diffusers bit for bit."""
+    return run_spec(engine, **SWEEP, execution="sequential")
+
+
+@pytest.fixture(scope="module")
+def swept_batched(engine: ComparisonEngine) -> tuple:
+    return run_spec(engine, **SWEEP, execution="batched")
 
 
 def test_every_cell_runs_every_scheduler_under_a_folder_that_says_its_values(swept: tuple) -> None:
@@ -276,27 +286,34 @@ def test_engine_pages_a_grid_beyond_the_deployment_cap(engine: ComparisonEngine)
     assert grids[0].key == "sweep/grid-cfg-7.5_seed-0-page-1-of-3.png"
 
 
-@pytest.mark.parametrize("stop_at_check", [2, 9])
-def test_cancel_during_a_sweep_ends_it_canceled_with_what_was_stored(
-    engine: ComparisonEngine, stop_at_check: int
-) -> None:
+def _cancel_after(checks_allowed: int) -> Callable[[], bool]:
     checks = 0
 
     def stop() -> bool:
         nonlocal checks
         checks += 1
-        return checks >= stop_at_check
+        return checks >= checks_allowed
 
-    spec = ComparisonSpec(
-        prompt=PROMPT,
-        schedulers=[{"name": "euler"}],
-        steps=[2, 4],
-        num_images=1,
-        capture={"every": 2},
-        reference={"steps": 4},
-    )
+    return stop
+
+
+CANCELED_SWEEP = {
+    "prompt": PROMPT,
+    "schedulers": [{"name": "euler"}],
+    "steps": [2, 4],
+    "num_images": 1,
+    "capture": {"every": 2},
+    "reference": {"steps": 4},
+}
+
+
+@pytest.mark.parametrize("stop_at_check", [2, 9])
+def test_cancel_during_a_sequential_sweep_ends_it_canceled_with_what_was_stored(
+    engine: ComparisonEngine, stop_at_check: int
+) -> None:
+    spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "sequential"})
     sink = MemorySink()
-    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop)
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(stop_at_check))
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
     if stop_at_check == 2:  # inside the reference run: no cell ran
@@ -305,11 +322,104 @@ def test_cancel_during_a_sweep_ends_it_canceled_with_what_was_stored(
         assert [r.status for r in outcome.results] == ["succeeded", "canceled"]
 
 
-def test_sweeps_run_cell_by_cell_and_say_so_when_batched_was_asked(engine: ComparisonEngine) -> None:
+def test_cancel_during_a_batched_sweep_keeps_the_cells_that_ended_and_cancels_the_others(
+    engine: ComparisonEngine,
+) -> None:
+    # One check per tick: the 2-step cell ends at tick 2, the third check cancels the reference and the 4-step cell.
+    spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "batched"})
+    sink = MemorySink()
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(3))
+    assert outcome.status == "canceled"
+    assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
+    short, long = outcome.results
+    assert short.cell is not None and (short.cell.steps, short.status) == (2, "succeeded")
+    assert short.reference_distance is None  # its reference never finished
+    assert all(key in sink.files for key in short.final_images)
+    assert long.cell is not None and (long.cell.steps, long.status) == (4, "canceled")
+    assert outcome.manifest["reference"]["runs"] == []
+
+
+def test_a_sequential_sweep_says_so(engine: ComparisonEngine) -> None:
     outcome, _ = run_spec(
-        engine, schedulers=[{"name": "euler"}], steps=[1, 2], num_images=1, capture={"every": 1}, reference={"steps": 2}
+        engine,
+        schedulers=[{"name": "euler"}],
+        steps=[1, 2],
+        num_images=1,
+        capture={"every": 1},
+        reference={"steps": 2},
+        execution="sequential",
     )
-    execution = outcome.manifest["execution"]
-    assert execution["mode"] == "sequential"
-    assert execution["requested"] == "batched" and execution["why_sequential"] == "sweeps run cell by cell"
+    assert outcome.manifest["execution"]["mode"] == "sequential"
     assert outcome.manifest["charts"] == {} and outcome.sweep is not None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Batched sweeps: every cell x scheduler and the references advance in the same UNet batches
+
+
+def _by_run(outcome: ComparisonOutcome) -> dict[tuple, tuple[SchedulerResult, torch.Tensor]]:
+    succeeded = [r for r in outcome.results if r.status == "succeeded"]
+    assert len(succeeded) == len(outcome.final_latents)
+    return {
+        (r.id, r.cell.steps, r.cell.guidance_scale, r.cell.seed): (r, latents)
+        for r, latents in zip(succeeded, outcome.final_latents, strict=True)
+        if r.cell is not None
+    }
+
+
+def test_a_batched_sweep_equals_the_sequential_sweep_cell_by_cell(swept: tuple, swept_batched: tuple) -> None:
+    (sequential, sequential_files), (batched, batched_files) = swept, swept_batched
+    assert batched.status == "succeeded" and batched.manifest["execution"]["mode"] == "batched"
+    ours, theirs = _by_run(batched), _by_run(sequential)
+    assert len(ours) == 16 and ours.keys() == theirs.keys()
+    for run, (result_b, latents_b) in ours.items():
+        result_s, latents_s = theirs[run]
+        # The bound of tests/worker/test_lockstep.py: 1e-4, relative to the tiny model's large latents.
+        scale = max(1.0, float(latents_s.abs().max()))
+        assert float((latents_b - latents_s).abs().max()) <= 1e-4 * scale, run
+        assert result_b.folder == result_s.folder and result_b.seeds == result_s.seeds
+        assert result_b.timings.unet_calls == result_s.timings.unet_calls
+        assert [(f.step, f.image_index, f.key) for f in result_b.frames] == [
+            (f.step, f.image_index, f.key) for f in result_s.frames
+        ]
+        for key in result_b.final_images:
+            difference = np.abs(pixels(batched_files.files[key]).astype(int) - pixels(sequential_files.files[key]))
+            assert (difference <= 1).mean() >= 0.999, key
+        assert result_b.reference_distance is not None and result_s.reference_distance is not None
+        assert result_b.reference_distance.latent == pytest.approx(result_s.reference_distance.latent, abs=1e-3)
+    assert [r.folder for r in batched.results] == [r.folder for r in sequential.results]  # listed in plan order
+    assert batched.sweep is not None and sequential.sweep is not None
+    assert [g.key for g in batched.sweep.grids] == [g.key for g in sequential.sweep.grids]
+
+
+def test_a_batched_sweep_shares_unet_batches_across_cells_and_records_how(swept_batched: tuple) -> None:
+    outcome, _ = swept_batched
+    execution = outcome.manifest["execution"]
+    # All 16 cell runs and the 4 references start together; the 6-step references run longest.
+    assert execution["ticks"] == 6
+    per_tick = {int(cells): ticks for cells, ticks in execution["cells_per_tick"].items()}
+    assert per_tick == {8: 2, 4: 2, 0: 2}  # all 8 cells, then the 4-step ones, then only the references
+    assert execution["ticks_with_reference_runs"] == 6
+    # Tick 1: 3 images x (8 unguided + 8 guided x 2 + 2 unguided refs + 2 guided refs x 2) samples.
+    assert max(int(size) for size in execution["tick_batch_sizes"]) == 3 * (8 + 16 + 2 + 4)
+
+
+def test_a_batched_sweep_counts_each_schedulers_progress_over_its_interleaved_cells(engine: ComparisonEngine) -> None:
+    class Progress(RunListener):
+        def __init__(self) -> None:
+            self.steps: dict[str, list[int]] = {}
+
+        def on_progress(
+            self, scheduler_index: int, scheduler: str, steps_done: int, steps_total: int, **_: Any
+        ) -> None:
+            self.steps.setdefault(scheduler, []).append(steps_done)
+            assert steps_done <= steps_total
+
+    listener = Progress()
+    spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "schedulers": [{"name": "euler"}, {"name": "ddim"}]})
+    engine.run(spec, MemorySink(), StorageLayout(""), listener=listener)
+    assert listener.steps == {
+        "euler": list(range(1, 7)),
+        "ddim": list(range(1, 7)),
+        "reference: dpmpp_2m": list(range(1, 5)),
+    }

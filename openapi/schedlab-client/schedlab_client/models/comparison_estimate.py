@@ -32,12 +32,13 @@ class ComparisonEstimate:
             cells (list[CellLabel]): Every (steps, guidance_scale, seed) combination, in run order.
             cost (SweepCost): What a job will spend, known before it runs.
             estimated_seconds (float | None): Running time once a worker takes the job (queue wait not included); null while
-                no live worker has measured its throughput.
-            evals_per_s (float | None): Image x UNet evaluations per second: the median of the live workers' measured
-                throughput.
+                no live worker of its model has measured its throughput.
+            evals_per_s (float | None): Image x UNet evaluations per second: the median of the measured throughput of the
+                live workers serving the job's model.
+            model (str): The model the job runs on: only the workers serving it price the job.
             reference (ComparisonEstimateReferenceType0 | None): The reference the sweep is measured against.
             schedulers (int):
-            workers_measured (int): Live workers that have measured their throughput.
+            workers_measured (int): Live workers serving the job's model that have measured throughput.
             queued (bool | Unset): Always false: a dry run queues nothing. Default: False.
      """
 
@@ -45,6 +46,7 @@ class ComparisonEstimate:
     cost: SweepCost
     estimated_seconds: float | None
     evals_per_s: float | None
+    model: str
     reference: ComparisonEstimateReferenceType0 | None
     schedulers: int
     workers_measured: int
@@ -74,6 +76,8 @@ class ComparisonEstimate:
         evals_per_s: float | None
         evals_per_s = self.evals_per_s
 
+        model = self.model
+
         reference: dict[str, Any] | None
         if isinstance(self.reference, ComparisonEstimateReferenceType0):
             reference = self.reference.to_dict()
@@ -94,6 +98,7 @@ class ComparisonEstimate:
             "cost": cost,
             "estimated_seconds": estimated_seconds,
             "evals_per_s": evals_per_s,
+            "model": model,
             "reference": reference,
             "schedulers": schedulers,
             "workers_measured": workers_measured,
@@ -142,6 +147,8 @@ class ComparisonEstimate:
         evals_per_s = _parse_evals_per_s(d.pop("evals_per_s"))
 
 
+        model = d.pop("model")
+
         def _parse_reference(data: object) -> ComparisonEstimateReferenceType0 | None:
             if data is None:
                 return data
@@ -171,6 +178,7 @@ class ComparisonEstimate:
             cost=cost,
             estimated_seconds=estimated_seconds,
             evals_per_s=evals_per_s,
+            model=model,
             reference=reference,
             schedulers=schedulers,
             workers_measured=workers_measured,
