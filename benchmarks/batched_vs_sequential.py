@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.engine_vs_notebook import EXPERIMENT, PROMPT
 from benchmarks.results import write_result
-from service.contract import ComparisonSpec, Execution, Keys
+from service.contract import ComparisonSpec, Execution, StorageLayout
 from service.settings import Settings
 from service.storage import LocalStorage
 from worker.engine import ComparisonEngine, ComparisonOutcome
@@ -64,7 +64,7 @@ def measure_model(model_name: str, args: argparse.Namespace) -> dict[str, Any]:
         for mode in order:
             with tempfile.TemporaryDirectory() as folder:
                 started = time.perf_counter()
-                outcome = engine.run(spec(args, Execution(mode)), LocalStorage(Path(folder)), Keys(""))
+                outcome = engine.run(spec(args, Execution(mode)), LocalStorage(Path(folder)), StorageLayout(""))
                 times[mode].append(time.perf_counter() - started)
                 kept[mode] = (outcome, final_pixels(Path(folder), outcome))
     (batched, batched_pixels), (sequential, sequential_pixels) = kept["batched"], kept["sequential"]

@@ -29,7 +29,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
 
 from benchmarks.results import write_result
-from service.contract import ComparisonSpec, Keys
+from service.contract import ComparisonSpec, StorageLayout
 from service.settings import Settings
 from service.storage import LocalStorage
 from worker.engine import ComparisonEngine
@@ -140,11 +140,14 @@ def measure(model_name: str, args: argparse.Namespace) -> dict[str, object]:
             timings["notebook"].append(time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
-            engine.run(spec, LocalStorage(Path(folder)), Keys(""))
+            engine.run(spec, LocalStorage(Path(folder)), StorageLayout(""))
             timings["engine"].append(time.perf_counter() - started)
             for index, name in enumerate(EXPERIMENT):
                 for image_index, image in enumerate(finals[name]):
-                    ours = Image.open(Path(folder) / Keys("").final_image(Keys.scheduler_dir(index, name), image_index))
+                    ours = Image.open(
+                        Path(folder)
+                        / StorageLayout("").final_image(StorageLayout.scheduler_folder(index, name), image_index)
+                    )
                     agreement.add(ours, image)
 
     a = statistics.median(timings["notebook"])

@@ -35,10 +35,11 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _stack import Stack, cpu_seconds, hard_limit, runqueue_wait_s, wait_until
+from _stack import Stack, cpu_seconds, hard_limit, runqueue_wait_s
 from status_poll_load import RawPool, percentile
 
 from benchmarks.results import write_result
+from tests.harness import wait_until
 
 SCHEDULERS = ["euler", "dpmpp_2m", "heun"]
 READERS_NICENESS = 10

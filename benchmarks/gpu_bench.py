@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from service.contract import ComparisonSpec, Execution, Keys, Limits
+from service.contract import ComparisonSpec, Execution, Limits, StorageLayout
 from service.settings import Settings
 from worker.engine import ComparisonEngine, ComparisonOutcome
 from worker.model import load_model
@@ -86,7 +86,7 @@ def timed_run(engine: ComparisonEngine, spec: ComparisonSpec) -> tuple[float, Co
     sink = MemorySink()
     synchronize(device)
     started = time.perf_counter()
-    outcome = engine.run(spec, sink, Keys(""))
+    outcome = engine.run(spec, sink, StorageLayout(""))
     synchronize(device)
     return time.perf_counter() - started, outcome, sink
 

@@ -40,7 +40,7 @@ from engine_vs_notebook import EXPERIMENT, FinalAgreement, experiment_spec, note
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
 from benchmarks.results import write_result
-from service.contract import Keys
+from service.contract import StorageLayout
 from service.settings import Settings
 from worker.engine import ComparisonEngine
 from worker.model import load_model
@@ -137,10 +137,10 @@ def main() -> int:
                         phases["running"].append(_seconds(job, "started_at", "finished_at"))
                         phases["seen"].append(job["_wall_s"] - phases["queued"][-1] - phases["running"][-1])
                         phases["loops"].append(sum(result["timings"]["wall_s"] for result in job["results"]))
-                        keys = Keys.for_job(str(job["id"]))
+                        keys = StorageLayout.for_job(str(job["id"]))
                         for index, name in enumerate(EXPERIMENT):
                             for image_index, image in enumerate(finals[name]):
-                                key = keys.final_image(Keys.scheduler_dir(index, name), image_index)
+                                key = keys.final_image(StorageLayout.scheduler_folder(index, name), image_index)
                                 agreement.add(Image.open(stack.storage_dir / key), image)
                         print(
                             f"  repeat {repeat + 1}/{args.repeats}: notebook {wall['notebook'][-1]:.3f} s "

@@ -35,7 +35,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _stack import Stack, cpu_seconds, hard_limit, wait_until
+from _stack import Stack, cpu_seconds, hard_limit
+
+from tests.harness import wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
 from benchmarks.results import write_result

@@ -170,7 +170,7 @@ def main() -> int:
             in_rq = set(stack.rq_queue_ids())
             rq_depth = len(in_rq)
             api_depth = httpx.get(f"{base}/readyz", timeout=10).json().get("queue_depth")
-            indexed = stack.redis.zcard(f"{stack.prefix}:jobs")
+            indexed = stack.redis.zcard(stack.keys.jobs_index())
             lost_from_rq = [job_id for job_id in accepted if job_id not in in_rq]
             strays_in_rq = sorted(in_rq - set(accepted))
 

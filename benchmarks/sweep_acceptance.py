@@ -29,8 +29,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks._stack import Stack, hard_limit, wait_until  # noqa: E402
+from benchmarks._stack import Stack, hard_limit  # noqa: E402
 from benchmarks.results import write_result  # noqa: E402
+from tests.harness import wait_until  # noqa: E402
 
 JOBS = {"A": ["dpmpp_2m", "euler", "euler_a"], "B": ["unipc", "ddim", "dpm2_a"]}
 FAST = {"dpmpp_2m", "unipc"}

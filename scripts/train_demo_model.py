@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from worker.demo_model import DEMO_MODEL_ID, DEMO_MODEL_VERSION, checker, shapes  # noqa: E402  # noqa: E402
-from worker.tiny_model import SD15_SCHEDULER_CONFIG, write_clip_tokenizer_files  # noqa: E402
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG, save_pipeline, sd15_pipeline  # noqa: E402
+from worker.tiny_model import write_clip_tokenizer_files  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -298,26 +299,6 @@ def evaluate(pipe, prompts: list[str], seeds: list[int], steps: int, guidance: f
     return checker.score(images, texts), images, texts
 
 
-def save_pipeline(out_dir: Path, unet, vae, text_encoder, tokenizer) -> None:
-    from diffusers import PNDMScheduler, StableDiffusionPipeline
-
-    pipe = StableDiffusionPipeline(
-        unet=unet,
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        scheduler=PNDMScheduler.from_config(SD15_SCHEDULER_CONFIG),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipe.save_pretrained(out_dir, safe_serialization=True)
-    # SD 1.5's scheduler file verbatim (keys PNDM does not take included), as worker/tiny_model.py writes it.
-    scheduler_file = out_dir / "scheduler" / "scheduler_config.json"
-    merged = {**json.loads(scheduler_file.read_text()), **SD15_SCHEDULER_CONFIG}
-    scheduler_file.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "models" / "shapes-sd")
@@ -463,18 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def make_pipe():
-        from diffusers import PNDMScheduler, StableDiffusionPipeline
-
-        return StableDiffusionPipeline(
-            unet=unet,
-            vae=vae,
-            text_encoder=text_encoder,
-            tokenizer=tokenizer,
-            scheduler=PNDMScheduler.from_config(SD15_SCHEDULER_CONFIG),
-            safety_checker=None,
-            feature_extractor=None,
-            requires_safety_checker=False,
-        )
+        return sd15_pipeline(unet, vae, text_encoder, tokenizer)
 
     history.update(train_unet(args, unet, text_encoder, mean, std, ids, empty_ids, scale, args.log_every, make_pipe))
     timings["unet_s"] = time.time() - mark
@@ -484,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     from diffusers import StableDiffusionPipeline
 
     args.out.mkdir(parents=True, exist_ok=True)
-    save_pipeline(args.out, unet, vae, text_encoder, tokenizer)
+    save_pipeline(make_pipe(), args.out, SD15_SCHEDULER_CONFIG)
     pipe = StableDiffusionPipeline.from_pretrained(args.out)
     mark = time.time()
     prompts = eval_prompts()

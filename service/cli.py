@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -14,12 +16,13 @@ from rich.table import Table
 from service.contract import (
     SPEC_DEFAULTS,
     Capture,
+    Catalog,
     ComparisonSpec,
     Decoder,
     Execution,
     FrameKind,
-    Keys,
     Limits,
+    StorageLayout,
     SweepAnswer,
     check_spec,
     load_catalog,
@@ -38,15 +41,97 @@ console = Console(stderr=True)
 stdout = Console(width=None if sys.stdout.isatty() else 200)
 
 
-# Sweep axes: unset, the spec's default applies (SPEC_DEFAULTS); repeated, the option is a sweep axis.
+# The spec options `compare` and `submit` share: declared once, turned into a spec by `_spec` alone. Sweep axes
+# (steps, seed, guidance scale): unset, the spec's default applies (SPEC_DEFAULTS); repeated, a sweep axis.
 _AXIS_HELP = "Default {}; repeat for a sweep axis."
-_CAPTURE_EVERY_HELP = "Capture a frame every N steps; default: every ceil(steps / 6), as the API."
+PromptOption = Annotated[str, typer.Option(help="What to draw.")]
+SchedulerOption = Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")]
+NegativePromptOption = Annotated[str | None, typer.Option()]
+StepsOption = Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["steps"]))]
+ImagesOption = Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")]
+SeedOption = Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["seed"]))]
+GuidanceOption = Annotated[list[float] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["guidance_scale"]))]
+ReferenceSchedulerOption = Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")]
+ReferenceStepsOption = Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")]
+PixelsOption = Annotated[int | None, typer.Option(help="A multiple of 8; default: the model's own size.")]
+CaptureEveryOption = Annotated[
+    int | None, typer.Option(help="Capture a frame every N steps; default: every ceil(steps / 6), as the API.")
+]
+CaptureStepOption = Annotated[list[int] | None, typer.Option(help="Capture at this step; repeat.")]
+FramesOption = Annotated[FrameKind, typer.Option()]
+DecoderOption = Annotated[Decoder, typer.Option()]
+ExecutionOption = Annotated[
+    Execution, typer.Option(help="batched: one UNet batch per step for all schedulers; sequential: one by one.")
+]
+ConfigOption = Annotated[list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")]
 
 
-def _capture(every: int | None, steps: list[int] | None) -> Capture | None:
+@dataclass(frozen=True)
+class SpecOptions:
+    """The spec options `compare` and `submit` share, as given on the command line; `spec` is the one way they
+    become a spec."""
+
+    prompt: str
+    scheduler: list[str]
+    negative_prompt: str | None
+    steps: list[int] | None
+    images: int
+    seed: list[int] | None
+    guidance_scale: list[float] | None
+    reference_scheduler: str | None
+    reference_steps: int | None
+    height: int | None
+    width: int | None
+    capture_every: int | None
+    capture_step: list[int] | None
+    frames: FrameKind
+    decoder: Decoder
+    execution: Execution
+    config: list[str] | None
+
+    @classmethod
+    def of(cls, arguments: dict[str, Any]) -> SpecOptions:
+        """The options among a command's arguments (its `locals()` on entry)."""
+        return cls(**{option.name: arguments[option.name] for option in dataclasses.fields(cls)})
+
+    def spec(self, catalog: Catalog, model: str | None = None) -> ComparisonSpec:
+        """'all' means every scheduler `catalog` has available; `config` overrides apply to every scheduler.
+        A bad value exits with code 2, naming the field."""
+        overrides = {}
+        for item in self.config or []:
+            key, _, value = item.partition("=")
+            try:
+                overrides[key] = json.loads(value)
+            except json.JSONDecodeError:
+                overrides[key] = value
+        choices = catalog.expand(self.scheduler)
+        for choice in choices:
+            choice.config.update(overrides)
+        reference = {"scheduler": self.reference_scheduler, "steps": self.reference_steps}
+        try:
+            return ComparisonSpec(
+                model=model,
+                prompt=self.prompt,
+                negative_prompt=self.negative_prompt,
+                seed=_axis(self.seed, "seed"),
+                num_images=self.images,
+                steps=_axis(self.steps, "steps"),
+                guidance_scale=_axis(self.guidance_scale, "guidance_scale"),
+                height=self.height,
+                width=self.width,
+                schedulers=choices,
+                capture=Capture(steps=self.capture_step) if self.capture_step else _capture_every(self.capture_every),
+                frames=self.frames,
+                decoder=self.decoder,
+                reference={key: value for key, value in reference.items() if value is not None} or None,
+                execution=self.execution,
+            )
+        except (SpecError, ValueError) as error:
+            raise _fail(str(error)) from error
+
+
+def _capture_every(every: int | None) -> Capture | None:
     """None leaves the capture to the spec's default, the same for the CLI and the API."""
-    if steps:
-        return Capture(steps=steps)
     return None if every is None else Capture(every=every)
 
 
@@ -56,12 +141,6 @@ def _axis(values: list[T] | None, field: str) -> Any:
     if not values:
         return SPEC_DEFAULTS[field]
     return values[0] if len(values) == 1 else values
-
-
-def _reference(scheduler: str | None, steps: int | None) -> dict[str, object] | None:
-    if scheduler is None and steps is None:
-        return None
-    return {key: value for key, value in (("scheduler", scheduler), ("steps", steps)) if value is not None}
 
 
 def _print_estimate(estimate: ComparisonEstimate) -> None:
@@ -118,35 +197,27 @@ def schedulers(
 
 @app.command()
 def compare(
-    prompt: Annotated[str, typer.Option(help="What to draw.")],
-    scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
+    prompt: PromptOption,
+    scheduler: SchedulerOption,
     out: Annotated[Path, typer.Option(help="Folder for images, grids, contact sheet and manifest.")],
-    negative_prompt: Annotated[str | None, typer.Option()] = SPEC_DEFAULTS["negative_prompt"],
-    steps: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["steps"]))] = None,
-    images: Annotated[int, typer.Option(help="Images per scheduler; image i uses seed + i.")] = SPEC_DEFAULTS[
-        "num_images"
-    ],
-    seed: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["seed"]))] = None,
-    guidance_scale: Annotated[
-        list[float] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["guidance_scale"]))
-    ] = None,
-    reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
-    reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
+    negative_prompt: NegativePromptOption = SPEC_DEFAULTS["negative_prompt"],
+    steps: StepsOption = None,
+    images: ImagesOption = SPEC_DEFAULTS["num_images"],
+    seed: SeedOption = None,
+    guidance_scale: GuidanceOption = None,
+    reference_scheduler: ReferenceSchedulerOption = None,
+    reference_steps: ReferenceStepsOption = None,
     dry_run: Annotated[
         bool, typer.Option(help="Print cells, UNet evaluations and the estimated duration; run nothing.")
     ] = False,
-    height: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["height"],
-    width: Annotated[int | None, typer.Option()] = SPEC_DEFAULTS["width"],
-    capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
-    capture_step: Annotated[list[int] | None, typer.Option(help="Capture at this step; repeat.")] = None,
-    frames: Annotated[FrameKind, typer.Option()] = SPEC_DEFAULTS["frames"],
-    decoder: Annotated[Decoder, typer.Option()] = SPEC_DEFAULTS["decoder"],
-    execution: Annotated[
-        Execution, typer.Option(help="batched: one UNet batch per step for all schedulers; sequential: one by one.")
-    ] = SPEC_DEFAULTS["execution"],
-    config: Annotated[
-        list[str] | None, typer.Option(help="Config override for every scheduler, KEY=JSON; repeat.")
-    ] = None,
+    height: PixelsOption = SPEC_DEFAULTS["height"],
+    width: PixelsOption = SPEC_DEFAULTS["width"],
+    capture_every: CaptureEveryOption = None,
+    capture_step: CaptureStepOption = None,
+    frames: FramesOption = SPEC_DEFAULTS["frames"],
+    decoder: DecoderOption = SPEC_DEFAULTS["decoder"],
+    execution: ExecutionOption = SPEC_DEFAULTS["execution"],
+    config: ConfigOption = None,
     model: Annotated[
         str | None,
         typer.Option(help="Overrides SCHEDLAB_MODEL: demo, tiny, tiny-sdxl, tiny-sd2-v, tiny-sd3, tiny-flux, …"),
@@ -154,40 +225,12 @@ def compare(
     device: Annotated[str | None, typer.Option(help="Overrides SCHEDLAB_DEVICE.")] = None,
 ) -> None:
     """Run a comparison in-process (no Redis) and write its files under --out."""
+    options = SpecOptions.of(locals())
     from tqdm import tqdm
 
     from service.storage import LocalStorage
 
-    overrides = {}
-    for item in config or []:
-        key, _, value = item.partition("=")
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-    capture = _capture(capture_every, capture_step)
-    try:
-        choices = load_catalog().expand(scheduler)
-        for choice in choices:
-            choice.config.update(overrides)
-        spec = ComparisonSpec(
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            seed=_axis(seed, "seed"),
-            num_images=images,
-            steps=_axis(steps, "steps"),
-            guidance_scale=_axis(guidance_scale, "guidance_scale"),
-            reference=_reference(reference_scheduler, reference_steps),
-            height=height,
-            width=width,
-            schedulers=choices,
-            capture=capture,
-            frames=frames,
-            decoder=decoder,
-            execution=execution,
-        )
-    except (SpecError, ValueError) as error:
-        raise _fail(str(error)) from error
+    spec = options.spec(load_catalog())
 
     settings = Settings()
     updates = {key: value for key, value in (("model", model), ("device", device)) if value is not None}
@@ -201,10 +244,7 @@ def compare(
         # Then what this model can run, from its configs alone ('all' means every one of those).
         model_catalog = catalog_before_load(settings)
         if any(normalize_name(name) == "all" for name in scheduler):
-            choices = model_catalog.expand(scheduler)
-            for choice in choices:
-                choice.config.update(overrides)
-            spec = spec.model_copy(update={"schedulers": choices})
+            spec = options.spec(model_catalog)
         check_spec(spec, limits, model_catalog)
     except SpecError as error:
         raise _fail(str(error)) from error
@@ -226,7 +266,7 @@ def compare(
             bar.update(sum(done.values()) - bar.n)
 
     try:
-        outcome = engine.run(spec, LocalStorage(out), Keys(""), listener=Progress())
+        outcome = engine.run(spec, LocalStorage(out), StorageLayout(""), listener=Progress())
     except SpecError as error:
         raise _fail(str(error)) from error
     finally:
@@ -256,10 +296,11 @@ def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> Comparis
     from redis.exceptions import RedisError
 
     from service.estimate import estimate
-    from service.jobs import JobStore
+    from service.workers import WorkerRegistry
 
     try:
-        workers = JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix).workers()
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        workers = WorkerRegistry(redis, settings.key_prefix).workers()
     except RedisError as error:
         console.print(f"[yellow]no worker throughput: Redis unreachable ({error})[/yellow]")
         workers = []
@@ -298,22 +339,26 @@ def _print_sweep(sweep: SweepAnswer, out: Path) -> None:
 
 @app.command()
 def submit(
-    prompt: Annotated[str, typer.Option(help="What to draw.")],
-    scheduler: Annotated[list[str], typer.Option(help="A registry name, alias or preset; repeat; 'all'.")],
+    prompt: PromptOption,
+    scheduler: SchedulerOption,
     url: Annotated[str, typer.Option(envvar="SCHEDLAB_URL", help="The API's base URL.")] = "http://127.0.0.1:8000",
     api_key: Annotated[str | None, typer.Option(envvar="SCHEDLAB_API_KEY", help="Bearer key.")] = None,
-    steps: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["steps"]))] = None,
-    images: Annotated[int, typer.Option()] = SPEC_DEFAULTS["num_images"],
-    seed: Annotated[list[int] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["seed"]))] = None,
-    guidance_scale: Annotated[
-        list[float] | None, typer.Option(help=_AXIS_HELP.format(SPEC_DEFAULTS["guidance_scale"]))
-    ] = None,
-    reference_scheduler: Annotated[str | None, typer.Option(help="Sweeps: the reference (default dpmpp_2m).")] = None,
-    reference_steps: Annotated[int | None, typer.Option(help="Sweeps: the reference's steps (default 100).")] = None,
+    negative_prompt: NegativePromptOption = SPEC_DEFAULTS["negative_prompt"],
+    steps: StepsOption = None,
+    images: ImagesOption = SPEC_DEFAULTS["num_images"],
+    seed: SeedOption = None,
+    guidance_scale: GuidanceOption = None,
+    reference_scheduler: ReferenceSchedulerOption = None,
+    reference_steps: ReferenceStepsOption = None,
     dry_run: Annotated[bool, typer.Option(help="Ask the service for the cost; queue nothing.")] = False,
-    capture_every: Annotated[int | None, typer.Option(help=_CAPTURE_EVERY_HELP)] = None,
-    frames: Annotated[FrameKind, typer.Option()] = SPEC_DEFAULTS["frames"],
-    decoder: Annotated[Decoder, typer.Option()] = SPEC_DEFAULTS["decoder"],
+    height: PixelsOption = SPEC_DEFAULTS["height"],
+    width: PixelsOption = SPEC_DEFAULTS["width"],
+    capture_every: CaptureEveryOption = None,
+    capture_step: CaptureStepOption = None,
+    frames: FramesOption = SPEC_DEFAULTS["frames"],
+    decoder: DecoderOption = SPEC_DEFAULTS["decoder"],
+    execution: ExecutionOption = SPEC_DEFAULTS["execution"],
+    config: ConfigOption = None,
     wait: Annotated[bool, typer.Option(help="Wait for the job, showing progress.")] = False,
     out: Annotated[Path | None, typer.Option(help="With --wait: download grids, images and manifest here.")] = None,
     model: Annotated[
@@ -321,24 +366,10 @@ def submit(
     ] = None,
 ) -> None:
     """Submit a comparison to a running service through the generated client; optionally wait and download."""
+    spec = SpecOptions.of(locals()).spec(load_catalog(), model)
     from service.submit import submit_comparison
 
-    body: dict[str, Any] = {
-        "prompt": prompt,
-        "steps": _axis(steps, "steps"),
-        "num_images": images,
-        "seed": _axis(seed, "seed"),
-        "guidance_scale": _axis(guidance_scale, "guidance_scale"),
-        "schedulers": [choice.model_dump() for choice in load_catalog().expand(scheduler)],
-        "capture": None if capture_every is None else {"every": capture_every},
-        "frames": frames.value,
-        "decoder": decoder.value,
-    }
-    if model is not None:
-        body["model"] = model
-    reference = _reference(reference_scheduler, reference_steps)
-    if reference is not None:
-        body["reference"] = reference
+    body = spec.model_dump(mode="json", exclude_none=True)  # unset: the service's defaults
     if dry_run:
         from service.submit import estimate_comparison
 
@@ -420,7 +451,7 @@ def worker(
 ) -> None:
     """Load the model once and run comparison jobs from the queue."""
     from service.logs import configure_logging
-    from worker.process import run_worker
+    from worker.serve import run_worker
 
     settings = Settings()
     configure_logging(settings.log_format)

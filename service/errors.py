@@ -38,7 +38,3 @@ class QueueFullError(SchedlabError):
 
 class StorageError(SchedlabError):
     """Object storage failed or does not hold the key."""
-
-
-class ComparisonCanceled(SchedlabError):
-    """Raised inside a run when its stop check says stop."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from service.contract import Catalog, CellLabel, ComparisonSpec, SweepCost, load_catalog, sweep_cost
-from service.jobs import WorkerInfo
+from service.workers import WorkerInfo
 
 
 class ComparisonEstimate(BaseModel):

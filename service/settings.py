@@ -10,6 +10,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.contract import MAX_IMAGES, MAX_STEPS, Limits
+
+_LIMITS = Limits()  # the caps' defaults
+
 
 def _default_storage_url() -> str:
     return (Path.cwd() / "var" / "storage").resolve().as_uri()
@@ -62,16 +66,20 @@ class Settings(BaseSettings):
         description="Latent-to-RGB projection for the 'approx' decoder: published SD 1.x factors or fitted.",
     )
 
-    # Limits: a request over one is a 422 naming the field and the limit.
-    max_steps: int = Field(1000, ge=1, le=1000)
-    max_images: int = Field(16, ge=1, le=16)
-    max_schedulers: int = Field(32, ge=1)
-    max_resolution: int = Field(1024, ge=8, description="Largest height or width, in pixels.")
-    max_prompt_chars: int = Field(2000, ge=1)
-    max_unet_evals: int = Field(200_000, ge=1, description="Cap on images x UNet calls summed over a job's schedulers.")
-    max_cells: int = Field(256, ge=1, description="Cap on a sweep's (steps, guidance_scale, seed) combinations.")
+    # Limits: a request over one is a 422 naming the field and the limit. Defaults: `Limits`'; bounds: the spec's.
+    max_steps: int = Field(_LIMITS.max_steps, ge=1, le=MAX_STEPS)
+    max_images: int = Field(_LIMITS.max_images, ge=1, le=MAX_IMAGES)
+    max_schedulers: int = Field(_LIMITS.max_schedulers, ge=1)
+    max_resolution: int = Field(_LIMITS.max_resolution, ge=8, description="Largest height or width, in pixels.")
+    max_prompt_chars: int = Field(_LIMITS.max_prompt_chars, ge=1)
+    max_unet_evals: int = Field(
+        _LIMITS.max_unet_evals, ge=1, description="Cap on images x UNet calls summed over a job's schedulers."
+    )
+    max_cells: int = Field(
+        _LIMITS.max_cells, ge=1, description="Cap on a sweep's (steps, guidance_scale, seed) combinations."
+    )
     grid_max_pixels: int = Field(
-        16_000_000, ge=250_000, description="A sweep's X/Y grid larger than this is tiled into pages."
+        _LIMITS.grid_max_pixels, ge=250_000, description="A sweep's X/Y grid larger than this is tiled into pages."
     )
     max_queue_depth: int = Field(1000, ge=1, description="Queued jobs beyond this are refused with 429.")
     max_body_bytes: int = Field(64 * 1024, ge=1024)

@@ -1,0 +1,1 @@
+"""schedlab's tests: `service/` and `worker/` mirror the packages; `e2e/` runs real processes."""

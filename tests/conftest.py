@@ -1,3 +1,5 @@
+"""Fixtures for every test: the test Redis database and a key prefix per test, cleaned up after."""
+
 from __future__ import annotations
 
 import os
@@ -6,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from redis import Redis
+
+from service.redis_keys import RedisKeys
 
 # Tests use their own Redis database, and a key prefix per test that they delete afterwards.
 TEST_REDIS_URL = os.environ.get("SCHEDLAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -25,14 +29,4 @@ def key_prefix() -> Iterator[str]:
 
 
 def cleanup_redis(prefix: str) -> None:
-    redis = Redis.from_url(TEST_REDIS_URL, decode_responses=True)
-    job_ids = [key.rsplit(":", 1)[1] for key in redis.scan_iter(match=f"{prefix}:job:*") if key.count(":") == 2]
-    doomed = set(redis.scan_iter(match=f"*{prefix}*"))
-    for job_id in job_ids:
-        doomed |= set(redis.scan_iter(match=f"rq:*{job_id}*"))
-    for key in doomed:
-        redis.delete(key)
-    for registry in ("rq:workers", "rq:queues"):
-        for member in redis.smembers(registry):
-            if prefix in member:
-                redis.srem(registry, member)
+    RedisKeys(prefix).delete_everything(Redis.from_url(TEST_REDIS_URL, decode_responses=True))

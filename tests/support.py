@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.contract import ComparisonSpec, Keys
+from service.contract import ComparisonSpec, StorageLayout
 from worker.engine import ComparisonEngine, ComparisonOutcome
 
 
@@ -25,4 +25,4 @@ def run_spec(engine: ComparisonEngine, **fields: object) -> tuple[ComparisonOutc
     }
     spec = ComparisonSpec.model_validate({**defaults, **fields})
     sink = MemorySink()
-    return engine.run(spec, sink, Keys("")), sink
+    return engine.run(spec, sink, StorageLayout("")), sink

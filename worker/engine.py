@@ -32,13 +32,13 @@ from service.contract import (
     Execution,
     FrameKind,
     FrameRef,
-    Keys,
     Limits,
     Reference,
     ReferenceDistance,
     SchedulerChoice,
     SchedulerResult,
     SchedulerTimings,
+    StorageLayout,
     SweepAnswer,
     check_spec,
     progress_plan,
@@ -47,7 +47,8 @@ from service.contract import (
 from service.errors import SpecError
 from worker import charts as charts_png
 from worker import frames as frame_images
-from worker import metrics, sweep
+from worker import scheduler_metrics as metrics
+from worker import sweep
 from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner, Run, RunHooks, RunState, StepCounter
@@ -88,7 +89,7 @@ class ComparisonOutcome:
     status: str  # "succeeded" or "canceled"
     results: list[SchedulerResult]
     manifest: dict[str, Any]
-    keys: Keys
+    keys: StorageLayout
     # Each finished scheduler's final latents, in result order (what the exactness tests and benchmarks compare).
     final_latents: list[torch.Tensor] = field(default_factory=list)
     sweep: SweepAnswer | None = None
@@ -273,7 +274,12 @@ class _EndedRuns:
     first) and is announced."""
 
     def __init__(
-        self, engine: ComparisonEngine, spec: ComparisonSpec, keys: Keys, sink: ArtifactSink, listener: RunListener
+        self,
+        engine: ComparisonEngine,
+        spec: ComparisonSpec,
+        keys: StorageLayout,
+        sink: ArtifactSink,
+        listener: RunListener,
     ) -> None:
         self.engine, self.spec, self.keys, self.sink, self.listener = engine, spec, keys, sink, listener
         self.ended: list[_Ended] = []
@@ -329,7 +335,7 @@ class _BatchedHooks(RunHooks):
         engine: ComparisonEngine,
         spec: ComparisonSpec,
         run: _SchedulerRun,
-        keys: Keys,
+        keys: StorageLayout,
         sink: ArtifactSink,
         listener: RunListener,
         ended: Callable[[_SchedulerRun, torch.Tensor], None],
@@ -420,7 +426,7 @@ class ComparisonEngine:
                             ref_index,
                             self._build_reference(reference, cell.seed),
                             f"reference: {reference.scheduler}",
-                            f"reference/{Keys.group_name(cell.guidance_scale, cell.seed)}",
+                            f"reference/{StorageLayout.group_name(cell.guidance_scale, cell.seed)}",
                             {reference.steps},
                             ref_cell,
                             size=size,
@@ -438,7 +444,7 @@ class ComparisonEngine:
                         index,
                         built,
                         choice.name,
-                        cell.folder + Keys.scheduler_dir(index, built.entry.id),
+                        cell.folder + StorageLayout.scheduler_folder(index, built.entry.id),
                         set(spec.capture_steps(cell.steps)),
                         cell,
                         size=size,
@@ -454,11 +460,17 @@ class ComparisonEngine:
         self,
         spec: ComparisonSpec,
         sink: ArtifactSink,
-        keys: Keys,
+        keys: StorageLayout,
         should_stop: Callable[[], bool] = _never,
         listener: RunListener | None = None,
     ) -> ComparisonOutcome:
-        """Run one comparison, writing its files to `sink` as they are made (PNGs encoded in the background)."""
+        """Run one comparison, writing its files to `sink` as they are made (PNGs encoded in the background).
+
+        `keys` places the files (`StorageLayout.for_job(id)` for a service job, `StorageLayout("")` for a CLI
+        folder). `should_stop` is asked after every step; when it says stop, the runs end there and the outcome
+        is "canceled", with what was made so far. `listener` hears each step and each finished scheduler.
+        Raises `SpecError` before any model work when the spec breaks a rule of this model's catalog.
+        """
         writer = BackgroundWriter(sink)
         try:
             return self._run(spec, writer, keys, should_stop, listener)
@@ -470,7 +482,7 @@ class ComparisonEngine:
         self,
         spec: ComparisonSpec,
         sink: BackgroundWriter,
-        keys: Keys,
+        keys: StorageLayout,
         should_stop: Callable[[], bool] = _never,
         listener: RunListener | None = None,
     ) -> ComparisonOutcome:
@@ -552,7 +564,7 @@ class ComparisonEngine:
         spec: ComparisonSpec,
         groups: list[_Group],
         ended: _EndedRuns,
-        keys: Keys,
+        keys: StorageLayout,
         sink: ArtifactSink,
         embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
@@ -580,7 +592,7 @@ class ComparisonEngine:
         spec: ComparisonSpec,
         groups: list[_Group],
         ended: _EndedRuns,
-        keys: Keys,
+        keys: StorageLayout,
         sink: ArtifactSink,
         embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
@@ -641,7 +653,7 @@ class ComparisonEngine:
         self,
         spec: ComparisonSpec,
         run: _SchedulerRun,
-        keys: Keys,
+        keys: StorageLayout,
         sink: ArtifactSink,
         embeds: PromptEmbeds,
         should_stop: Callable[[], bool],
@@ -700,7 +712,7 @@ class ComparisonEngine:
         return latents
 
     def _finish_reference(
-        self, group: _Group, run: _SchedulerRun, latents: torch.Tensor, keys: Keys, sink: ArtifactSink
+        self, group: _Group, run: _SchedulerRun, latents: torch.Tensor, keys: StorageLayout, sink: ArtifactSink
     ) -> None:
         started = time.perf_counter()
         images = frame_images.decode_vae(self.model, latents, run.size)
@@ -759,7 +771,7 @@ class ComparisonEngine:
         spec: ComparisonSpec,
         run: _SchedulerRun,
         tracker: X0Tracker,
-        keys: Keys,
+        keys: StorageLayout,
         sink: ArtifactSink,
         step: int,
         latents: torch.Tensor,
@@ -795,7 +807,7 @@ class ComparisonEngine:
         self,
         spec: ComparisonSpec,
         run: _SchedulerRun,
-        keys: Keys,
+        keys: StorageLayout,
         sink: ArtifactSink,
         latents: torch.Tensor,
     ) -> tuple[SchedulerResult, list[Image.Image]]:
@@ -829,7 +841,7 @@ class ComparisonEngine:
             name=run.name,
             id=run.built.entry.id,
             class_name=run.built.entry.class_name,
-            key=f"{keys.root}{run.folder}",
+            folder=f"{keys.root}{run.folder}",
             status="canceled" if run.canceled else "succeeded",
             stochastic=run.built.stochastic,
             # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
@@ -851,7 +863,11 @@ class ComparisonEngine:
 
     @staticmethod
     def _charts(
-        spec: ComparisonSpec, results: list[SchedulerResult], manifest: dict[str, Any], keys: Keys, sink: ArtifactSink
+        spec: ComparisonSpec,
+        results: list[SchedulerResult],
+        manifest: dict[str, Any],
+        keys: StorageLayout,
+        sink: ArtifactSink,
     ) -> dict[str, str]:
         curves = [(f"{r.index + 1}. {r.name}", r.convergence) for r in results]
         charts = {
@@ -875,7 +891,7 @@ class ComparisonEngine:
     def _emit_frames(
         self,
         run: _SchedulerRun,
-        keys: Keys,
+        keys: StorageLayout,
         sink: ArtifactSink,
         step: int,
         latents: torch.Tensor,
@@ -885,7 +901,9 @@ class ComparisonEngine:
         self._store_frames(run, keys, sink, step, decode(self.model, latents, run.size))
 
     @staticmethod
-    def _store_frames(run: _SchedulerRun, keys: Keys, sink: ArtifactSink, step: int, images: list[Image.Image]) -> None:
+    def _store_frames(
+        run: _SchedulerRun, keys: StorageLayout, sink: ArtifactSink, step: int, images: list[Image.Image]
+    ) -> None:
         run.frames[step] = images
         for image_index, image in enumerate(images):
             put_png(sink, keys.frame(run.folder, step, image_index), image)
@@ -895,7 +913,7 @@ class ComparisonEngine:
         spec: ComparisonSpec,
         results: list[SchedulerResult],
         finals: list[list[Image.Image]],
-        keys: Keys,
+        keys: StorageLayout,
         height: int,
         width: int,
         started_at: Any,

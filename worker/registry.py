@@ -13,7 +13,8 @@ Quirks and where they are handled:
   the manifest shows what actually ran.
 - EDMEuler: its sigmas (sigma_max=80, log-sigma timesteps) don't fit an SD 1.x UNet; listed as unavailable.
 - PNDM's repeated second timestep and order-2 schedulers' two UNet calls per step: the runner counts completed
-  scheduler steps with the pipeline's own rule (`worker.engine.StepCounter`).
+  scheduler steps with the pipeline's own rule (`worker.lockstep.StepCounter`), and `RegistryEntry.unet_call_rule`
+  says how many UNet calls N steps take, which the catalog carries to the API (it caps and prices jobs by it).
 - Flow-sigma solvers (DPM-Solver, UniPC, DEIS with `use_flow_sigmas`) read their shift from `flow_shift`, while
   flow models' scheduler configs call it `shift`: `build_scheduler` copies the model's `shift` unless overridden.
 - Flux passes `sigmas` and `mu` to `set_timesteps` (sigmas only when the scheduler has no `use_flow_sigmas`):
@@ -83,7 +84,7 @@ _REQUIRED_MODULES = {"LMSDiscreteScheduler": "scipy", "DPMSolverSDEScheduler": "
 _UNUSABLE = {
     "EDMEulerScheduler": "its EDM sigmas (sigma_max=80, log-sigma timesteps) do not fit an SD 1.x epsilon UNet",
 }
-# Keys a user may not override: the model's training schedule length is not a sampling choice.
+# StorageLayout a user may not override: the model's training schedule length is not a sampling choice.
 _FIXED_KEYS = {"num_train_timesteps"}
 
 SD_EXPLICIT_DDIM = {
@@ -121,6 +122,16 @@ class RegistryEntry:
     @property
     def order(self) -> int:
         return int(getattr(self.scheduler_class, "order", 1))
+
+    @property
+    def unet_call_rule(self) -> tuple[int, int]:
+        """UNet calls for N scheduler steps as (calls per step, extra calls): second-order solvers evaluate twice per
+        step but the first (2N - 1); PNDM (PLMS) repeats its first timestep (N + 1); the rest call once (N)."""
+        if self.order == 2:
+            return 2, -1
+        if self.class_name == "PNDMScheduler":
+            return 1, 1
+        return 1, 0
 
     @property
     def unavailable_reason(self) -> str | None:
@@ -586,6 +597,8 @@ def catalog() -> Catalog:
                 description=entry.description,
                 differs_from_a1111=entry.differs_from_a1111,
                 config_keys=config_keys(entry.scheduler_class),
+                unet_calls_per_step=entry.unet_call_rule[0],
+                extra_unet_calls=entry.unet_call_rule[1],
                 pipeline_config=entry.call_config,
             )
         )

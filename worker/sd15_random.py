@@ -20,7 +20,8 @@ from typing import Any
 
 import torch
 
-from worker.tiny_model import SD15_SCHEDULER_CONFIG, write_clip_tokenizer_files
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG, save_pipeline, sd15_pipeline
+from worker.tiny_model import write_clip_tokenizer_files
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ SD15_TEXT_CONFIG: dict[str, Any] = {
 
 def build_sd15_random(directory: Path, device: torch.device | str = "cpu") -> Path:
     """Build the pipeline with seeded random weights on `device` and save it (float16) under `directory`."""
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     tokenizer_dir = directory / "_tokenizer_src"
@@ -84,21 +85,9 @@ def build_sd15_random(directory: Path, device: torch.device | str = "cpu") -> Pa
                 pad_token_id=tokenizer.pad_token_id,
             )
         )
-    pipe: Any = StableDiffusionPipeline(
-        unet=unet,
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        scheduler=PNDMScheduler.from_config(SD15_SCHEDULER_CONFIG),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    pipe = sd15_pipeline(unet, vae, text_encoder, tokenizer)
     pipe.to(torch.float16)
-    pipe.save_pretrained(directory, safe_serialization=True)
-    scheduler_file = directory / "scheduler" / "scheduler_config.json"
-    scheduler_json = json.loads(scheduler_file.read_text())
-    scheduler_file.write_text(json.dumps({**scheduler_json, **SD15_SCHEDULER_CONFIG}, indent=2, sort_keys=True))
+    save_pipeline(pipe, directory, SD15_SCHEDULER_CONFIG)
     (directory / "schedlab-model.json").write_text(
         json.dumps(
             {

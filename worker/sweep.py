@@ -19,8 +19,8 @@ from service.contract import (
     CurvePoint,
     ErrorCurve,
     GridPage,
-    Keys,
     SchedulerResult,
+    StorageLayout,
     SweepAnswer,
     format_axis_value,
 )
@@ -34,7 +34,7 @@ class Sink(Protocol):
 def answer(
     spec: ComparisonSpec,
     finished: Sequence[tuple[SchedulerResult, Image.Image | None]],
-    keys: Keys,
+    keys: StorageLayout,
     sink: Sink,
     grid_max_pixels: int,
 ) -> SweepAnswer:
@@ -122,7 +122,7 @@ def budget_ranking(curves: Sequence[ErrorCurve]) -> list[BudgetRanking]:
 def store_grids(
     spec: ComparisonSpec,
     finished: Sequence[tuple[SchedulerResult, Image.Image | None]],
-    keys: Keys,
+    keys: StorageLayout,
     sink: Sink,
     max_pixels: int,
 ) -> list[GridPage]:

@@ -21,7 +21,8 @@ from typing import Any
 
 import torch
 
-from worker.tiny_model import SD15_SCHEDULER_CONFIG, TINY_WEIGHTS_SEED, write_clip_tokenizer_files
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG, save_pipeline
+from worker.tiny_model import TINY_WEIGHTS_SEED, write_clip_tokenizer_files
 
 logger = logging.getLogger(__name__)
 
@@ -305,13 +306,7 @@ TINY_FAMILIES: dict[str, tuple[str, Callable[[Path], Any], dict[str, object]]] =
 
 def build_tiny_family(name: str, directory: Path) -> Path:
     model_id, builder, scheduler_config = TINY_FAMILIES[name]
-    pipe = builder(directory)
-    pipe.save_pretrained(directory, safe_serialization=True)
-    # The real checkpoint's scheduler file verbatim: keys its class does not take are part of what
-    # `from_config` sees when it derives every other scheduler from it.
-    scheduler_file = directory / "scheduler" / "scheduler_config.json"
-    saved = json.loads(scheduler_file.read_text())
-    scheduler_file.write_text(json.dumps({**saved, **scheduler_config}, indent=2, sort_keys=True))
+    save_pipeline(builder(directory), directory, scheduler_config)
     marker = {
         "model_id": model_id,
         "version": TINY_FAMILIES_VERSION,

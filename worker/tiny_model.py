@@ -1,4 +1,5 @@
-"""The embedded default model: a tiny Stable Diffusion pipeline built from configs, offline, deterministically.
+"""The tiny test model (`SCHEDLAB_MODEL=tiny`): a Stable Diffusion pipeline built from configs, offline,
+deterministically, with random weights. (The default model is the trained demo model, `worker.demo_model`.)
 
 It is saved with `save_pretrained` and loaded back through `StableDiffusionPipeline.from_pretrained`, the same
 code that loads SD 1.5 on a GPU host, so the tiny model exercises the real loading path. Its weights are random:
@@ -10,9 +11,10 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import torch
+
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG, save_pipeline, sd15_pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -20,21 +22,6 @@ TINY_MODEL_ID = "schedlab/tiny-sd"
 # Bump when the configs below change, so a stale cached copy is rebuilt instead of reused.
 TINY_MODEL_VERSION = "1"
 TINY_WEIGHTS_SEED = 0
-
-# SD 1.5's own scheduler config, so every scheduler derived from it behaves as on SD 1.5.
-SD15_SCHEDULER_CONFIG: dict[str, object] = {
-    "beta_start": 0.00085,
-    "beta_end": 0.012,
-    "beta_schedule": "scaled_linear",
-    "clip_sample": False,
-    "set_alpha_to_one": False,
-    "skip_prk_steps": True,
-    "steps_offset": 1,
-    "num_train_timesteps": 1000,
-    "prediction_type": "epsilon",
-    "trained_betas": None,
-    "timestep_spacing": "leading",
-}
 
 
 def write_clip_tokenizer_files(directory: Path, words: list[str] = ()) -> None:  # type: ignore[assignment]
@@ -68,7 +55,7 @@ def write_clip_tokenizer_files(directory: Path, words: list[str] = ()) -> None: 
 
 def build_tiny_pipeline(directory: Path) -> Path:
     """Build the tiny pipeline from configs with seeded random weights and save it under `directory`."""
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     tokenizer_dir = directory / "_tokenizer_src"
@@ -115,23 +102,7 @@ def build_tiny_pipeline(directory: Path) -> Path:
             pad_token_id=tokenizer.pad_token_id,
         )
     )
-    scheduler = PNDMScheduler.from_config(SD15_SCHEDULER_CONFIG)
-    pipe: Any = StableDiffusionPipeline(
-        unet=unet,
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipe.save_pretrained(directory, safe_serialization=True)
-    # Write SD 1.5's scheduler file verbatim: it carries keys PNDM itself does not take (clip_sample,
-    # set_alpha_to_one), and how `from_config` treats those is part of what the comparison must reproduce.
-    scheduler_file = directory / "scheduler" / "scheduler_config.json"
-    scheduler_json = json.loads(scheduler_file.read_text())
-    scheduler_file.write_text(json.dumps({**scheduler_json, **SD15_SCHEDULER_CONFIG}, indent=2, sort_keys=True))
+    save_pipeline(sd15_pipeline(unet, vae, text_encoder, tokenizer), directory, SD15_SCHEDULER_CONFIG)
     (directory / "schedlab-model.json").write_text(
         json.dumps({"model_id": TINY_MODEL_ID, "version": TINY_MODEL_VERSION, "seed": TINY_WEIGHTS_SEED})
     )

@@ -1,4 +1,5 @@
-"""The FastAPI application: thin routes over the job store, the queue and storage. Never imports torch."""
+"""The FastAPI application: thin routes over the job lifecycle, the workers' registry and storage. Never imports
+torch, nor any module of `worker/`."""
 
 from __future__ import annotations
 
@@ -16,13 +17,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import service
 from service.api import problems
-from service.api.deps import FinishedJobs, RenderedEvents, reject_unknown_query_parameters
+from service.api.deps import reject_unknown_query_parameters
 from service.api.events import JobEventHub
+from service.api.response_cache import FinishedJobs, RenderedEvents
 from service.api.routes import comparisons, health, models, schedulers, viewer
-from service.jobs import JobEventReader, JobStore
-from service.queue import ComparisonQueue, Reaper
+from service.idempotency import IdempotencyKeys
+from service.job_store import JobEventReader, JobStore
+from service.lifecycle import JobLifecycle
+from service.queue import ComparisonQueue
+from service.reaper import Reaper
 from service.settings import Settings, api_key_digests, get_settings
 from service.storage import storage_from_settings
+from service.workers import WorkerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not app.state.api_key_digests:
             logger.warning("SCHEDLAB_API_KEYS is not set: the API is open to anyone who can reach it")
-        reaper = Reaper(app.state.store, app.state.queue, settings.worker_heartbeat_s, settings.worker_dead_after_s)
-        reaper.start()
+        reaper = Reaper(app.state.store, app.state.workers, app.state.queue, settings.worker_dead_after_s)
+        reaping = reaper.every(settings.worker_heartbeat_s)
+        reaping.start()
         yield
-        reaper.stop()
+        reaping.stop()
         await app.state.events.redis.aclose()
 
     app = FastAPI(
@@ -109,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.redis = Redis.from_url(settings.redis_url, decode_responses=True)
     app.state.store = JobStore(app.state.redis, settings.key_prefix, settings.job_ttl_s)
+    app.state.workers = WorkerRegistry(app.state.redis, settings.key_prefix)
     # Event streams wait on Redis (XREAD BLOCK, up to a heartbeat interval): an async client, so hundreds of
     # watchers cost no threads, whose socket timeout outlasts the wait (redis-py's default, 5 s, would not).
     # A blocking pool: a burst of new streams waits for a connection instead of failing.
@@ -123,6 +131,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.event_hub = JobEventHub(app.state.events, settings.events_heartbeat_s)
     app.state.queue = ComparisonQueue(
         Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s, settings.model
+    )
+    app.state.jobs = JobLifecycle(
+        settings,
+        app.state.store,
+        app.state.queue,
+        app.state.workers,
+        IdempotencyKeys(app.state.redis, settings.key_prefix),
     )
     app.state.storage = storage_from_settings(settings)
     app.state.finished_jobs = FinishedJobs()

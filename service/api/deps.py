@@ -1,4 +1,5 @@
-"""Dependencies injected into routes: settings, Redis, the job store, the queue, storage and the caller.
+"""Dependencies injected into routes: settings, Redis, the job lifecycle, the workers, the queue, storage, the
+response caches and the caller.
 
 They are `async` because none of them blocks: FastAPI runs sync dependencies in a thread pool, and that hop
 costs more than their work on the hot path of clients polling status.
@@ -7,10 +8,7 @@ costs more than their work on the hot path of clients polling status.
 from __future__ import annotations
 
 import hmac
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,10 +16,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 
 from service.api.events import JobEventHub
-from service.jobs import JobEventReader, JobStore
+from service.api.response_cache import FinishedJobs, RenderedEvents
+from service.job_store import JobEventReader, JobStore
+from service.lifecycle import JobLifecycle
 from service.queue import ComparisonQueue
 from service.settings import Settings, key_digest
 from service.storage import Storage
+from service.workers import WorkerRegistry
 
 
 async def get_settings(request: Request) -> Settings:
@@ -32,6 +33,16 @@ async def get_settings(request: Request) -> Settings:
 async def get_store(request: Request) -> JobStore:
     store: JobStore = request.app.state.store
     return store
+
+
+async def get_jobs(request: Request) -> JobLifecycle:
+    jobs: JobLifecycle = request.app.state.jobs
+    return jobs
+
+
+async def get_workers(request: Request) -> WorkerRegistry:
+    workers: WorkerRegistry = request.app.state.workers
+    return workers
 
 
 async def get_events(request: Request) -> JobEventReader:
@@ -54,53 +65,6 @@ async def get_storage(request: Request) -> Storage:
     return storage
 
 
-class RenderedJob(NamedTuple):
-    owner: str
-    body: bytes
-
-
-class FinishedJobs:
-    """Rendered responses of finished jobs, which never change: the hot path of clients polling results."""
-
-    def __init__(self, capacity: int = 256) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[tuple[str, str], RenderedJob] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, job_id: str, base_url: str) -> RenderedJob | None:
-        with self._lock:
-            entry = self._entries.get((job_id, base_url))
-            if entry is not None:
-                self._entries.move_to_end((job_id, base_url))
-            return entry
-
-    def put(self, job_id: str, base_url: str, owner: str, body: bytes) -> None:
-        with self._lock:
-            self._entries[(job_id, base_url)] = RenderedJob(owner, body)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
-
-
-class RenderedEvents:
-    """Events as sent on the wire, rendered once per event and base URL, not once per client watching it.
-
-    A stream's entries never change, so an event's rendering stays valid; the oldest are dropped past `capacity`.
-    """
-
-    def __init__(self, capacity: int = 8192) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
-
-    def get(self, key: tuple[str, str, str], render: Callable[[], bytes]) -> bytes:
-        # Called from the event loop only (the events route is async): no lock needed.
-        entry = self._entries.get(key)
-        if entry is None:
-            entry = self._entries[key] = render()
-            if len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
-        return entry
-
-
 async def get_rendered_events(request: Request) -> RenderedEvents:
     rendered: RenderedEvents = request.app.state.rendered_events
     return rendered
@@ -118,6 +82,8 @@ async def get_redis(request: Request) -> Redis:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
+JobsDep = Annotated[JobLifecycle, Depends(get_jobs)]
+WorkersDep = Annotated[WorkerRegistry, Depends(get_workers)]
 QueueDep = Annotated[ComparisonQueue, Depends(get_queue)]
 EventsDep = Annotated[JobEventReader, Depends(get_events)]
 EventHubDep = Annotated[JobEventHub, Depends(get_event_hub)]

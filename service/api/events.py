@@ -14,7 +14,7 @@ import bisect
 import logging
 from collections.abc import AsyncIterator
 
-from service.jobs import JobEvent, JobEventReader
+from service.job_store import JobEvent, JobEventReader
 
 logger = logging.getLogger(__name__)
 

@@ -3,32 +3,28 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, Field
 
 from service.contract import (
-    BudgetRanking,
     CatalogEntry,
-    CellLabel,
     ComfyUISampler,
-    ComparisonSpec,
-    ErrorCurve,
+    GridPageBase,
     JobEventType,
-    JobProgress,
-    JobStatus,
-    Keys,
     ModelInfo,
-    ReferenceDistance,
     SchedulerResult,
-    SchedulerTimings,
+    SchedulerResultBase,
     ScheduleType,
     StepRecord,
+    StorageLayout,
     SweepAnswer,
+    SweepAnswerBase,
 )
-from service.jobs import JobEvent, JobRecord, WorkerInfo
+from service.job_store import ComparisonBase, JobEvent, JobRecord
+from service.workers import WorkerInfo
 
 
 class FrameLink(BaseModel):
@@ -37,40 +33,21 @@ class FrameLink(BaseModel):
     url: str
 
 
-class SchedulerResultPublic(BaseModel):
+class SchedulerResultPublic(SchedulerResultBase):
     scheduler: str = Field(description="The name as requested.")
-    id: str = Field(description="The registry entry it resolved to.")
-    class_name: str
     status: str
-    stochastic: bool
-    effective_config: dict[str, JsonValue]
-    seeds: list[int]
     final_images: list[str]
     frames: list[FrameLink]
     grid_url: str | None
-    timings: SchedulerTimings
-    convergence: list[tuple[int, float]]
-    emergence_step: int | None
-    quality: dict[str, float] | None = None
-    cell: CellLabel | None = Field(None, description="The sweep cell (steps, guidance_scale, seed); null otherwise.")
-    reference_distance: ReferenceDistance | None = None
 
 
-class GridLink(BaseModel):
-    guidance_scale: float
-    seed: int
-    page: int
-    pages: int
+class GridLink(GridPageBase):
     url: str
 
 
-class SweepPublic(BaseModel):
+class SweepPublic(SweepAnswerBase):
     """A sweep's answer: error-vs-NFE curves, cheapest cell near the reference, ranking per budget, X/Y grids."""
 
-    reference: dict[str, JsonValue]
-    tolerance: float
-    curves: list[ErrorCurve]
-    ranking: list[BudgetRanking]
     grids: list[GridLink] = Field(description="x = steps, y = scheduler; one per guidance and seed, maybe paged.")
     plot_url: str | None
     answer_url: str
@@ -81,19 +58,10 @@ class ComparisonLinks(BaseModel):
     cancel: str
 
 
-class ComparisonPublic(BaseModel):
+class ComparisonPublic(ComparisonBase):
     """A comparison job as clients see it."""
 
-    id: str
-    status: JobStatus
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
     queue_position: int | None = Field(description="0 = next; only while queued.")
-    attempts: int
-    progress: list[JobProgress]
-    error: str | None
-    spec: ComparisonSpec
     results: list[SchedulerResultPublic]
     contact_sheet_url: str | None
     manifest_url: str | None
@@ -152,17 +120,10 @@ class Readiness(BaseModel):
     workers: list[WorkerInfo]
 
 
-class StepEventPublic(BaseModel):
+class StepEventPublic(StepRecord):
     """The `step` event: one completed scheduler step, with the frames captured at it."""
 
-    scheduler_index: int
-    scheduler: str
-    step: int
-    of: int
-    timestep: float | None
-    sigma: float | None
     frames: list[str] = Field(description="URLs of the frames captured at this step, by image index.")
-    at: float = Field(description="Unix time at which the worker recorded the step.")
 
 
 class SchedulerDoneEventPublic(SchedulerResultPublic):
@@ -176,25 +137,18 @@ class _FileUrls:
 
     def __init__(self, request: Request, job_id: str) -> None:
         self.base = str(request.url_for("get_comparison_file", job_id=job_id, path="x"))[:-1]
-        self.root = Keys.for_job(job_id).root
+        self.root = StorageLayout.for_job(job_id).root
 
     def __call__(self, key: str) -> str:
         return self.base + quote(key.removeprefix(self.root))
 
 
 def render(request: Request, record: JobRecord, queue_position: int | None) -> ComparisonPublic:
+    """A job as clients see it: its record, with every storage key turned into the URL the API serves it at."""
     file_url = _FileUrls(request, record.id)
     return ComparisonPublic(
-        id=record.id,
-        status=record.status,
-        created_at=record.created_at,
-        started_at=record.started_at,
-        finished_at=record.finished_at,
+        **_shared(record, ComparisonBase),
         queue_position=queue_position,
-        attempts=record.attempts,
-        progress=record.progress,
-        error=record.error,
-        spec=record.spec,
         results=[_render_result(file_url, result) for result in record.results],
         contact_sheet_url=file_url(record.contact_sheet) if record.contact_sheet else None,
         manifest_url=file_url(record.manifest) if record.manifest else None,
@@ -205,6 +159,11 @@ def render(request: Request, record: JobRecord, queue_position: int | None) -> C
             cancel=str(request.url_for("cancel_comparison", job_id=record.id)),
         ),
     )
+
+
+def _shared(model: BaseModel, base: type[BaseModel]) -> dict[str, Any]:
+    """The values of `model`'s fields that it inherits from `base`, for the public model derived from `base`."""
+    return {name: getattr(model, name) for name in base.model_fields}
 
 
 def render_event(file_url: _FileUrls, event: JobEvent) -> str:
@@ -233,38 +192,22 @@ def file_urls(request: Request, job_id: str) -> _FileUrls:
 
 def _render_result(file_url: _FileUrls, result: SchedulerResult) -> SchedulerResultPublic:
     return SchedulerResultPublic(
+        **_shared(result, SchedulerResultBase),
         scheduler=result.name,
-        id=result.id,
-        class_name=result.class_name,
         status=result.status,
-        stochastic=result.stochastic,
-        effective_config=result.effective_config,
-        seeds=result.seeds,
         final_images=[file_url(key) for key in result.final_images],
         frames=[
             FrameLink(step=frame.step, image_index=frame.image_index, url=file_url(frame.key))
             for frame in result.frames
         ],
         grid_url=file_url(result.grid) if result.grid else None,
-        timings=result.timings,
-        convergence=result.convergence,
-        emergence_step=result.emergence_step,
-        quality=result.quality,
-        cell=result.cell,
-        reference_distance=result.reference_distance,
     )
 
 
 def _render_sweep(file_url: _FileUrls, sweep: SweepAnswer) -> SweepPublic:
     return SweepPublic(
-        reference=sweep.reference,
-        tolerance=sweep.tolerance,
-        curves=sweep.curves,
-        ranking=sweep.ranking,
-        grids=[
-            GridLink(guidance_scale=g.guidance_scale, seed=g.seed, page=g.page, pages=g.pages, url=file_url(g.key))
-            for g in sweep.grids
-        ],
+        **_shared(sweep, SweepAnswerBase),
+        grids=[GridLink(**_shared(grid, GridPageBase), url=file_url(grid.key)) for grid in sweep.grids],
         plot_url=file_url(sweep.plot) if sweep.plot else None,
         answer_url=file_url(sweep.answer),
     )

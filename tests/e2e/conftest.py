@@ -1,3 +1,5 @@
+"""End-to-end fixtures: the tiny model built once, stacks on local-directory and S3 (moto) storage."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,8 +9,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import TEST_REDIS_URL, cleanup_redis
-from tests.e2e.stack import MotoServer, Stack, base_env, start_moto
+from tests.conftest import TEST_REDIS_URL
+from tests.e2e.stack import MotoServer, base_env, start_moto
+from tests.harness import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +43,7 @@ def file_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> I
         stack.start_worker("w2")
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()
 
 
 @pytest.fixture(scope="module")
@@ -90,5 +92,4 @@ def s3_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, moto: 
         stack.start_worker("s3w1")
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.harness import Stack
 from tests.sse import Event, parse
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +50,7 @@ def test_a_dropped_stream_resumed_on_a_restarted_api_with_last_event_id_loses_an
     frames = [url for e in first if e.event == "step" for url in e.json()["frames"]]
     assert frames and httpx.get(frames[0]).status_code == 200  # an announced frame is already served
 
-    file_stack.restart_api()  # the events live in Redis: a new API process (or another replica) resumes them
+    file_stack.start_api()  # the events live in Redis: a new API process (or another replica) resumes them
     rest = read_events(file_stack.base_url, job_id, **{"Last-Event-ID": first[-1].id or ""})
     assert rest[-1].event == "succeeded"
 

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from schedlab_client import Client
 
-from tests.conftest import cleanup_redis
 from tests.e2e.conftest import _stack, s3_backed_stack, s3_client
-from tests.e2e.stack import BIN, Stack, start_moto, wait_until
+from tests.e2e.stack import start_moto
 from tests.e2e.test_lifecycle import fetch, submit, wait_terminal
+from tests.harness import BIN, Stack, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -82,8 +82,7 @@ def faulty_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) ->
         stack.start_worker("faulty", module="tests.e2e.faulty_worker")
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()
 
 
 def test_cuda_out_of_memory_fails_that_job_clearly_and_the_worker_keeps_serving(faulty_stack: Stack) -> None:
@@ -179,13 +178,12 @@ def test_restarted_api_still_answers_and_queued_jobs_still_run(
         stack.start_api()
         client = Client(base_url=stack.base_url)
         queued = [submit(client) for _ in range(2)]
-        stack.restart_api()
+        stack.start_api()
         assert all(fetch(client, job.id).status.value == "queued" for job in queued)
         stack.start_worker("late")
         assert all(wait_terminal(client, job.id).status.value == "succeeded" for job in queued)
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()
 
 
 def test_object_storage_down_mid_job_fails_it_clearly_and_the_worker_keeps_serving(
@@ -208,6 +206,5 @@ def test_object_storage_down_mid_job_fails_it_clearly_and_the_worker_keeps_servi
         s3_client(moto.endpoint).create_bucket(Bucket=bucket)
         assert wait_terminal(client, submit(client).id).status.value == "succeeded"
     finally:
-        stack.stop()
         moto.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()

@@ -12,9 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from tests.conftest import cleanup_redis
 from tests.e2e.conftest import _stack
-from tests.e2e.stack import ROOT, Stack
+from tests.harness import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +37,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Ite
         stack.start_api()
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()
 
 
 @schema.auth()

@@ -20,7 +20,7 @@ from schedlab_client.api.comparisons import (
 from schedlab_client.models import ComparisonPublic, ComparisonSpec, JobStatus, Problem
 
 from tests.e2e.conftest import s3_client
-from tests.e2e.stack import Stack, wait_until
+from tests.harness import Stack, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -176,7 +176,6 @@ def test_two_workers_share_the_queue(file_stack: Stack) -> None:
 def test_killed_worker_job_is_retried_on_another_worker(
     tmp_path_factory: pytest.TempPathFactory, model_cache: Any
 ) -> None:
-    from tests.conftest import cleanup_redis
     from tests.e2e.conftest import _stack
 
     storage = tmp_path_factory.mktemp("kill-storage")
@@ -198,5 +197,4 @@ def test_killed_worker_job_is_retried_on_another_worker(
         assert done.attempts == 2 and done.error is None
         assert rescuer.alive()
     finally:
-        stack.stop()
-        cleanup_redis(stack.env["SCHEDLAB_KEY_PREFIX"])
+        stack.close()

@@ -13,9 +13,10 @@ import pytest
 from schedlab_client import Client
 from schedlab_client.api.comparisons import get_comparison_file
 
-from tests.conftest import TEST_REDIS_URL, cleanup_redis
-from tests.e2e.stack import Stack, base_env, wait_until
+from tests.conftest import TEST_REDIS_URL
+from tests.e2e.stack import base_env
 from tests.e2e.test_lifecycle import download, wait_terminal
+from tests.harness import Stack, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -36,8 +37,7 @@ def two_model_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path)
         stack.start_worker("flux", extra_env={"SCHEDLAB_MODEL": "tiny-flux"})
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(prefix)
+        stack.close()
 
 
 def test_jobs_run_on_their_models_workers_and_incompatible_ones_are_refused(two_model_stack: Stack) -> None:

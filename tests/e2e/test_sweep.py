@@ -9,8 +9,8 @@ from schedlab_client import Client
 from schedlab_client.api.comparisons import create_comparison, list_comparisons
 from schedlab_client.models import ComparisonEstimate, ComparisonSpec, JobStatus
 
-from tests.e2e.stack import Stack, wait_until
 from tests.e2e.test_lifecycle import download, submit, wait_terminal
+from tests.harness import Stack, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEST_REDIS_URL, cleanup_redis
-from tests.e2e.stack import ROOT, Stack, base_env
+from tests.conftest import TEST_REDIS_URL
+from tests.e2e.stack import base_env
 from tests.e2e.test_sweep import SWEEP
+from tests.harness import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +38,7 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> I
         stack.start_worker("viewer-w1", wait=False)
         yield stack
     finally:
-        stack.stop()
-        cleanup_redis(prefix)
+        stack.close()
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def page(browser, demo_stack: Stack):  # type: ignore[no-untyped-def]
 
 
 def wait_worker(stack: Stack) -> None:
-    from tests.e2e.stack import wait_until
+    from tests.harness import wait_until
 
     wait_until(lambda: stack.worker_names(), 120, "the demo worker")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from redis import Redis
 
 from service.api.app import create_app
 from service.contract import JobStatus, utcnow
-from service.jobs import WorkerInfo
+from service.queue import ComparisonQueue
 from service.settings import Settings
+from service.workers import WorkerInfo
 
 VALID = {
     "prompt": "a red circle",
@@ -33,21 +36,36 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def test_the_api_process_never_imports_torch_or_diffusers(settings: Settings) -> None:
-    # In a fresh interpreter: this test process has torch loaded by the worker tests.
+def _modules_loaded_by_the_api(settings: Settings) -> list[str]:
+    """Every module a fresh interpreter holds after building the app and serving the main requests."""
+    # In a fresh interpreter: this test process has torch and the worker loaded by the worker tests.
     program = f"""
-import subprocess
+import json
 import sys
 from fastapi.testclient import TestClient
 from service.api.app import create_app
 from service.settings import Settings
 with TestClient(create_app(Settings.model_validate_json({settings.model_dump_json()!r}))) as client:
-    assert client.post("/v1/comparisons", json={VALID!r}).status_code == 202
-    assert client.get("/v1/schedulers").status_code == 200
-print(sorted(name for name in ("torch", "diffusers", "transformers") if name in sys.modules))
+    job = client.post("/v1/comparisons", json={VALID!r})
+    assert job.status_code == 202
+    for path in ("/v1/schedulers", "/v1/models", "/readyz", "/metrics", "/v1/comparisons", job.json()["links"]["self"]):
+        assert client.get(path).status_code in (200, 503), path
+    assert client.post(job.json()["links"]["cancel"]).status_code == 202
+print(json.dumps(sorted(sys.modules)))
 """
     output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
-    assert output.strip() == "[]"
+    return list(json.loads(output))
+
+
+def test_the_api_process_never_imports_torch_or_diffusers(settings: Settings) -> None:
+    loaded = _modules_loaded_by_the_api(settings)
+    assert [name for name in ("torch", "diffusers", "transformers") if name in loaded] == []
+
+
+def test_the_api_process_loads_no_module_of_the_worker(settings: Settings) -> None:
+    loaded = _modules_loaded_by_the_api(settings)
+    assert "service.api.app" in loaded
+    assert [name for name in loaded if name == "worker" or name.startswith("worker.")] == []
 
 
 def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> None:
@@ -58,6 +76,14 @@ def test_submit_answers_202_with_the_job_and_a_location(client: TestClient) -> N
     assert response.headers["location"] == job["links"]["self"]
     assert client.get(response.headers["location"]).json()["id"] == job["id"]
     assert job["spec"]["num_images"] == 4 and job["spec"]["frames"] == "latent"  # defaults filled in
+
+
+def test_the_queued_rq_job_carries_the_job_id_and_nothing_of_the_spec(client: TestClient, settings: Settings) -> None:
+    job_id = client.post("/v1/comparisons", json=VALID).json()["id"]
+    queue = ComparisonQueue(Redis.from_url(settings.redis_url), settings.key_prefix, 60, settings.model)
+    rq_job = queue.job(job_id)
+    assert rq_job is not None and rq_job.args == [job_id] and rq_job.kwargs == {}
+    assert "red circle" not in rq_job.get_call_string()  # the spec lives in the job record only
 
 
 @pytest.mark.parametrize(
@@ -262,13 +288,13 @@ def test_dry_run_answers_the_cost_from_the_live_workers_throughput_and_queues_no
     assert len(estimate["cells"]) == 8 and estimate["cost"]["runs"] == 8 * 3 + 2
     evals = 2 * (3 * 2 * (5 + 10 + 20 + 40) + 2 * 100)
     assert estimate["cost"]["unet_evaluations"] == evals
-    store = client.app.state.store  # type: ignore[attr-defined]
+    workers = client.app.state.workers  # type: ignore[attr-defined]
     model = client.app.state.settings.model  # type: ignore[attr-defined]
     for name, rate in (("w1", 100.0), ("w2", 300.0), ("w3", 800.0), ("w4", None)):
         info = WorkerInfo(
             name=name, model={}, schedulers=[], serves=model, pid=1, host="h", started_at=utcnow(), evals_per_s=rate
         )
-        store.heartbeat(info, ttl_s=30)
+        workers.heartbeat(info, ttl_s=30)
     estimate = client.post("/v1/comparisons?dry_run=true", json=SWEEP).json()
     assert (
         estimate["workers_measured"] == 3 and estimate["evals_per_s"] == 300.0

@@ -17,7 +17,7 @@ from service.api import events as events_module
 from service.api.app import create_app
 from service.api.events import JobEventHub
 from service.contract import ComparisonSpec, FrameRef, JobStatus, SchedulerResult, SchedulerTimings, StepRecord
-from service.jobs import JobEvent, JobEventReader, JobStore
+from service.job_store import JobEvent, JobEventReader, JobStore
 from service.settings import Settings
 from tests.sse import Comment, Event, events_only, parse
 
@@ -60,7 +60,7 @@ def step(index: int, number: int, frames: list[str] | None = None) -> StepRecord
 def result(job_id: str) -> SchedulerResult:
     root = f"comparisons/{job_id}/01-euler"
     return SchedulerResult(
-        index=0, name="euler", id="euler", class_name="EulerDiscreteScheduler", key=root, status="succeeded",
+        index=0, name="euler", id="euler", class_name="EulerDiscreteScheduler", folder=root, status="succeeded",
         stochastic=False, effective_config={}, seeds=[0], final_images=[f"{root}/final/image-0.png"],
         frames=[FrameRef(step=2, image_index=0, key=f"{root}/frames/step-0002/image-0.png")],
         grid=f"{root}/grid.png", timings=SchedulerTimings(wall_s=0.5, unet_calls=2), convergence=[(2, 0.0)],
@@ -111,13 +111,13 @@ def test_a_cancel_and_a_retry_are_events_too(store: JobStore) -> None:
 def test_event_streams_expire_with_their_job_and_go_with_a_withdrawn_one(store: JobStore) -> None:
     store.create("j1", SPEC)
     store.start("j1", "w1")
-    events_key = f"{store.prefix}:job:j1:events"
+    events_key = store.keys.job_events("j1")
     assert store.redis.ttl(events_key) == -1  # a live job's stream stays
     store.finish("j1", JobStatus.failed, error="boom")
     assert 0 < store.redis.ttl(events_key) <= 120
     store.create("j2", SPEC)
     store.delete("j2")
-    assert not store.redis.exists(f"{store.prefix}:job:j2:events")
+    assert not store.redis.exists(store.keys.job_events("j2"))
 
 
 def test_a_finished_jobs_stream_replays_every_event_with_urls_and_closes(client: TestClient, store: JobStore) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -9,8 +10,11 @@ from redis import Redis
 
 from service.contract import ComparisonSpec, JobStatus
 from service.errors import JobStateError
-from service.jobs import JobStore
-from service.queue import MAX_ATTEMPTS, ComparisonQueue, reap_dead_workers
+from service.job_store import JobStore
+from service.queue import ComparisonQueue
+from service.reaper import MAX_ATTEMPTS, Reaper
+from service.redis_keys import RedisKeys
+from service.workers import WorkerInfo, WorkerRegistry
 
 SPEC = ComparisonSpec(prompt="a red circle", schedulers=[{"name": "euler"}])
 
@@ -23,6 +27,11 @@ def store(redis_url: str, key_prefix: str) -> Iterator[JobStore]:
 @pytest.fixture
 def queue(redis_url: str, key_prefix: str) -> ComparisonQueue:
     return ComparisonQueue(Redis.from_url(redis_url), key_prefix, job_timeout_s=60)
+
+
+@pytest.fixture
+def workers(store: JobStore, key_prefix: str) -> WorkerRegistry:
+    return WorkerRegistry(store.redis, key_prefix)
 
 
 def test_lifecycle_transitions_are_compare_and_set(store: JobStore) -> None:
@@ -47,16 +56,19 @@ def test_cancel_queued_is_immediate_and_running_is_a_request(store: JobStore) ->
 def test_finished_jobs_expire_from_redis(store: JobStore) -> None:
     store.create("j1", SPEC)
     store.start("j1", "w1")
-    assert store.redis.ttl(f"{store.prefix}:job:j1") == -1  # live jobs never expire
+    assert store.redis.ttl(store.keys.job("j1")) == -1  # live jobs never expire
     store.finish("j1", JobStatus.succeeded)
-    assert 0 < store.redis.ttl(f"{store.prefix}:job:j1") <= 120
+    assert 0 < store.redis.ttl(store.keys.job("j1")) <= 120
 
 
-def test_dead_workers_job_is_retried_once_then_failed(store: JobStore, queue: ComparisonQueue) -> None:
+def test_dead_workers_job_is_retried_once_then_failed(
+    store: JobStore, workers: WorkerRegistry, queue: ComparisonQueue
+) -> None:
     store.create("j1", SPEC)
+    reaper = Reaper(store, workers, queue, dead_after_s=3)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         assert store.start("j1", f"dead-{attempt}")  # no heartbeat was ever written for this worker
-        assert reap_dead_workers(store, queue, dead_after_s=3) == ["j1"]
+        assert reaper.reap() == ["j1"]
         status = store.status("j1")
         assert status is (JobStatus.queued if attempt < MAX_ATTEMPTS else JobStatus.failed)
     record = store.get("j1")
@@ -64,13 +76,41 @@ def test_dead_workers_job_is_retried_once_then_failed(store: JobStore, queue: Co
     assert store.running_jobs() == []
 
 
-def test_a_live_workers_job_is_left_alone(store: JobStore, queue: ComparisonQueue) -> None:
+def test_a_live_workers_job_is_left_alone(store: JobStore, workers: WorkerRegistry, queue: ComparisonQueue) -> None:
     from service.contract import utcnow
-    from service.jobs import WorkerInfo
 
     info = WorkerInfo(name="alive", model={}, schedulers=[], pid=1, host="h", started_at=utcnow())
-    store.heartbeat(info, ttl_s=30)
+    workers.heartbeat(info, ttl_s=30)
     store.create("j1", SPEC)
     store.start("j1", "alive")
-    assert reap_dead_workers(store, queue, dead_after_s=30) == []
+    assert Reaper(store, workers, queue, dead_after_s=30).reap() == []
     assert store.status("j1") is JobStatus.running
+
+
+def test_clean_up_deletes_every_key_of_the_prefix_and_rq_keys_of_its_jobs_only(
+    store: JobStore, queue: ComparisonQueue
+) -> None:
+    other = RedisKeys("schedlab-test-someone-else")
+    store.redis.set(other.job("j1"), "kept")
+    try:
+        store.create("j1", SPEC)
+        queue.enqueue("j1", SPEC.model)
+        assert store.redis.exists("rq:job:j1") and store.redis.keys(f"*{store.keys.prefix}*")
+        assert store.keys.delete_everything(store.redis) >= 3
+        assert store.redis.keys(f"*{store.keys.prefix}*") == [] and not store.redis.exists("rq:job:j1")
+        assert store.redis.get(other.job("j1")) == "kept"
+    finally:
+        store.redis.delete(other.job("j1"))
+
+
+def test_a_finished_record_of_the_previous_layout_still_reads(store: JobStore) -> None:
+    """Results stored before `SchedulerResult.key` became `folder` (a deployment upgraded with finished jobs)."""
+    from tests.service.test_events import result
+
+    store.create("j1", SPEC)
+    store.start("j1", "w1")
+    stored = result("j1").model_dump(mode="json")
+    stored["key"] = stored.pop("folder")
+    store.redis.rpush(store.keys.job_results("j1"), json.dumps(stored))
+    store.finish("j1", JobStatus.succeeded)
+    assert store.get("j1").results[0].folder == "comparisons/j1/01-euler"

@@ -40,7 +40,7 @@ def test_local_storage_refuses_keys_that_escape_its_root(tmp_path: Path) -> None
 
 
 def test_json_logs_carry_the_job_id() -> None:
-    record = logging.LogRecord("worker.jobs", logging.INFO, __file__, 1, "job %s: running", ("abc",), None)
+    record = logging.LogRecord("worker.rq_job", logging.INFO, __file__, 1, "job %s: running", ("abc",), None)
     token = current_job_id.set("abc")
     try:
         JobIdFilter().filter(record)

@@ -1,0 +1,1 @@
+"""Tests of the GPU side on tiny models: registry, engine exactness, lock-step, sweeps, the rq job."""

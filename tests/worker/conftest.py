@@ -1,3 +1,5 @@
+"""Worker-test fixtures: the tiny model loaded once per session, its engine, and plain diffusers beside it."""
+
 from __future__ import annotations
 
 from pathlib import Path

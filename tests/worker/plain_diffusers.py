@@ -18,8 +18,8 @@ from diffusers import StableDiffusionPipeline
 from PIL import Image
 
 from worker.families import StableDiffusionFamily
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG
 from worker.registry import model_catalog
-from worker.tiny_model import SD15_SCHEDULER_CONFIG
 
 PROMPT = "a red circle on a black background"
 # The documented catalog of an SD 1.x model (what `GET /v1/schedulers?model=...` lists for the tiny model).

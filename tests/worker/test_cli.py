@@ -12,7 +12,7 @@ from pathlib import Path
 from redis import Redis
 
 from service.contract import load_catalog
-from service.jobs import JobStore, WorkerInfo
+from service.workers import WorkerInfo, WorkerRegistry
 
 SCHEDLAB = str(Path(sys.executable).parent / "schedlab")
 
@@ -137,12 +137,12 @@ def test_compare_dry_run_prints_cells_evaluations_and_the_models_price_and_runs_
     tmp_path: Path, redis_url: str, key_prefix: str
 ) -> None:
     redis = Redis.from_url(redis_url, decode_responses=True)
-    store = JobStore(redis, key_prefix)
+    workers = WorkerRegistry(redis, key_prefix)
     for name, serves, rate in (("d1", "demo", 40.0), ("d2", "demo", 60.0), ("t1", "tiny", 1000.0)):
         worker = WorkerInfo(
             name=name, model={}, schedulers=[], serves=serves, pid=1, host="test", started_at=datetime.now(UTC)
         )
-        store.heartbeat(worker.model_copy(update={"evals_per_s": rate}), ttl_s=60)
+        workers.heartbeat(worker.model_copy(update={"evals_per_s": rate}), ttl_s=60)
     out = tmp_path / "out"
     args = ["compare", "--prompt", "a red circle", "--scheduler", "euler", "--scheduler", "dpmpp_2m"]
     args += ["--model", "demo", "--images", "2", "--reference-steps", "20", "--out", str(out), "--dry-run"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.contract import ComparisonSpec, Keys
+from service.contract import ComparisonSpec, StorageLayout
 from service.settings import Settings
 from tests.support import MemorySink
 from worker.demo_model import DEMO_MODEL_ID
@@ -38,7 +38,7 @@ def test_comparison_on_the_demo_model_reports_quality_well_above_chance(demo_eng
         capture={"every": 10},
     )
     sink = MemorySink()
-    outcome = demo_engine.run(spec, sink, Keys(""))
+    outcome = demo_engine.run(spec, sink, StorageLayout(""))
     quality = outcome.results[0].quality
     assert quality is not None and quality["n"] == 4
     assert quality["colour_match"] >= 0.75  # chance: 1 in 6 colours

@@ -14,8 +14,8 @@ from service.errors import SpecError
 from tests.support import run_spec
 from worker.engine import ComparisonEngine, X0Tracker
 from worker.families import StableDiffusionFamily
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG
 from worker.registry import entry_by_id, model_catalog
-from worker.tiny_model import SD15_SCHEDULER_CONFIG
 
 # What the tiny SD 1.x model can run (flow-matching and zero-SNR entries are for other models).
 SD1_CATALOG = model_catalog(StableDiffusionFamily(), {"_class_name": "PNDMScheduler", **SD15_SCHEDULER_CONFIG})
@@ -141,7 +141,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         checks += 1
         return checks >= 3
 
-    from service.contract import ComparisonSpec, Keys
+    from service.contract import ComparisonSpec, StorageLayout
     from tests.support import MemorySink
 
     spec = ComparisonSpec(
@@ -153,7 +153,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         execution="sequential",
     )
     sink = MemorySink()
-    outcome = engine.run(spec, sink, Keys(""), should_stop=stop_after_third_step)
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop_after_third_step)
     assert outcome.status == "canceled"
     (result,) = outcome.results  # the second scheduler never ran
     assert result.status == "canceled"

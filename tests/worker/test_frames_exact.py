@@ -17,7 +17,7 @@ import pytest
 from diffusers import StableDiffusionPipeline
 from PIL import Image
 
-from service.contract import ComparisonSpec, Keys
+from service.contract import ComparisonSpec, StorageLayout
 from tests.support import MemorySink
 from tests.worker.plain_diffusers import PROMPT, SD1_CATALOG, call_of_each_step, decode, plain_run, user_scheduler
 from worker.engine import ComparisonEngine, RunListener
@@ -57,7 +57,7 @@ def run_engine(
         decoder="vae",
     )
     sink, progress = MemorySink(), ProgressLog()
-    outcome = engine.run(spec, sink, Keys(""), listener=progress)
+    outcome = engine.run(spec, sink, StorageLayout(""), listener=progress)
     (result,) = outcome.results
     by_step: dict[int, list[np.ndarray]] = {}
     for frame in sorted(result.frames, key=lambda f: (f.step, f.image_index)):
@@ -145,7 +145,7 @@ def test_approx_frames_are_the_recorded_linear_projection_of_the_plain_pipelines
         decoder="approx",
     )
     sink = MemorySink()
-    outcome = engine.run(spec, sink, Keys(""))
+    outcome = engine.run(spec, sink, StorageLayout(""))
     projection = json.loads(sink.files[outcome.keys.manifest])["approx_projection"]
     assert projection["source"] == "fit"
     matrix, bias = np.array(projection["matrix"]), np.array(projection["bias"])

@@ -16,11 +16,10 @@ import pytest
 import torch
 from PIL import Image
 
-from service.contract import ComparisonSpec, Keys, SchedulerChoice, SchedulerResult
+from service.contract import ComparisonSpec, SchedulerChoice, SchedulerResult, StorageLayout
 from tests.support import MemorySink, run_spec
 from tests.worker.test_engine import SD1_CATALOG
 from worker.engine import ComparisonEngine, RunListener
-from worker.jobs import describe_failure
 from worker.lockstep import (
     CPU_DEFAULT_MAX_BATCH,
     BatchOutOfMemory,
@@ -32,6 +31,7 @@ from worker.lockstep import (
     default_max_batch,
 )
 from worker.registry import build_scheduler, entry_by_id
+from worker.rq_job import describe_failure
 
 # Every entry an SD 1.x epsilon model can run (the tiny model's catalog).
 AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
@@ -241,7 +241,7 @@ def test_cancel_stops_every_run_at_the_next_tick_and_keeps_frames(engine: Compar
         prompt="a square", steps=8, num_images=1, schedulers=[{"name": "euler"}, {"name": "ddim"}], capture={"every": 1}
     )
     sink = MemorySink()
-    outcome = engine.run(spec, sink, Keys(""), should_stop=stop_after_third_tick)
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop_after_third_tick)
     assert outcome.status == "canceled" and checks == 3
     assert [r.status for r in outcome.results] == ["canceled", "canceled"]
     for result in outcome.results:
@@ -277,7 +277,7 @@ def test_progress_and_scheduler_done_hooks_fire_per_scheduler_in_batched_mode(en
         prompt="a square", steps=3, num_images=1, schedulers=[{"name": "heun"}, {"name": "euler"}], capture={"every": 2}
     )
     sink = SlowSink()
-    outcome = engine.run(spec, sink, Keys(""), listener=recorder)
+    outcome = engine.run(spec, sink, StorageLayout(""), listener=recorder)
     assert recorder.progress == {0: [1, 2, 3], 1: [1, 2, 3]}
     assert [r.id for r in recorder.done] == ["euler", "heun"]  # euler finishes first: 3 ticks against 5
     for result, files_then in zip(recorder.done, recorder.files_when_done, strict=True):

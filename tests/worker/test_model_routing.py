@@ -13,18 +13,18 @@ from redis import Redis
 
 from service.api.app import create_app
 from service.contract import Catalog, ModelInfo
-from service.jobs import JobStore, WorkerInfo
 from service.queue import ComparisonQueue
 from service.settings import Settings
+from service.workers import WorkerInfo, WorkerRegistry
 from worker.families import family_of
+from worker.pipeline_files import SD15_SCHEDULER_CONFIG
 from worker.registry import model_catalog
 from worker.tiny_families import FLUX_DEV_SCHEDULER_CONFIG, SDXL_SCHEDULER_CONFIG
-from worker.tiny_model import SD15_SCHEDULER_CONFIG
 
 SPEC = {"prompt": "a red circle", "steps": 10, "num_images": 1}
 
 
-def _register(store: JobStore, name: str, pipeline: str, scheduler_config: dict, live: bool = True) -> Catalog:
+def _register(workers: WorkerRegistry, name: str, pipeline: str, scheduler_config: dict, live: bool = True) -> Catalog:
     family = family_of({"_class_name": pipeline})
     info = ModelInfo(
         name=name,
@@ -37,7 +37,7 @@ def _register(store: JobStore, name: str, pipeline: str, scheduler_config: dict,
         takes_negative_prompt=family.takes_negative_prompt,
     )
     catalog = model_catalog(family, scheduler_config, info)
-    store.register_model(catalog, ttl_s=60)
+    workers.register_model(catalog, ttl_s=60)
     if live:
         worker = WorkerInfo(
             name=f"worker-{name}",
@@ -48,7 +48,7 @@ def _register(store: JobStore, name: str, pipeline: str, scheduler_config: dict,
             host="test",
             started_at=datetime.now(UTC),
         )
-        store.heartbeat(worker, ttl_s=60)
+        workers.heartbeat(worker, ttl_s=60)
     return catalog
 
 
@@ -58,14 +58,14 @@ def settings(redis_url: str, key_prefix: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def store(settings: Settings) -> JobStore:
-    return JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix)
+def workers(settings: Settings) -> WorkerRegistry:
+    return WorkerRegistry(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix)
 
 
 @pytest.fixture
-def client(settings: Settings, store: JobStore) -> Iterator[TestClient]:
-    _register(store, "tiny", "StableDiffusionPipeline", {"_class_name": "PNDMScheduler", **SD15_SCHEDULER_CONFIG})
-    _register(store, "tiny-flux", "FluxPipeline", FLUX_DEV_SCHEDULER_CONFIG)
+def client(settings: Settings, workers: WorkerRegistry) -> Iterator[TestClient]:
+    _register(workers, "tiny", "StableDiffusionPipeline", {"_class_name": "PNDMScheduler", **SD15_SCHEDULER_CONFIG})
+    _register(workers, "tiny-flux", "FluxPipeline", FLUX_DEV_SCHEDULER_CONFIG)
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -108,8 +108,10 @@ def test_incompatible_specs_are_422_naming_scheduler_model_and_reason(
     assert ComparisonQueue(Redis.from_url(settings.redis_url), settings.key_prefix, 60, "tiny").depth() == 0
 
 
-def test_models_lists_served_models_with_family_size_and_schedulers(client: TestClient, store: JobStore) -> None:
-    _register(store, "tiny-sdxl", "StableDiffusionXLPipeline", SDXL_SCHEDULER_CONFIG, live=False)
+def test_models_lists_served_models_with_family_size_and_schedulers(
+    client: TestClient, workers: WorkerRegistry
+) -> None:
+    _register(workers, "tiny-sdxl", "StableDiffusionXLPipeline", SDXL_SCHEDULER_CONFIG, live=False)
     body = client.get("/v1/models").json()
     assert body["default_model"] == "tiny"
     by_name = {model["name"]: model for model in body["data"]}
@@ -141,13 +143,13 @@ def test_the_default_model_is_accepted_before_its_first_worker_registers(
     assert refused.status_code == 422 and "served models: none" in refused.json()["detail"]
 
 
-def test_a_dry_run_is_priced_by_the_workers_of_the_jobs_model_only(client: TestClient, store: JobStore) -> None:
+def test_a_dry_run_is_priced_by_the_workers_of_the_jobs_model_only(client: TestClient, workers: WorkerRegistry) -> None:
     """A Flux worker's throughput says nothing about the tiny SD model's; each job's estimate uses its own model's."""
     for name, serves, rate in (("t1", "tiny", 100.0), ("t2", "tiny", 300.0), ("f1", "tiny-flux", 5.0)):
         worker = WorkerInfo(
             name=name, model={}, schedulers=[], serves=serves, pid=1, host="test", started_at=datetime.now(UTC)
         )
-        store.heartbeat(worker.model_copy(update={"evals_per_s": rate}), ttl_s=60)
+        workers.heartbeat(worker.model_copy(update={"evals_per_s": rate}), ttl_s=60)
     sweep = {**SPEC, "steps": [5, 10]}
     tiny = client.post("/v1/comparisons?dry_run=true", json={**sweep, "schedulers": [{"name": "euler"}]}).json()
     flux_sweep = {**sweep, "model": "tiny-flux", "schedulers": [{"name": "flow_euler"}]}

@@ -9,6 +9,8 @@ import pytest
 from diffusers import StableDiffusionPipeline
 
 from service.contract import SchedulerChoice, load_catalog, normalize_name
+from tests.support import run_spec
+from worker.engine import ComparisonEngine
 from worker.model import LoadedModel
 from worker.registry import ENTRIES, SCHEDULER_CLASSES, build_scheduler, catalog, entry_by_id
 
@@ -102,3 +104,14 @@ def test_the_tiny_model_loads_through_from_pretrained_with_sd15_scheduler_config
     assert config["_class_name"] == "PNDMScheduler"
     assert config["skip_prk_steps"] is True and config["steps_offset"] == 1
     assert config["beta_schedule"] == "scaled_linear" and config["clip_sample"] is False
+
+
+def test_the_catalogs_unet_call_counts_are_what_the_engine_runs(engine: ComparisonEngine) -> None:
+    """The API caps and prices jobs by `CatalogEntry.unet_calls`; the registry's rule must match real runs."""
+    entries = engine.catalog.available()
+    outcome, _ = run_spec(
+        engine, schedulers=[{"name": entry.id} for entry in entries], steps=3, num_images=1, capture={"every": 3}
+    )
+    measured = {result.id: result.timings.unet_calls for result in outcome.results}
+    assert measured == {entry.id: entry.unet_calls(3) for entry in entries}
+    assert {measured["pndm"], measured["heun"], measured["euler"]} == {4, 5, 3}

@@ -9,12 +9,12 @@ import pytest
 from diffusers import DDIMScheduler, EulerDiscreteScheduler, HeunDiscreteScheduler
 from redis import Redis
 
-from service.contract import ComparisonSpec, JobEventType, Keys
-from service.jobs import JobStore
+from service.contract import ComparisonSpec, JobEventType, StorageLayout
+from service.job_store import JobStore
 from tests.support import MemorySink
 from tests.worker.plain_diffusers import SD1_CATALOG
 from worker.engine import ComparisonEngine
-from worker.jobs import WorkerRuntime, _JobListener
+from worker.rq_job import WorkerRuntime, _JobListener
 
 
 class _CheckingListener(_JobListener):
@@ -44,7 +44,7 @@ def test_one_step_event_per_scheduler_step_with_diffusers_timesteps_and_stored_f
     runtime = WorkerRuntime("w1", engine, store, sink)  # type: ignore[arg-type]
     listener = _CheckingListener(runtime, "j1", spec)
     listener.sink = sink
-    engine.run(spec, sink, Keys.for_job("j1"), listener=listener)
+    engine.run(spec, sink, StorageLayout.for_job("j1"), listener=listener)
 
     steps = [event.data for event in store.events("j1") if event.type is JobEventType.step]
     assert [s["step"] for s in steps] == [1, 2, 3, 4, 5, 6] and {s["of"] for s in steps} == {6}
@@ -61,7 +61,7 @@ def test_one_step_event_per_scheduler_step_with_diffusers_timesteps_and_stored_f
         assert [s["sigma"] for s in steps] == pytest.approx([float(x) for x in reference.sigmas[1:7]])
     if name == "ddim":
         assert {s["sigma"] for s in steps} == {None}
-    folder = Keys.for_job("j1").root + Keys.scheduler_dir(0, name)
+    folder = StorageLayout.for_job("j1").root + StorageLayout.scheduler_folder(0, name)
     assert [s["frames"] for s in steps if s["frames"]] == [
         [f"{folder}/frames/step-{k:04d}/image-{i}.png" for i in range(2)] for k in (2, 4)
     ]

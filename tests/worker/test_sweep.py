@@ -17,11 +17,11 @@ from PIL import Image
 from service.contract import (
     CellLabel,
     ComparisonSpec,
-    Keys,
     Limits,
     ReferenceDistance,
     SchedulerResult,
     SchedulerTimings,
+    StorageLayout,
 )
 from tests.support import MemorySink, run_spec
 from worker import frames, sweep
@@ -84,7 +84,7 @@ def test_every_cell_runs_every_scheduler_under_a_folder_that_says_its_values(swe
         seen.add((result.id, cell.steps, cell.guidance_scale, cell.seed))
         folder = f"steps-{cell.steps}_cfg-{cell.guidance_scale:g}_seed-{cell.seed}/"
         assert cell.folder == folder
-        assert result.key.startswith(folder)
+        assert result.folder.startswith(folder)
         assert result.seeds == [cell.seed, cell.seed + 1, cell.seed + 2]
         assert sorted({frame.step for frame in result.frames}) == sorted({2, cell.steps})
         assert all(key in sink.files for key in [*result.final_images, *(f.key for f in result.frames)])
@@ -119,7 +119,7 @@ def test_reference_is_dpmsolver_run_once_per_guidance_and_seed_and_distances_are
         (6.0, 9),
     ]
     plain = plain_diffusers(engine, "dpmpp_2m", 6, 6.0, 9, images=3)
-    keys = Keys("")
+    keys = StorageLayout("")
     for index, image in enumerate(plain):
         assert np.array_equal(pixels(sink.files[keys.reference_image(6.0, 9, index)]), np.asarray(image))
     for result in outcome.results:
@@ -146,7 +146,7 @@ def test_a_sweep_defaults_to_a_100_step_dpmsolver_reference_and_says_so() -> Non
 def test_a_single_value_job_keeps_its_layout_and_has_no_sweep(engine: ComparisonEngine) -> None:
     outcome, sink = run_spec(engine, schedulers=[{"name": "euler"}], steps=3, capture={"every": 3}, num_images=1)
     (result,) = outcome.results
-    assert result.key == "01-euler" and result.cell is None and result.reference_distance is None
+    assert result.folder == "01-euler" and result.cell is None and result.reference_distance is None
     assert set(sink.files) == {
         "01-euler/final/image-0.png",
         "01-euler/frames/step-0003/image-0.png",
@@ -279,7 +279,7 @@ def test_engine_pages_a_grid_beyond_the_deployment_cap(engine: ComparisonEngine)
         reference={"steps": 2},
     )
     limited = ComparisonEngine(engine.model, Limits(grid_max_pixels=(170 + 2 * 64) * (44 + 64)))
-    outcome = limited.run(spec, MemorySink(), Keys(""))
+    outcome = limited.run(spec, MemorySink(), StorageLayout(""))
     assert outcome.sweep is not None
     grids = outcome.sweep.grids
     assert [(g.page, g.pages) for g in grids] == [(0, 3), (1, 3), (2, 3)]
@@ -313,7 +313,7 @@ def test_cancel_during_a_sequential_sweep_ends_it_canceled_with_what_was_stored(
 ) -> None:
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "sequential"})
     sink = MemorySink()
-    outcome = engine.run(spec, sink, Keys(""), should_stop=_cancel_after(stop_at_check))
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(stop_at_check))
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
     if stop_at_check == 2:  # inside the reference run: no cell ran
@@ -328,7 +328,7 @@ def test_cancel_during_a_batched_sweep_keeps_the_cells_that_ended_and_cancels_th
     # One check per tick: the 2-step cell ends at tick 2, the third check cancels the reference and the 4-step cell.
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "batched"})
     sink = MemorySink()
-    outcome = engine.run(spec, sink, Keys(""), should_stop=_cancel_after(3))
+    outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(3))
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
     short, long = outcome.results
@@ -377,7 +377,7 @@ def test_a_batched_sweep_equals_the_sequential_sweep_cell_by_cell(swept: tuple, 
         # The bound of tests/worker/test_lockstep.py: 1e-4, relative to the tiny model's large latents.
         scale = max(1.0, float(latents_s.abs().max()))
         assert float((latents_b - latents_s).abs().max()) <= 1e-4 * scale, run
-        assert result_b.key == result_s.key and result_b.seeds == result_s.seeds
+        assert result_b.folder == result_s.folder and result_b.seeds == result_s.seeds
         assert result_b.timings.unet_calls == result_s.timings.unet_calls
         assert [(f.step, f.image_index, f.key) for f in result_b.frames] == [
             (f.step, f.image_index, f.key) for f in result_s.frames
@@ -387,7 +387,7 @@ def test_a_batched_sweep_equals_the_sequential_sweep_cell_by_cell(swept: tuple, 
             assert (difference <= 1).mean() >= 0.999, key
         assert result_b.reference_distance is not None and result_s.reference_distance is not None
         assert result_b.reference_distance.latent == pytest.approx(result_s.reference_distance.latent, abs=1e-3)
-    assert [r.key for r in batched.results] == [r.key for r in sequential.results]  # listed in plan order
+    assert [r.folder for r in batched.results] == [r.folder for r in sequential.results]  # listed in plan order
     assert batched.sweep is not None and sequential.sweep is not None
     assert [g.key for g in batched.sweep.grids] == [g.key for g in sequential.sweep.grids]
 
@@ -417,7 +417,7 @@ def test_a_batched_sweep_counts_each_schedulers_progress_over_its_interleaved_ce
 
     listener = Progress()
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "schedulers": [{"name": "euler"}, {"name": "ddim"}]})
-    engine.run(spec, MemorySink(), Keys(""), listener=listener)
+    engine.run(spec, MemorySink(), StorageLayout(""), listener=listener)
     assert listener.steps == {
         "euler": list(range(1, 7)),
         "ddim": list(range(1, 7)),

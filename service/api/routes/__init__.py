@@ -1,0 +1,1 @@
+"""One router per resource: comparisons, schedulers, models, health, and the viewer's page."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import mimetypes
-import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -17,26 +15,20 @@ from service.api.deps import (
     EventHubDep,
     EventsDep,
     FinishedJobsDep,
-    QueueDep,
+    JobsDep,
     RenderedEventsDep,
-    SettingsDep,
     StorageDep,
-    StoreDep,
 )
 from service.api.problems import PROBLEM_JSON, Problem
-from service.api.routes.models import resolve_model
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, file_urls, render, render_event
-from service.contract import ComparisonSpec, JobStatus, Keys, Limits, check_spec
-from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
-from service.estimate import ComparisonEstimate, estimate
-from service.jobs import JobEvent, JobRecord, JobStore
-from service.queue import ComparisonQueue
-from service.webhooks import check_webhook_url
+from service.contract import ComparisonSpec, StorageLayout
+from service.errors import JobNotFoundError
+from service.estimate import ComparisonEstimate
+from service.job_store import JobEvent, JobRecord
+from service.lifecycle import JobLifecycle
 
 router = APIRouter(prefix="/v1/comparisons", tags=["comparisons"])
 
-QUEUE_FULL_RETRY_AFTER_S = 10
-IDEMPOTENCY_TTL_S = 24 * 3600
 JobId = Path(max_length=64, description="The comparison's id.")
 
 
@@ -44,20 +36,8 @@ def _problems(*codes: int) -> dict[int | str, dict[str, object]]:
     return {code: {"model": Problem, "content": {PROBLEM_JSON: {}}} for code in codes}
 
 
-def _check_visible(store: JobStore, job_id: str, caller: str) -> None:
-    if store.owner(job_id) != caller:  # another key's job does not exist, as far as this caller can tell
-        raise JobNotFoundError(job_id)
-
-
-def _visible(store: JobStore, job_id: str, caller: str) -> JobRecord:
-    record = store.get(job_id)  # one read for the record and its owner
-    if record.owner != caller:
-        raise JobNotFoundError(job_id)
-    return record
-
-
-def _position(queue: ComparisonQueue, record: JobRecord) -> int | None:
-    return queue.position(record.id, record.spec.model) if record.status is JobStatus.queued else None
+def _rendered(request: Request, jobs: JobLifecycle, record: JobRecord) -> ComparisonPublic:
+    return render(request, record, jobs.queue_position(record))
 
 
 @router.post(
@@ -73,9 +53,7 @@ def create_comparison(
     spec: ComparisonSpec,
     request: Request,
     response: Response,
-    settings: SettingsDep,
-    store: StoreDep,
-    queue: QueueDep,
+    jobs: JobsDep,
     caller: CallerDep,
     idempotency_key: Annotated[
         str | None,
@@ -91,48 +69,10 @@ def create_comparison(
     ] = False,
 ) -> ComparisonPublic | Response:
     """Queue a comparison on its model's queue (202, poll its `links.self`), or with `dry_run=true` price it (200)."""
-    spec, catalog = resolve_model(spec, settings, store)
-    check_spec(spec, Limits.from_settings(settings), catalog)
+    checked = jobs.check(spec)
     if dry_run:
-        assert spec.model is not None  # resolve_model names it
-        cost = estimate(spec, store.workers(), spec.model, catalog)
-        return Response(cost.model_dump_json(), status_code=200, media_type="application/json")
-    if spec.webhook is not None:
-        if settings.webhook_secret is None:
-            raise SpecError("webhook", "webhooks are disabled on this deployment (no SCHEDLAB_WEBHOOK_SECRET)")
-        check_webhook_url(spec.webhook.url, settings.webhook_allowed_hosts)
-    job_id = str(uuid.uuid4())
-    if idempotency_key is not None:
-        body_hash = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
-        bound = store.claim_idempotency_key(caller, idempotency_key, body_hash, job_id, IDEMPOTENCY_TTL_S)
-        if bound is not None:  # a retry of a request already accepted: the same job, whatever the queue holds
-            try:
-                record = _visible(store, bound, caller)
-            except JobNotFoundError as error:
-                raise JobStateError("a request with this Idempotency-Key is still being accepted") from error
-            job = render(request, record, _position(queue, record))
-            response.headers["Location"] = job.links.self
-            return job
-    created = False
-    try:
-        depth = queue.depth()
-        if depth >= settings.max_queue_depth:
-            raise QueueFullError(depth, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
-        record = store.create(job_id, spec, owner=caller)
-        created = True
-        queue.enqueue(job_id, spec)
-        # The check above races with concurrent submits; this one cannot: each job sees its own place.
-        position = queue.position(job_id, spec.model)
-        if position is not None and position >= settings.max_queue_depth:
-            queue.remove(job_id, spec.model)
-            raise QueueFullError(position, retry_after_s=QUEUE_FULL_RETRY_AFTER_S)
-    except Exception:
-        if created:
-            store.delete(job_id)  # never show a job that no worker will ever see
-        if idempotency_key is not None:
-            store.release_idempotency_key(caller, idempotency_key)
-        raise
-    job = render(request, record, _position(queue, record))
+        return Response(jobs.estimate(checked).model_dump_json(), status_code=200, media_type="application/json")
+    job = _rendered(request, jobs, jobs.submit(checked, caller, idempotency_key))
     response.headers["Location"] = job.links.self
     return job
 
@@ -140,16 +80,15 @@ def create_comparison(
 @router.get("", responses=_problems(401, 422))
 def list_comparisons(
     request: Request,
-    store: StoreDep,
-    queue: QueueDep,
+    jobs: JobsDep,
     caller: CallerDep,
     offset: int = Query(0, ge=0, le=1_000_000),
     limit: int = Query(20, ge=1, le=100),
 ) -> ComparisonsPublic:
     """The caller's most recent comparisons, newest first."""
-    records, total = store.recent(caller, offset, limit)
+    records, total = jobs.recent(caller, offset, limit)
     return ComparisonsPublic(
-        data=[render(request, record, _position(queue, record)) for record in records],
+        data=[_rendered(request, jobs, record) for record in records],
         count=total,
         offset=offset,
         limit=limit,
@@ -159,8 +98,7 @@ def list_comparisons(
 @router.get("/{job_id}", response_model=ComparisonPublic, responses=_problems(401, 404, 422))
 def get_comparison(
     request: Request,
-    store: StoreDep,
-    queue: QueueDep,
+    jobs: JobsDep,
     caller: CallerDep,
     finished: FinishedJobsDep,
     job_id: str = JobId,
@@ -168,29 +106,22 @@ def get_comparison(
     """A comparison's status, progress and results so far."""
     base_url = str(request.base_url)
     cached = finished.get(job_id, base_url)
-    if cached is not None and store.exists(job_id):
+    if cached is not None and jobs.exists(job_id):
         if cached.owner != caller:
             raise JobNotFoundError(job_id)
         body = cached.body
     else:
-        record = _visible(store, job_id, caller)
-        body = render(request, record, _position(queue, record)).model_dump_json().encode()
+        record = jobs.visible_record(job_id, caller)
+        body = _rendered(request, jobs, record).model_dump_json().encode()
         if record.status.is_terminal:  # a finished job no longer changes: render it once
             finished.put(job_id, base_url, record.owner, body)
     return Response(body, media_type="application/json")
 
 
 @router.post("/{job_id}/cancel", status_code=202, responses=_problems(401, 404, 409, 422))
-def cancel_comparison(
-    request: Request, store: StoreDep, queue: QueueDep, caller: CallerDep, job_id: str = JobId
-) -> ComparisonPublic:
+def cancel_comparison(request: Request, jobs: JobsDep, caller: CallerDep, job_id: str = JobId) -> ComparisonPublic:
     """Cancel: a queued job never runs; a running one stops at its next step and keeps its frames."""
-    _check_visible(store, job_id, caller)
-    canceled = store.cancel(job_id) is JobStatus.canceled
-    record = store.get(job_id)
-    if canceled:
-        queue.remove(job_id, record.spec.model)
-    return render(request, record, None)
+    return render(request, jobs.cancel(job_id, caller), None)
 
 
 def _stream_problems(*codes: int) -> dict[int | str, dict[str, object]]:
@@ -266,14 +197,14 @@ async def stream_comparison_events(
     responses={200: {"content": {"image/png": {}, "application/json": {}}}, **_problems(401, 404, 422)},
 )
 def get_comparison_file(
-    store: StoreDep,
+    jobs: JobsDep,
     storage: StorageDep,
     caller: CallerDep,
     job_id: str = JobId,
     path: str = Path(max_length=512),
 ) -> Response:
     """A file of a comparison: frame, final image, grid, contact sheet or manifest."""
-    _check_visible(store, job_id, caller)
-    data = storage.get_bytes(Keys.for_job(job_id).root + path)
+    jobs.require_visible(job_id, caller)
+    data = storage.get_bytes(StorageLayout.for_job(job_id).root + path)
     media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})

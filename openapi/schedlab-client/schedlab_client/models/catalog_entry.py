@@ -34,10 +34,13 @@ class CatalogEntry:
             class_name (str):
             config_keys (CatalogEntryConfigKeys):
             display_name (str):
+            extra_unet_calls (int): UNet calls beyond steps x unet_calls_per_step: -1 for second-order solvers (their first
+                step calls once), +1 for PNDM (it repeats its first timestep).
             id (str):
             order (int):
             preset_config (CatalogEntryPresetConfig):
             stochastic (bool):
+            unet_calls_per_step (int): UNet calls per scheduler step (2 for second-order solvers).
             description (str | Unset):  Default: ''.
             differs_from_a1111 (None | str | Unset): Why this A1111/ComfyUI name does not reproduce k-diffusion's sampler
                 (see the parity report); null where it matches or has no k-diffusion counterpart.
@@ -50,10 +53,12 @@ class CatalogEntry:
     class_name: str
     config_keys: CatalogEntryConfigKeys
     display_name: str
+    extra_unet_calls: int
     id: str
     order: int
     preset_config: CatalogEntryPresetConfig
     stochastic: bool
+    unet_calls_per_step: int
     description: str | Unset = ''
     differs_from_a1111: None | str | Unset = UNSET
     pipeline_config: CatalogEntryPipelineConfig | Unset = UNSET
@@ -80,6 +85,8 @@ class CatalogEntry:
 
         display_name = self.display_name
 
+        extra_unet_calls = self.extra_unet_calls
+
         id = self.id
 
         order = self.order
@@ -87,6 +94,8 @@ class CatalogEntry:
         preset_config = self.preset_config.to_dict()
 
         stochastic = self.stochastic
+
+        unet_calls_per_step = self.unet_calls_per_step
 
         description = self.description
 
@@ -115,10 +124,12 @@ class CatalogEntry:
             "class_name": class_name,
             "config_keys": config_keys,
             "display_name": display_name,
+            "extra_unet_calls": extra_unet_calls,
             "id": id,
             "order": order,
             "preset_config": preset_config,
             "stochastic": stochastic,
+            "unet_calls_per_step": unet_calls_per_step,
         })
         if description is not UNSET:
             field_dict["description"] = description
@@ -153,6 +164,8 @@ class CatalogEntry:
 
         display_name = d.pop("display_name")
 
+        extra_unet_calls = d.pop("extra_unet_calls")
+
         id = d.pop("id")
 
         order = d.pop("order")
@@ -163,6 +176,8 @@ class CatalogEntry:
 
 
         stochastic = d.pop("stochastic")
+
+        unet_calls_per_step = d.pop("unet_calls_per_step")
 
         description = d.pop("description", UNSET)
 
@@ -202,10 +217,12 @@ class CatalogEntry:
             class_name=class_name,
             config_keys=config_keys,
             display_name=display_name,
+            extra_unet_calls=extra_unet_calls,
             id=id,
             order=order,
             preset_config=preset_config,
             stochastic=stochastic,
+            unet_calls_per_step=unet_calls_per_step,
             description=description,
             differs_from_a1111=differs_from_a1111,
             pipeline_config=pipeline_config,

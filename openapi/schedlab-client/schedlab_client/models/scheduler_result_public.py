@@ -32,7 +32,8 @@ class SchedulerResultPublic:
     """ 
         Attributes:
             class_name (str):
-            convergence (list[list[float | int]]):
+            convergence (list[list[float | int]]): (step, relative latent distance of that step's x0 prediction to the final
+                latent).
             effective_config (SchedulerResultPublicEffectiveConfig):
             emergence_step (int | None):
             final_images (list[str]):
@@ -44,9 +45,11 @@ class SchedulerResultPublic:
             status (str):
             stochastic (bool):
             timings (SchedulerTimings):
-            cell (CellLabel | None | Unset): The sweep cell (steps, guidance_scale, seed); null otherwise.
-            quality (None | SchedulerResultPublicQualityType0 | Unset):
-            reference_distance (None | ReferenceDistance | Unset):
+            cell (CellLabel | None | Unset): The sweep cell this run belongs to; null for a plain job.
+            quality (None | SchedulerResultPublicQualityType0 | Unset): Demo model only: shares of final images whose colour
+                and shape match the prompt.
+            reference_distance (None | ReferenceDistance | Unset): Distance of the final latents and images to the
+                reference's (same seed and guidance).
      """
 
     class_name: str

@@ -8,19 +8,21 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from service.contract import JobStatus
-from service.jobs import JobStore
+from service.job_store import JobStore
 from service.queue import ComparisonQueue
+from service.workers import WorkerRegistry
 
 
 class SchedlabCollector(Collector):
-    def __init__(self, store: JobStore, queue: ComparisonQueue) -> None:
+    def __init__(self, store: JobStore, workers: WorkerRegistry, queue: ComparisonQueue) -> None:
         self.store = store
+        self.workers = workers
         self.queue = queue
 
     def collect(self) -> Iterator[Metric]:
         stats = self.store.stats()
         yield GaugeMetricFamily("schedlab_queue_depth", "Jobs waiting in the queue.", value=self.queue.depth())
-        yield GaugeMetricFamily("schedlab_workers", "Workers with a live heartbeat.", value=len(self.store.workers()))
+        yield GaugeMetricFamily("schedlab_workers", "Workers with a live heartbeat.", value=len(self.workers.workers()))
         current = GaugeMetricFamily("schedlab_jobs", "Jobs queued or running now.", labels=["status"])
         ended = CounterMetricFamily("schedlab_jobs_finished", "Jobs that ended, by final status.", labels=["status"])
         duration = SummaryMetricFamily(

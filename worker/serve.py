@@ -18,21 +18,21 @@ from redis import Redis
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
-from service.contract import ComparisonSpec, Keys, Limits, utcnow
-from service.jobs import JobStore, WorkerInfo
-from service.queue import ComparisonQueue, Reaper
+from service.contract import ComparisonSpec, Limits, StorageLayout, utcnow
+from service.job_store import JobStore
+from service.periodic import Periodic
+from service.queue import ComparisonQueue
+from service.reaper import Reaper
 from service.settings import Settings
 from service.storage import storage_from_settings
 from service.webhooks import WebhookSender
+from service.workers import WorkerInfo, WorkerRegistry
 from worker.engine import ComparisonEngine
-from worker.jobs import WorkerRuntime, current_runtime, install_runtime
+from worker.heartbeat import MODEL_REGISTRATION_TTL_S, Heartbeat
 from worker.model import load_model
+from worker.rq_job import WorkerRuntime, install_runtime
 
 logger = logging.getLogger(__name__)
-
-# A model stays registered (its specs accepted and queued) this long after its last worker's heartbeat, so jobs
-# submitted while its workers restart wait in its queue instead of being refused.
-MODEL_REGISTRATION_TTL_S = 3600.0
 
 
 class _NullSink:
@@ -50,44 +50,23 @@ def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
     spec = ComparisonSpec(
         prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": scheduler}], capture={"every": 1}
     )
-    engine.run(spec, _NullSink(), Keys(""))
+    engine.run(spec, _NullSink(), StorageLayout(""))
     measured = ComparisonSpec(
         prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": scheduler}], capture={"every": 5}
     )
-    outcome = engine.run(measured, _NullSink(), Keys(""))
+    outcome = engine.run(measured, _NullSink(), StorageLayout(""))
     return outcome.unet_evaluations, outcome.wall_s
 
 
-class Heartbeat(Reaper):
-    """Publishes this worker's model, device and schedulers every few seconds, and reaps dead workers' jobs."""
-
-    def __init__(self, settings: Settings, store: JobStore, queue: ComparisonQueue, info: WorkerInfo) -> None:
-        super().__init__(store, queue, settings.worker_heartbeat_s, settings.worker_dead_after_s)
-        self.info = info
-
-    def beat(self) -> None:
-        runtime = current_runtime()
-        self.info.current_job = runtime.current_job
-        self.info.jobs_done = runtime.jobs_done
-        self.info.evals_per_s = round(runtime.evals_per_s, 3) if runtime.evals_per_s else None
-        self.store.heartbeat(self.info, self.dead_after_s)
-        if self.info.serves is not None:
-            self.store.refresh_model(self.info.serves, MODEL_REGISTRATION_TTL_S)
-
-    def tick(self) -> None:
-        self.beat()
-        super().tick()
-
-    def stop(self) -> None:
-        super().stop()
-        self.store.forget_worker(self.info.name)
-
-
 def run_worker(settings: Settings, name: str | None = None, burst: bool = False) -> None:
+    """`schedlab worker`: load the model, register it, heartbeat, then run jobs from its queue one at a time until
+    SIGTERM (after the current job) or, with `burst`, until the queue is empty."""
     name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
-    # 1. Connections: our job store (text) and rq (bytes)
-    store = JobStore(Redis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix, settings.job_ttl_s)
+    # 1. Connections: our job store and worker registry (text) and rq (bytes)
+    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    store = JobStore(redis, settings.key_prefix, settings.job_ttl_s)
+    workers = WorkerRegistry(redis, settings.key_prefix)
     rq_redis = Redis.from_url(settings.redis_url)
     queue = ComparisonQueue(rq_redis, settings.key_prefix, settings.job_timeout_s, settings.model)
     storage = storage_from_settings(settings)
@@ -110,7 +89,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
 
     # 3. Register the model's catalog (the API checks specs for this model against it), then heartbeat: tells the
     #    API this worker is alive and what it runs
-    store.register_model(engine.catalog, MODEL_REGISTRATION_TTL_S)
+    workers.register_model(engine.catalog, MODEL_REGISTRATION_TTL_S)
     info = WorkerInfo(
         name=name,
         model=engine.model.describe(),
@@ -120,10 +99,17 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
         host=socket.gethostname(),
         started_at=utcnow(),
     )
-    heartbeat = Heartbeat(settings, store, queue, info)
+    heartbeat = Heartbeat(workers, runtime, info, settings.worker_dead_after_s)
+    reaper = Reaper(store, workers, queue, settings.worker_dead_after_s)
     runtime.after_job = heartbeat.beat
     heartbeat.beat()
-    heartbeat.start()
+
+    def beat_and_reap() -> None:
+        heartbeat.beat()
+        reaper.reap()  # every worker reaps too: dead workers' jobs end even while no API runs
+
+    beating = Periodic("schedlab-heartbeat", settings.worker_heartbeat_s, beat_and_reap)
+    beating.start()
     logger.info("worker %s ready: %s on %s", name, info.model["id"], info.model["device"])
 
     # 4. Work, one job at a time, in this process
@@ -131,6 +117,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
         worker = SimpleWorker([queue.queue], connection=rq_redis, name=name, serializer=JSONSerializer)
         worker.work(burst=burst, with_scheduler=False, logging_level=logging.getLevelName(logger.getEffectiveLevel()))
     finally:
+        beating.stop()
         heartbeat.stop()
         if webhooks is not None:
             webhooks.close()

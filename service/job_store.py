@@ -1,4 +1,4 @@
-"""Comparison jobs in Redis: their lifecycle record, progress, results, cancel flags and worker heartbeats.
+"""Comparison jobs in Redis: their record, lifecycle transitions, progress, results, event stream and cancel flag.
 
 rq moves the work; this store is the lifecycle users see (`queued → running → succeeded | failed | canceled`).
 Every status change is a compare-and-set in Lua, so a cancel and a worker's finish cannot both win.
@@ -6,17 +6,15 @@ Every status change is a compare-and-set in Lua, so a cancel and a worker's fini
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from service.contract import (
-    Catalog,
     ComparisonSpec,
     JobEventType,
     JobProgress,
@@ -27,45 +25,34 @@ from service.contract import (
     utcnow,
 )
 from service.errors import JobNotFoundError, JobStateError
+from service.redis_keys import RedisKeys
 
 
-class JobRecord(BaseModel):
-    """A job as stored; the API renders it with URLs."""
+class ComparisonBase(BaseModel):
+    """What a job's record and its public form (`ComparisonPublic`) both say."""
 
     id: str
     status: JobStatus
     created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    progress: list[JobProgress]
+    error: str | None
     spec: ComparisonSpec
+
+
+class JobRecord(ComparisonBase):
+    """A job as stored; the API renders it with URLs."""
+
     owner: str = ""
     worker: str | None = None
-    attempts: int = 0
-    error: str | None = None
-    progress: list[JobProgress] = []
     results: list[SchedulerResult] = []
     contact_sheet: str | None = None
     manifest: str | None = None
     sweep: SweepAnswer | None = None
     charts: dict[str, str] = {}
     cancel_requested: bool = False
-
-
-class WorkerInfo(BaseModel):
-    """What a live worker publishes with each heartbeat."""
-
-    name: str
-    model: dict[str, Any]
-    schedulers: list[str]
-    serves: str | None = None  # the model name specs use (its SCHEDLAB_MODEL); it takes jobs from that queue
-    pid: int
-    host: str
-    started_at: datetime
-    current_job: str | None = None
-    jobs_done: int = 0
-    evals_per_s: float | None = Field(
-        None, description="Image x UNet evaluations per second measured over warm-up and jobs (whole runs)."
-    )
 
 
 # KEYS[1] = job hash, KEYS[2] = stats hash, KEYS[3] = the job's event stream; ARGV = expected status, new status,
@@ -98,14 +85,6 @@ class JobEvent(BaseModel):
     data: dict[str, Any]
 
 
-def _job_key(prefix: str, job_id: str) -> str:
-    return f"{prefix}:job:{job_id}"
-
-
-def _events_key(prefix: str, job_id: str) -> str:
-    return f"{prefix}:job:{job_id}:events"
-
-
 def _parse_events(entries: list[tuple[str, dict[str, str]]]) -> list[JobEvent]:
     return [
         JobEvent(id=entry_id, type=JobEventType(fields["type"]), data=json.loads(fields["data"]))
@@ -114,46 +93,32 @@ def _parse_events(entries: list[tuple[str, dict[str, str]]]) -> list[JobEvent]:
 
 
 class JobStore:
-    """Job records under `{prefix}:job:{id}` (a hash), indexed by creation time in `{prefix}:jobs`."""
+    """Job records (a hash each), indexed by creation time, every job's and each owner's (`RedisKeys`)."""
 
     def __init__(self, redis: Redis, prefix: str, job_ttl_s: int = 7 * 24 * 3600) -> None:
         self.redis = redis
-        self.prefix = prefix
+        self.keys = RedisKeys(prefix)
         self.job_ttl_s = job_ttl_s
         self._transition = redis.register_script(_TRANSITION)
-        self._catalogs: dict[str, tuple[str, Catalog]] = {}  # model -> (stored JSON, parsed): parse once
-
-    # -- keys ------------------------------------------------------------------------------------------------
-    def _job(self, job_id: str) -> str:
-        return _job_key(self.prefix, job_id)
-
-    def _events(self, job_id: str) -> str:
-        return _events_key(self.prefix, job_id)
-
-    def _results(self, job_id: str) -> str:
-        return f"{self.prefix}:job:{job_id}:results"
-
-    def _index(self, owner: str) -> str:
-        return f"{self.prefix}:jobs:{owner}" if owner else f"{self.prefix}:jobs"
-
-    @property
-    def _running(self) -> str:
-        return f"{self.prefix}:running"
-
-    def _worker(self, name: str) -> str:
-        return f"{self.prefix}:worker:{name}"
-
-    @property
-    def stats_key(self) -> str:
-        return f"{self.prefix}:stats"
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def create(self, job_id: str, spec: ComparisonSpec, owner: str = "") -> JobRecord:
-        record = JobRecord(id=job_id, status=JobStatus.queued, created_at=utcnow(), spec=spec, owner=owner)
+        record = JobRecord(
+            id=job_id,
+            status=JobStatus.queued,
+            created_at=utcnow(),
+            started_at=None,
+            finished_at=None,
+            attempts=0,
+            progress=[],
+            error=None,
+            spec=spec,
+            owner=owner,
+        )
         score = record.created_at.timestamp()
         with self.redis.pipeline() as pipe:
             pipe.hset(
-                self._job(job_id),
+                self.keys.job(job_id),
                 mapping={
                     "status": record.status.value,
                     "created_at": record.created_at.isoformat(),
@@ -162,12 +127,12 @@ class JobStore:
                     "attempts": 0,
                 },
             )
-            pipe.zadd(self._index(""), {job_id: score})
+            pipe.zadd(self.keys.jobs_index(), {job_id: score})
             if owner:
-                pipe.zadd(self._index(owner), {job_id: score})
-            pipe.hincrby(self.stats_key, "jobs_queued", 1)
+                pipe.zadd(self.keys.jobs_index(owner), {job_id: score})
+            pipe.hincrby(self.keys.stats, "jobs_queued", 1)
             pipe.xadd(
-                self._events(job_id),
+                self.keys.job_events(job_id),
                 {"type": JobEventType.queued.value, "data": json.dumps({"status": "queued", "attempts": 0})},
                 maxlen=EVENTS_MAX_LEN,
                 approximate=True,
@@ -177,26 +142,26 @@ class JobStore:
 
     def owner(self, job_id: str) -> str:
         """Who created the job ("" when the service runs open); one field, not the whole record."""
-        owner = cast(str | None, self.redis.hget(self._job(job_id), "owner"))
+        owner = cast(str | None, self.redis.hget(self.keys.job(job_id), "owner"))
         if owner is None:
             raise JobNotFoundError(job_id)
         return owner
 
     def delete(self, job_id: str) -> None:
         """Forget a job that could not be enqueued."""
-        owner = cast(str | None, self.redis.hget(self._job(job_id), "owner")) or ""
+        owner = cast(str | None, self.redis.hget(self.keys.job(job_id), "owner")) or ""
         with self.redis.pipeline() as pipe:
-            pipe.delete(self._job(job_id), self._results(job_id), self._events(job_id))
-            pipe.zrem(self._index(""), job_id)
+            pipe.delete(self.keys.job(job_id), self.keys.job_results(job_id), self.keys.job_events(job_id))
+            pipe.zrem(self.keys.jobs_index(), job_id)
             if owner:
-                pipe.zrem(self._index(owner), job_id)
-            pipe.hincrby(self.stats_key, "jobs_queued", -1)
+                pipe.zrem(self.keys.jobs_index(owner), job_id)
+            pipe.hincrby(self.keys.stats, "jobs_queued", -1)
             pipe.execute()
 
     def get(self, job_id: str) -> JobRecord:
         with self.redis.pipeline() as pipe:
-            pipe.hgetall(self._job(job_id))
-            pipe.lrange(self._results(job_id), 0, -1)
+            pipe.hgetall(self.keys.job(job_id))
+            pipe.lrange(self.keys.job_results(job_id), 0, -1)
             fields, results = pipe.execute()
         if not fields:
             raise JobNotFoundError(job_id)
@@ -221,9 +186,16 @@ class JobStore:
             cancel_requested=fields.get("cancel_requested") == "1",
         )
 
+    def spec(self, job_id: str) -> ComparisonSpec:
+        """The job's spec: stored once, here (the queue carries only the id); one field, not the whole record."""
+        raw = cast(str | None, self.redis.hget(self.keys.job(job_id), "spec"))
+        if raw is None:
+            raise JobNotFoundError(job_id)
+        return ComparisonSpec.model_validate_json(raw)
+
     def recent(self, owner: str = "", offset: int = 0, limit: int = 20) -> tuple[list[JobRecord], int]:
         """Most recent first."""
-        index = self._index(owner)
+        index = self.keys.jobs_index(owner)
         ids = cast(list[str], self.redis.zrevrange(index, offset, offset + limit - 1))
         total = self.redis.zcard(index)
         records = []
@@ -240,22 +212,22 @@ class JobStore:
         args: list[Any] = [expected, status.value, event_type.value, json.dumps(event), EVENTS_MAX_LEN]
         for key, value in fields.items():
             args += [key, value]
-        keys = [self._job(job_id), self.stats_key, self._events(job_id)]
+        keys = [self.keys.job(job_id), self.keys.stats, self.keys.job_events(job_id)]
         outcome = cast(int, self._transition(keys=keys, args=args))
         if outcome == -1:
             raise JobNotFoundError(job_id)
         if outcome == 1 and status.is_terminal:
             with self.redis.pipeline() as pipe:
-                pipe.srem(self._running, job_id)
-                pipe.expire(self._job(job_id), self.job_ttl_s)
-                pipe.expire(self._results(job_id), self.job_ttl_s)
-                pipe.expire(self._events(job_id), self.job_ttl_s)
+                pipe.srem(self.keys.running_jobs, job_id)
+                pipe.expire(self.keys.job(job_id), self.job_ttl_s)
+                pipe.expire(self.keys.job_results(job_id), self.job_ttl_s)
+                pipe.expire(self.keys.job_events(job_id), self.job_ttl_s)
                 pipe.execute()
         return outcome == 1
 
     def start(self, job_id: str, worker: str) -> bool:
         """queued → running, claimed by `worker`; False when the job was canceled (or claimed) meanwhile."""
-        attempts = int(cast(str, self.redis.hget(self._job(job_id), "attempts") or 0)) + 1
+        attempts = int(cast(str, self.redis.hget(self.keys.job(job_id), "attempts") or 0)) + 1
         started = self._set_status(
             job_id,
             JobStatus.queued.value,
@@ -266,7 +238,7 @@ class JobStore:
             progress="[]",
         )
         if started:
-            self.redis.sadd(self._running, job_id)
+            self.redis.sadd(self.keys.running_jobs, job_id)
         return started
 
     def requeue(self, job_id: str, reason: str) -> bool:
@@ -274,8 +246,8 @@ class JobStore:
         requeued = self._set_status(job_id, JobStatus.running.value, JobStatus.queued, error=reason, worker="")
         if requeued:
             with self.redis.pipeline() as pipe:
-                pipe.srem(self._running, job_id)
-                pipe.delete(self._results(job_id))
+                pipe.srem(self.keys.running_jobs, job_id)
+                pipe.delete(self.keys.job_results(job_id))
                 pipe.execute()
         return requeued
 
@@ -285,13 +257,13 @@ class JobStore:
         values: dict[str, Any] = {"finished_at": finished_at.isoformat(), **fields}
         if error is not None or status is JobStatus.succeeded:
             values["error"] = error or ""  # a retried job that succeeded carries no stale error
-        started_at = cast(str | None, self.redis.hget(self._job(job_id), "started_at"))
+        started_at = cast(str | None, self.redis.hget(self.keys.job(job_id), "started_at"))
         finished = self._set_status(job_id, JobStatus.running.value, status, **values)
         if finished and started_at:
             duration = (finished_at - datetime.fromisoformat(started_at)).total_seconds()
             with self.redis.pipeline() as pipe:
-                pipe.hincrbyfloat(self.stats_key, f"duration_seconds_sum_{status.value}", duration)
-                pipe.hincrby(self.stats_key, f"duration_count_{status.value}", 1)
+                pipe.hincrbyfloat(self.keys.stats, f"duration_seconds_sum_{status.value}", duration)
+                pipe.hincrby(self.keys.stats, f"duration_count_{status.value}", 1)
                 pipe.execute()
         return finished
 
@@ -299,50 +271,33 @@ class JobStore:
         """Cancel a queued job at once, or ask a running one to stop at its next step. Returns the new status."""
         if self._set_status(job_id, JobStatus.queued.value, JobStatus.canceled, finished_at=utcnow().isoformat()):
             return JobStatus.canceled
-        status = JobStatus(cast(str, self.redis.hget(self._job(job_id), "status")))
+        status = JobStatus(cast(str, self.redis.hget(self.keys.job(job_id), "status")))
         if status is JobStatus.running:
-            self.redis.hset(self._job(job_id), "cancel_requested", "1")
+            self.redis.hset(self.keys.job(job_id), "cancel_requested", "1")
             return status
         raise JobStateError(f"job {job_id} is already {status.value}")
 
     def cancel_requested(self, job_id: str) -> bool:
-        return self.redis.hget(self._job(job_id), "cancel_requested") == "1"
+        return self.redis.hget(self.keys.job(job_id), "cancel_requested") == "1"
 
     def exists(self, job_id: str) -> bool:
-        return bool(self.redis.exists(self._job(job_id)))
+        return bool(self.redis.exists(self.keys.job(job_id)))
 
     def status(self, job_id: str) -> JobStatus:
-        value = cast(str | None, self.redis.hget(self._job(job_id), "status"))
+        value = cast(str | None, self.redis.hget(self.keys.job(job_id), "status"))
         if value is None:
             raise JobNotFoundError(job_id)
         return JobStatus(value)
 
-    # -- idempotency -----------------------------------------------------------------------------------------
-    def _idempotency(self, owner: str, key: str) -> str:
-        return f"{self.prefix}:idempotency:" + hashlib.sha256(f"{owner}\0{key}".encode()).hexdigest()
-
-    def claim_idempotency_key(self, owner: str, key: str, body_hash: str, job_id: str, ttl_s: int) -> str | None:
-        """Bind `key` to `job_id`; if it is bound already, the job it names (same body) or `JobStateError`."""
-        redis_key = self._idempotency(owner, key)
-        if self.redis.set(redis_key, json.dumps({"body": body_hash, "job_id": job_id}), nx=True, ex=ttl_s):
-            return None
-        bound = json.loads(cast(str, self.redis.get(redis_key)))
-        if bound["body"] != body_hash:
-            raise JobStateError("this Idempotency-Key was used with a different request body")
-        return str(bound["job_id"])
-
-    def release_idempotency_key(self, owner: str, key: str) -> None:
-        self.redis.delete(self._idempotency(owner, key))
-
     # -- progress and results --------------------------------------------------------------------------------
     def set_progress(self, job_id: str, progress: list[JobProgress]) -> None:
         payload = json.dumps([p.model_dump() for p in progress])
-        self.redis.hset(self._job(job_id), "progress", payload)
+        self.redis.hset(self.keys.job(job_id), "progress", payload)
 
     def add_result(self, job_id: str, result: SchedulerResult) -> None:
         """Store one scheduler's result and announce it on the job's event stream, in one round trip."""
         with self.redis.pipeline() as pipe:
-            pipe.rpush(self._results(job_id), result.model_dump_json())
+            pipe.rpush(self.keys.job_results(job_id), result.model_dump_json())
             self._add_event(pipe, job_id, JobEventType.scheduler_done, result.model_dump_json())
             pipe.execute()
 
@@ -352,66 +307,25 @@ class JobStore:
 
     def _add_event(self, redis: Any, job_id: str, event_type: JobEventType, data_json: str) -> Any:
         fields = {"type": event_type.value, "data": data_json}
-        return redis.xadd(self._events(job_id), fields, maxlen=EVENTS_MAX_LEN, approximate=True)
+        return redis.xadd(self.keys.job_events(job_id), fields, maxlen=EVENTS_MAX_LEN, approximate=True)
 
     def events(self, job_id: str, after: str = "0-0", count: int | None = None) -> list[JobEvent]:
         """The job's events after the id `after`, oldest first (without waiting)."""
-        entries = self.redis.xrange(self._events(job_id), min=f"({after}", count=count)
+        entries = self.redis.xrange(self.keys.job_events(job_id), min=f"({after}", count=count)
         return _parse_events(cast(list[tuple[str, dict[str, str]]], entries))
 
     def record_run_stats(self, results: list[SchedulerResult]) -> None:
         """UNet calls and the seconds they took, summed over every job (for /metrics' UNet evals/s)."""
         with self.redis.pipeline() as pipe:
-            pipe.hincrby(self.stats_key, "unet_calls_total", sum(r.timings.unet_calls for r in results))
-            pipe.hincrbyfloat(self.stats_key, "unet_seconds_total", sum(r.timings.wall_s for r in results))
+            pipe.hincrby(self.keys.stats, "unet_calls_total", sum(r.timings.unet_calls for r in results))
+            pipe.hincrbyfloat(self.keys.stats, "unet_seconds_total", sum(r.timings.wall_s for r in results))
             pipe.execute()
 
     def stats(self) -> dict[str, float]:
-        return {key: float(value) for key, value in cast(dict[str, str], self.redis.hgetall(self.stats_key)).items()}
-
-    # -- workers ---------------------------------------------------------------------------------------------
-    def heartbeat(self, info: WorkerInfo, ttl_s: float) -> None:
-        self.redis.set(self._worker(info.name), info.model_dump_json(), px=int(ttl_s * 1000))
-
-    def forget_worker(self, name: str) -> None:
-        self.redis.delete(self._worker(name))
-
-    def workers(self) -> list[WorkerInfo]:
-        keys = list(self.redis.scan_iter(match=self._worker("*"), count=100))
-        values = cast(list[str | None], self.redis.mget(keys)) if keys else []
-        return [WorkerInfo.model_validate_json(value) for value in values if value]
-
-    # -- models ----------------------------------------------------------------------------------------------
-    def _model(self, name: str) -> str:
-        return f"{self.prefix}:model:{name}"
-
-    def register_model(self, catalog: Catalog, ttl_s: float) -> None:
-        """A worker's model and what it can run; the API validates specs for that model against it."""
-        assert catalog.model is not None
-        self.redis.set(self._model(catalog.model.name), catalog.model_dump_json(), px=int(ttl_s * 1000))
-
-    def refresh_model(self, name: str, ttl_s: float) -> None:
-        self.redis.pexpire(self._model(name), int(ttl_s * 1000))
-
-    def model_catalog(self, name: str) -> Catalog | None:
-        raw = cast(str | None, self.redis.get(self._model(name)))
-        if raw is None:
-            return None
-        cached = self._catalogs.get(name)
-        if cached is None or cached[0] != raw:
-            cached = (raw, Catalog.model_validate_json(raw))
-            self._catalogs[name] = cached
-        return cached[1]
-
-    def registered_models(self) -> list[str]:
-        prefix = self._model("")
-        return sorted(key.removeprefix(prefix) for key in self.redis.scan_iter(match=self._model("*"), count=100))
+        return {key: float(value) for key, value in cast(dict[str, str], self.redis.hgetall(self.keys.stats)).items()}
 
     def running_jobs(self) -> list[str]:
-        return sorted(cast(set[str], self.redis.smembers(self._running)))
-
-    def worker_alive(self, name: str) -> bool:
-        return bool(self.redis.exists(self._worker(name)))
+        return sorted(cast(set[str], self.redis.smembers(self.keys.running_jobs)))
 
 
 class JobEventReader:
@@ -423,22 +337,22 @@ class JobEventReader:
 
     def __init__(self, redis: AsyncRedis, prefix: str) -> None:
         self.redis = redis
-        self.prefix = prefix
+        self.keys = RedisKeys(prefix)
 
     async def owner(self, job_id: str) -> str:
-        owner = cast(str | None, await self.redis.hget(_job_key(self.prefix, job_id), "owner"))
+        owner = cast(str | None, await self.redis.hget(self.keys.job(job_id), "owner"))
         if owner is None:
             raise JobNotFoundError(job_id)
         return owner
 
     async def status(self, job_id: str) -> JobStatus | None:
         """The job's status, or None when it has expired (or never existed)."""
-        value = cast(str | None, await self.redis.hget(_job_key(self.prefix, job_id), "status"))
+        value = cast(str | None, await self.redis.hget(self.keys.job(job_id), "status"))
         return JobStatus(value) if value is not None else None
 
     async def read(self, job_id: str, after: str, block_ms: int | None, count: int = 500) -> list[JobEvent]:
         """Events after the id `after`; waits up to `block_ms` for the first one when there is none yet."""
-        key = _events_key(self.prefix, job_id)
+        key = self.keys.job_events(job_id)
         answer = await self.redis.xread({key: after}, count=count, block=block_ms)
         if not answer:
             return []

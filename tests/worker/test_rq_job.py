@@ -1,0 +1,68 @@
+"""The rq job as a worker runs it (rq's SimpleWorker, in this process, on the tiny model): its spec comes from the
+job record; jobs queued by the previous layout, whose payload also carried the spec, still run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+import worker.rq_job
+from service.contract import ComparisonSpec, JobStatus
+from service.job_store import JobStore
+from service.queue import ComparisonQueue
+from service.storage import LocalStorage
+from worker.engine import ComparisonEngine
+from worker.rq_job import WorkerRuntime
+
+SPEC = ComparisonSpec(prompt="a red circle", schedulers=[{"name": "euler"}], steps=2, num_images=1)
+
+
+@pytest.fixture
+def store(redis_url: str, key_prefix: str) -> JobStore:
+    return JobStore(Redis.from_url(redis_url, decode_responses=True), key_prefix)
+
+
+@pytest.fixture
+def queue(redis_url: str, key_prefix: str) -> ComparisonQueue:
+    return ComparisonQueue(Redis.from_url(redis_url), key_prefix, job_timeout_s=60)
+
+
+@pytest.fixture(autouse=True)
+def runtime(
+    engine: ComparisonEngine, store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> WorkerRuntime:
+    runtime = WorkerRuntime("w1", engine, store, LocalStorage(tmp_path))
+    monkeypatch.setattr(worker.rq_job, "_runtime", runtime)
+    return runtime
+
+
+def _work(queue: ComparisonQueue, key_prefix: str) -> None:
+    rq_worker = SimpleWorker(
+        [queue.queue], connection=queue.connection, name=f"{key_prefix}-w1", serializer=JSONSerializer
+    )
+    rq_worker.work(burst=True, with_scheduler=False)
+
+
+def test_a_job_runs_from_its_record(store: JobStore, queue: ComparisonQueue, key_prefix: str) -> None:
+    store.create("j1", SPEC)
+    queue.enqueue("j1", SPEC.model)
+    _work(queue, key_prefix)
+    record = store.get("j1")
+    assert record.status is JobStatus.succeeded, record.error
+    assert [result.id for result in record.results] == ["euler"]
+
+
+def test_a_job_queued_by_the_previous_layout_with_its_spec_in_the_payload_still_runs(
+    store: JobStore, queue: ComparisonQueue, key_prefix: str
+) -> None:
+    store.create("old", SPEC)
+    # As the previous version queued it: its module path, and the spec in the payload.
+    queue.queue.enqueue("worker.jobs.run_comparison", "old", SPEC.model_dump(mode="json"), job_id="old")
+    _work(queue, key_prefix)
+    record = store.get("old")
+    assert record.status is JobStatus.succeeded, record.error
+    assert record.spec == SPEC
