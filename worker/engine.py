@@ -32,15 +32,13 @@ from service.contract import (
     Execution,
     FrameKind,
     FrameRef,
+    JobPlan,
     Limits,
-    Reference,
     ReferenceDistance,
-    SchedulerChoice,
     SchedulerResult,
     SchedulerTimings,
     StorageLayout,
     SweepAnswer,
-    check_spec,
     progress_plan,
     utcnow,
 )
@@ -53,7 +51,7 @@ from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner, Run, RunHooks, RunState, StepCounter
 from worker.model import LoadedModel
-from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
+from worker.registry import BuiltScheduler, SchedulerRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -371,89 +369,49 @@ class ComparisonEngine:
         self.model = model
         self.limits = limits or Limits()
         self.max_batch = max_batch  # UNet samples per batched call; 0: worker.lockstep.default_max_batch
+        self.registry = SchedulerRegistry(model.family, model.scheduler_config, model.public_info())
         # What this model can run, with a reason for what it cannot; workers register it for the API.
-        self.catalog = model_catalog(model.family, model.scheduler_config, model.public_info())
+        self.catalog = self.registry.catalog
 
-    def prepare(self, spec: ComparisonSpec) -> list[BuiltScheduler]:
-        """Check the spec and build every scheduler once; raises `SpecError` before any model work."""
+    def check(self, spec: ComparisonSpec) -> JobPlan:
+        """Check the spec against this model; returns the plan to run. Raises `SpecError` before any model work."""
         if spec.model is not None and spec.model != self.model.name:
             raise SpecError("model", f"this worker serves {self.model.name!r}, not {spec.model!r}")
-        check_spec(spec, self.limits, self.catalog)
-        built = [self._build(spec, index, choice, spec.seed_values[0]) for index, choice in enumerate(spec.schedulers)]
-        reference = spec.resolved_reference()
-        if reference is not None:
-            self._build_reference(reference, spec.seed_values[0])
+        plan = self.registry.plan(spec, self.limits)
         size, multiple = self.model.default_size, self.model.size_multiple
         for name, pixels in (("height", spec.height or size), ("width", spec.width or size)):
             if pixels % multiple:
                 raise SpecError(
                     name, f"must be a multiple of {multiple} for {self.model.name or 'this model'}, got {pixels}"
                 )
-        return built
+        return plan
 
-    def _build(self, spec: ComparisonSpec, index: int, choice: SchedulerChoice, seed: int) -> BuiltScheduler:
-        field_name = f"schedulers[{index}]"
-        resolved = self.catalog.resolve_choice(choice, field=field_name)  # a ComfyUI schedule adds its config
-        entry = entry_by_id(resolved.entry.id)
-        return build_scheduler(entry, self.model.scheduler_config, resolved.choice, seed, field_name)
-
-    def _build_reference(self, reference: Reference, seed: int) -> BuiltScheduler:
-        entry = entry_by_id(self.catalog.resolve(reference.scheduler, field="reference.scheduler").id)
-        choice = SchedulerChoice(name=reference.scheduler)
-        return build_scheduler(entry, self.model.scheduler_config, choice, seed, "reference")
-
-    def plan(self, spec: ComparisonSpec) -> list[_Group]:
-        """Every run of the job, grouped by (guidance, seed): the reference first, then cells x schedulers.
-
-        Each run gets a fresh scheduler instance (they hold state), seeded for its cell (DPMSolverSDE's tree).
-        A single-value job is one group of one cell, without a reference unless it asks for one.
-        """
-        reference = spec.resolved_reference()
+    def _groups(self, plan: JobPlan) -> list[_Group]:
+        """The plan's runs grouped by (guidance, seed), each with a fresh scheduler instance (they hold state),
+        seeded for its cell (DPMSolverSDE's tree). A single-value job is one group of one cell."""
+        spec = plan.spec
         size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
-        groups: dict[tuple[float, int], _Group] = {}
         totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
         tallies = {index: _StepTally() for index in totals}
-        position = 0
-        for cell in spec.cells():
-            key = (cell.guidance_scale, cell.seed)
-            if key not in groups:
-                groups[key] = group = _Group(cell.guidance_scale, cell.seed, [])
-                if reference is not None:
-                    ref_cell = Cell(-1, reference.steps, cell.guidance_scale, cell.seed, sweep=False)
-                    ref_index = len(spec.schedulers)
-                    group.runs.append(
-                        _SchedulerRun(
-                            ref_index,
-                            self._build_reference(reference, cell.seed),
-                            f"reference: {reference.scheduler}",
-                            f"reference/{StorageLayout.group_name(cell.guidance_scale, cell.seed)}",
-                            {reference.steps},
-                            ref_cell,
-                            size=size,
-                            is_reference=True,
-                            progress=tallies[ref_index],
-                            steps_total=totals[ref_index],
-                            position=position,
-                        )
-                    )
-                    position += 1
-            for index, choice in enumerate(spec.schedulers):
-                built = self._build(spec, index, choice, cell.seed)
-                groups[key].runs.append(
-                    _SchedulerRun(
-                        index,
-                        built,
-                        choice.name,
-                        cell.folder + StorageLayout.scheduler_folder(index, built.entry.id),
-                        set(spec.capture_steps(cell.steps)),
-                        cell,
-                        size=size,
-                        progress=tallies[index],
-                        steps_total=totals[index],
-                        position=position,
-                    )
+        groups: dict[tuple[float, int], _Group] = {}
+        for planned in plan.runs:
+            cell, index = planned.cell, planned.scheduler.index
+            group = groups.setdefault((cell.guidance_scale, cell.seed), _Group(cell.guidance_scale, cell.seed, []))
+            group.runs.append(
+                _SchedulerRun(
+                    index,
+                    self.registry.build(planned.scheduler, cell.seed),
+                    planned.scheduler.name,
+                    planned.folder,
+                    set(planned.capture_steps),
+                    cell,
+                    size=size,
+                    is_reference=planned.is_reference,
+                    progress=tallies[index],
+                    steps_total=totals[index],
+                    position=planned.position,
                 )
-                position += 1
+            )
         return list(groups.values())
 
     def run(
@@ -496,11 +454,10 @@ class ComparisonEngine:
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
-        # 1. Check inputs, then plan every run (cells x schedulers, and the references) with fresh schedulers
-        self.prepare(spec)
+        # 1. Check inputs (every name resolved once), then every run of the plan with a fresh scheduler
+        groups = self._groups(self.check(spec))
         height = spec.height or self.model.default_size
         width = spec.width or self.model.default_size
-        groups = self.plan(spec)
 
         # 2. Encode the prompt once for the whole job, the model family's way: every cell and scheduler shares it
         embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)

@@ -3,6 +3,7 @@ runs by, without importing torch, diffusers or any module of `worker/`.
 
 - `spec`: the comparison spec and its bounds; the sweep cells it expands to.
 - `limits`: deployment caps, `check_spec` and the cost of a job.
+- `plan`: what `check_spec` returns: every scheduler resolved once, every run of the job.
 - `catalog`: the scheduler catalog (generated from the worker's registry) and the names users type.
 - `status`: a job's status, progress and event records.
 - `results`: what a comparison produces (storage keys, never image bytes).
@@ -29,6 +30,12 @@ from service.contract.limits import (
     SweepCost,
     check_spec,
     sweep_cost,
+)
+from service.contract.plan import (
+    JobPlan,
+    PlannedRun,
+    PlannedScheduler,
+    plan_job,
 )
 from service.contract.results import (
     BudgetRanking,
@@ -95,11 +102,14 @@ __all__ = [
     "GridPage",
     "GridPageBase",
     "JobEventType",
+    "JobPlan",
     "JobProgress",
     "JobStatus",
     "JsonKind",
     "Limits",
     "ModelInfo",
+    "PlannedRun",
+    "PlannedScheduler",
     "Reference",
     "ReferenceDistance",
     "ScheduleType",
@@ -118,6 +128,7 @@ __all__ = [
     "format_axis_value",
     "load_catalog",
     "normalize_name",
+    "plan_job",
     "progress_plan",
     "sweep_cost",
     "utcnow",
