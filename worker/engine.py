@@ -9,17 +9,15 @@ model families (prompt encoding, packed latents, decoding) is asked of `worker.f
 from __future__ import annotations
 
 import functools
-import io
 import json
 import logging
 import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from PIL import Image
@@ -34,6 +32,7 @@ from service.contract import (
     FrameRef,
     JobPlan,
     Limits,
+    PlannedRun,
     ReferenceDistance,
     SchedulerResult,
     SchedulerTimings,
@@ -43,6 +42,7 @@ from service.contract import (
     utcnow,
 )
 from service.errors import SpecError
+from service.storage import Storage
 from worker import charts as charts_png
 from worker import frames as frame_images
 from worker import scheduler_metrics as metrics
@@ -52,14 +52,9 @@ from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner, Run, RunHooks, RunState, StepCounter
 from worker.model import LoadedModel
 from worker.registry import BuiltScheduler, SchedulerRegistry
+from worker.result_writer import ResultWriter
 
 logger = logging.getLogger(__name__)
-
-
-class ArtifactSink(Protocol):
-    """Where the engine writes its files, as they are made (a local folder, object storage)."""
-
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 
 
 class RunListener:
@@ -97,66 +92,6 @@ class ComparisonOutcome:
 
 def _never() -> bool:
     return False
-
-
-def _encode_and_put(sink: ArtifactSink, key: str, image: Image.Image) -> None:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)  # fast: frames are many, and previews
-    sink.put_bytes(key, buffer.getvalue(), "image/png")
-
-
-class BackgroundWriter:
-    """Encodes PNGs and writes them to the sink on a few threads, so sampling goes on meanwhile.
-
-    PNG encoding holds no GIL (Pillow releases it); at 512x512 it costs about as much as a UNet step on a GPU.
-    `flush` waits for every pending write and raises the first error (a storage failure fails the job); the engine
-    flushes before a scheduler's result is announced and before the manifest, so no result names a missing file.
-    """
-
-    def __init__(self, sink: ArtifactSink, workers: int = 4, max_pending: int = 64) -> None:
-        self.sink = sink
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="schedlab-write")
-        self.pending: list[Future[None]] = []
-        self.max_pending = max_pending
-
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        self._submit(self.pool.submit(self.sink.put_bytes, key, data, content_type))
-
-    def put_png(self, key: str, image: Image.Image) -> None:
-        self._submit(self.pool.submit(_encode_and_put, self.sink, key, image))
-
-    def _submit(self, future: Future[None]) -> None:
-        # A failed write fails the job at the next write, not at the end of a long run; a slow store holds the
-        # run back (at most `max_pending` writes in flight) instead of piling frames up in memory.
-        still_pending = []
-        for earlier in self.pending:
-            if earlier.done():
-                earlier.result()
-            else:
-                still_pending.append(earlier)
-        if len(still_pending) >= self.max_pending:
-            still_pending.pop(0).result()
-        self.pending = [*still_pending, future]
-
-    def flush(self) -> None:
-        pending, self.pending = self.pending, []
-        for future in pending:
-            future.result()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def put_png(sink: ArtifactSink, key: str, image: Image.Image) -> None:
-    if isinstance(sink, BackgroundWriter):
-        sink.put_png(key, image)
-    else:
-        _encode_and_put(sink, key, image)
-
-
-def _flush(sink: ArtifactSink) -> None:
-    if isinstance(sink, BackgroundWriter):
-        sink.flush()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -207,7 +142,29 @@ def _current_sigma(scheduler: Any) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The engine
+# One job, its runs
+
+
+@dataclass
+class JobContext:
+    """What every run of one job shares: the spec, the model, where files go, who listens, when to stop."""
+
+    spec: ComparisonSpec
+    model: LoadedModel
+    writer: ResultWriter
+    listener: RunListener
+    should_stop: Callable[[], bool]
+
+    @property
+    def reuse_final(self) -> bool:
+        """Latent frames at the last step are the final images: decoded once, after the loop, the pipeline's way."""
+        return self.spec.frames is FrameKind.latent and self.spec.decoder is Decoder.vae
+
+    def seeds(self, cell: Cell) -> list[int]:
+        return [cell.seed + i for i in range(self.spec.num_images)]
+
+    def generators(self, cell: Cell) -> list[torch.Generator]:
+        return [torch.Generator("cpu").manual_seed(seed) for seed in self.seeds(cell)]
 
 
 @dataclass
@@ -216,26 +173,200 @@ class _StepTally:
 
 
 @dataclass
-class _SchedulerRun:
+class SchedulerRun:
     """One scheduler on one cell (or the reference run of a guidance/seed group), filled in as it runs."""
 
-    index: int  # the scheduler's place in the spec; the reference's is len(spec.schedulers)
+    job: JobContext
+    planned: PlannedRun
     built: BuiltScheduler
-    name: str
-    folder: str
-    capture: set[int]
-    cell: Cell
-    size: tuple[int, int] = (0, 0)  # (height, width) in pixels: Flux's packed latents unpack to it
-    is_reference: bool = False
+    size: tuple[int, int]  # (height, width) in pixels: Flux's packed latents unpack to it
     # Progress counts a scheduler's completed steps over every cell (shared by its runs, which may interleave).
-    progress: _StepTally = field(default_factory=_StepTally)
-    steps_total: int = 0
-    position: int = 0  # the run's place in the job's plan: results are listed in this order
+    progress: _StepTally
+    steps_total: int
     unet_calls: int = 0
     frames: dict[int, list[Image.Image]] = field(default_factory=dict)
     x0_at: dict[int, torch.Tensor] = field(default_factory=dict)
     canceled: bool = False
     denoise_s: float = 0.0  # its sampling time (batched: its share of the ticks) and its frames; finishing adds to it
+
+    def __post_init__(self) -> None:
+        self.tracker = X0Tracker(self.built.scheduler)
+
+    @property
+    def index(self) -> int:
+        return self.planned.scheduler.index
+
+    @property
+    def name(self) -> str:
+        return self.planned.scheduler.name
+
+    @property
+    def cell(self) -> Cell:
+        return self.planned.cell
+
+    @property
+    def is_reference(self) -> bool:
+        return self.planned.is_reference
+
+    def denoise(self, embeds: PromptEmbeds) -> torch.Tensor:
+        """The run through the family pipeline's own `__call__`; returns its final latents."""
+        pipe = self.job.model.pipe
+        started = time.perf_counter()
+        counter: StepCounter | None = None
+
+        def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            nonlocal counter
+            if counter is None:
+                counter = StepCounter(len(pipeline.scheduler.timesteps), self.cell.steps, pipeline.scheduler.order)
+            self.unet_calls += 1
+            if counter.step_completed(call_index):
+                sigma = _current_sigma(pipeline.scheduler)
+                self.step_completed(counter.completed, tensors["latents"], float(timestep), sigma)
+            if self.job.should_stop():
+                self.canceled = True
+                pipeline._interrupt = True
+            return {}
+
+        pipe.scheduler = self.built.scheduler
+        height, width = self.size
+        latents: torch.Tensor = pipe(
+            # Encoded with guidance when any cell needs it; a cell at guidance <= 1 runs unguided and the pipeline
+            # then ignores the negative embeddings, exactly as a single-value job at that scale.
+            **embeds.kwargs,
+            **self.built.call_config,
+            num_images_per_prompt=embeds.images_per_prompt,
+            num_inference_steps=self.cell.steps,
+            guidance_scale=self.cell.guidance_scale,
+            height=height,
+            width=width,
+            generator=self.job.generators(self.cell),
+            output_type="latent",
+            callback_on_step_end=on_step_end,
+        ).images
+        self.denoise_s = time.perf_counter() - started
+        return latents
+
+    def lockstep_run(self, embeds: EncodedPrompt, ended: Callable[[SchedulerRun, torch.Tensor], None]) -> Run:
+        """The run as `worker.lockstep` takes it: frames and progress as `denoise` makes them, then `ended`."""
+        height, width = self.size
+        return Run(
+            scheduler=self.built.scheduler,
+            steps=self.cell.steps,
+            guidance_scale=self.cell.guidance_scale,
+            generators=self.job.generators(self.cell),
+            embeds=embeds,
+            height=height,
+            width=width,
+            hooks=_LockstepHooks(self, ended),
+        )
+
+    def step_completed(self, step: int, latents: torch.Tensor, timestep: float | None, sigma: float | None) -> None:
+        """Scheduler step `step` is complete: capture its frames and x0 if asked, report progress."""
+        job, written = self.job, []
+        if step in self.planned.capture_steps and not self.is_reference:
+            assert self.tracker.latest is not None
+            self.x0_at[step] = self.tracker.latest.detach().clone()
+            if not (job.reuse_final and step == self.cell.steps):
+                frame_latents = latents if job.spec.frames is FrameKind.latent else self.tracker.latest
+                decode = frame_images.decode_vae if job.spec.decoder is Decoder.vae else frame_images.decode_approx
+                written = self._store_frames(step, decode(job.model, frame_latents, self.size))
+                job.writer.flush()  # a step event names its frames: they must be readable when it goes out
+        # Across a sweep, a scheduler's progress counts its completed steps over every cell (cells may interleave).
+        self.progress.steps_done += 1
+        job.listener.on_progress(
+            self.index,
+            self.name,
+            self.progress.steps_done,
+            self.steps_total or self.cell.steps,
+            timestep=timestep,
+            sigma=sigma,
+            frames=written,
+        )
+
+    def finish(self, latents: torch.Tensor) -> _Ended:
+        """Final images, grid, convergence curve and the scheduler's result, once its sampling has ended."""
+        job, started = self.job, time.perf_counter()
+        folder = self.planned.folder
+        final_keys: list[str] = []
+        final_images: list[Image.Image] = []
+        if not self.canceled:
+            final_images = frame_images.decode_vae(job.model, latents, self.size)
+            final_keys = job.writer.final_images(folder, final_images)
+            if job.reuse_final:
+                self._store_frames(self.cell.steps, final_images)
+        grid_key = None
+        if self.frames:
+            grid_key = job.writer.grid(folder, frame_images.make_grid(sorted(self.frames.items())))
+        curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(self.x0_at.items())]
+        frame_refs = [
+            FrameRef(step=step, image_index=i, key=job.writer.keys.frame(folder, step, i))
+            for step in sorted(self.frames)
+            for i in range(len(self.frames[step]))
+        ]
+        result = SchedulerResult(
+            index=self.index,
+            name=self.name,
+            id=self.built.entry.id,
+            class_name=self.built.entry.class_name,
+            folder=f"{job.writer.keys.root}{folder}",
+            status="canceled" if self.canceled else "succeeded",
+            stochastic=self.built.stochastic,
+            # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
+            effective_config=self.built.config_after_run(),
+            seeds=job.seeds(self.cell),
+            final_images=final_keys,
+            frames=frame_refs,
+            grid=grid_key,
+            # Its sampling (batched: its share of the ticks) and frames, then this: final images, grid, curve.
+            timings=SchedulerTimings(
+                wall_s=round(self.denoise_s + time.perf_counter() - started, 4), unet_calls=self.unet_calls
+            ),
+            convergence=curve,
+            emergence_step=None if self.canceled else metrics.emergence_step(curve),
+            quality=_quality(job, final_images),
+            cell=self.cell.label if job.spec.is_sweep else None,
+        )
+        return _Ended(self, result, final_images, None if self.canceled else latents)
+
+    def _store_frames(self, step: int, images: list[Image.Image]) -> list[str]:
+        self.frames[step] = images
+        return self.job.writer.frames(self.planned.folder, step, images)
+
+
+def _quality(job: JobContext, final_images: list[Image.Image]) -> dict[str, float] | None:
+    """On the demo model, what the checker sees: does each final image show the prompt's colour and shape?"""
+    if job.model.model_id != DEMO_MODEL_ID or not final_images:
+        return None
+    from worker.demo_model import checker
+
+    return checker.score(final_images, [job.spec.prompt] * len(final_images))
+
+
+class _LockstepHooks(RunHooks):
+    """One run in a lock-step run: its completed steps, then its end."""
+
+    def __init__(self, run: SchedulerRun, ended: Callable[[SchedulerRun, torch.Tensor], None]) -> None:
+        self.run, self.ended = run, ended
+
+    def on_step(self, state: RunState, step: int) -> None:
+        timestep = float(state.timesteps[state.call_index])
+        self.run.step_completed(step, state.latents, timestep, _current_sigma(state.run.scheduler))
+
+    def on_finish(self, state: RunState) -> None:
+        self.run.unet_calls = state.unet_calls
+        self.run.canceled = state.status == "canceled"
+        self.run.denoise_s = state.seconds
+        self.ended(self.run, state.latents)
+
+
+@dataclass
+class _Ended:
+    """A run that has ended: its files are written, its result built."""
+
+    run: SchedulerRun
+    result: SchedulerResult
+    final_images: list[Image.Image]  # empty when canceled
+    latents: torch.Tensor | None  # None when canceled
 
 
 @dataclass
@@ -244,7 +375,7 @@ class _Group:
 
     guidance_scale: float
     seed: int
-    runs: list[_SchedulerRun]
+    runs: list[SchedulerRun]
     reference_latents: torch.Tensor | None = None
     reference_images: list[Image.Image] = field(default_factory=list)
     reference_record: dict[str, Any] | None = None
@@ -255,15 +386,31 @@ class _Group:
     def has_reference(self) -> bool:
         return any(run.is_reference for run in self.runs)
 
+    def reference_ended(self, run: SchedulerRun, latents: torch.Tensor) -> None:
+        started = time.perf_counter()
+        images = frame_images.decode_vae(run.job.model, latents, run.size)
+        image_keys = run.job.writer.reference_images(self.guidance_scale, self.seed, images)
+        self.reference_latents, self.reference_images = latents, images
+        self.reference_record = {
+            "guidance_scale": self.guidance_scale,
+            "seed": self.seed,
+            "final_images": image_keys,
+            "unet_calls": run.unet_calls,
+            "wall_s": round(run.denoise_s + time.perf_counter() - started, 4),
+        }
 
-@dataclass
-class _Ended:
-    """A run that has ended: its files are written, its result built."""
-
-    run: _SchedulerRun
-    result: SchedulerResult
-    final_images: list[Image.Image]  # empty when canceled
-    latents: torch.Tensor | None  # None when canceled
+    def distance(self, final_images: list[Image.Image], latents: torch.Tensor) -> ReferenceDistance:
+        """A cell's finals against the group's reference: relative latent distance and pixel RMSE, per image."""
+        assert self.reference_latents is not None
+        per_image = metrics.pixel_rmse(final_images, self.reference_images)
+        per_latent = metrics.relative_distances(latents, self.reference_latents)
+        return ReferenceDistance(
+            latent=round(statistics.median(per_latent), 6),
+            image=round(statistics.median(per_image), 6),
+            image_mean=round(statistics.fmean(per_image), 6),
+            images=[round(v, 6) for v in per_image],
+            latents=[round(v, 6) for v in per_latent],
+        )
 
 
 class _EndedRuns:
@@ -271,35 +418,27 @@ class _EndedRuns:
     a sweep cell's result then gets its distance to the group's reference (waiting for the reference if it ended
     first) and is announced."""
 
-    def __init__(
-        self,
-        engine: ComparisonEngine,
-        spec: ComparisonSpec,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        listener: RunListener,
-    ) -> None:
-        self.engine, self.spec, self.keys, self.sink, self.listener = engine, spec, keys, sink, listener
+    def __init__(self, job: JobContext) -> None:
+        self.job = job
         self.ended: list[_Ended] = []
         self.references: list[dict[str, Any]] = []
         self.canceled = False
         self.evaluations = 0  # image x UNet evaluations run, the references' included
 
-    def run_ended(self, group: _Group, run: _SchedulerRun, latents: torch.Tensor) -> None:
-        self.evaluations += run.unet_calls * self.spec.num_images
+    def run_ended(self, group: _Group, run: SchedulerRun, latents: torch.Tensor) -> None:
+        self.evaluations += run.unet_calls * self.job.spec.num_images
         if run.is_reference:
             if run.canceled:
                 self.canceled = True
                 return
-            self.engine._finish_reference(group, run, latents, self.keys, self.sink)
+            group.reference_ended(run, latents)
             assert group.reference_record is not None
             self.references.append(group.reference_record)
             waiting, group.waiting = group.waiting, []
             for ended in waiting:
                 self._announce(group, ended)
             return
-        result, final_images = self.engine._finish_scheduler(self.spec, run, self.keys, self.sink, latents)
-        ended = _Ended(run, result, final_images, None if run.canceled else latents)
+        ended = run.finish(latents)
         if group.has_reference and group.reference_latents is None and not run.canceled:
             group.waiting.append(ended)
         else:
@@ -313,53 +452,20 @@ class _EndedRuns:
                 self._announce(group, ended)
 
     def in_plan_order(self) -> list[_Ended]:
-        return sorted(self.ended, key=lambda ended: ended.run.position)
+        return sorted(self.ended, key=lambda ended: ended.run.planned.position)
 
     def _announce(self, group: _Group, ended: _Ended) -> None:
         if ended.latents is not None and group.reference_latents is not None:
-            distance = self.engine._reference_distance(group, ended.final_images, ended.latents)
+            distance = group.distance(ended.final_images, ended.latents)
             ended.result = ended.result.model_copy(update={"reference_distance": distance})
-        _flush(self.sink)  # the result names its files: they must be readable when it is announced
-        self.listener.on_scheduler_done(ended.result)
+        self.job.writer.flush()  # the result names its files: they must be readable when it is announced
+        self.job.listener.on_scheduler_done(ended.result)
         self.canceled |= ended.run.canceled
         self.ended.append(ended)
 
 
-class _BatchedHooks(RunHooks):
-    """One run in a lock-step run: frames and progress as the sequential step callback makes them, then `ended`."""
-
-    def __init__(
-        self,
-        engine: ComparisonEngine,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        listener: RunListener,
-        ended: Callable[[_SchedulerRun, torch.Tensor], None],
-    ) -> None:
-        self.engine, self.spec, self.run, self.tracker = engine, spec, run, X0Tracker(run.built.scheduler)
-        self.keys, self.sink, self.listener, self.ended = keys, sink, listener, ended
-
-    def on_step(self, state: RunState, step: int) -> None:
-        self.engine._on_completed_step(
-            self.spec,
-            self.run,
-            self.tracker,
-            self.keys,
-            self.sink,
-            step,
-            state.latents,
-            self.listener,
-            float(state.timesteps[state.call_index]),
-            _current_sigma(state.run.scheduler),
-        )
-
-    def on_finish(self, state: RunState) -> None:
-        self.run.unet_calls = state.unet_calls
-        self.run.canceled = state.status == "canceled"
-        self.run.denoise_s = state.seconds
-        self.ended(self.run, state.latents)
+# ---------------------------------------------------------------------------------------------------------------
+# The engine
 
 
 class ComparisonEngine:
@@ -386,76 +492,41 @@ class ComparisonEngine:
                 )
         return plan
 
-    def _groups(self, plan: JobPlan) -> list[_Group]:
-        """The plan's runs grouped by (guidance, seed), each with a fresh scheduler instance (they hold state),
-        seeded for its cell (DPMSolverSDE's tree). A single-value job is one group of one cell."""
-        spec = plan.spec
-        size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
-        totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
-        tallies = {index: _StepTally() for index in totals}
-        groups: dict[tuple[float, int], _Group] = {}
-        for planned in plan.runs:
-            cell, index = planned.cell, planned.scheduler.index
-            group = groups.setdefault((cell.guidance_scale, cell.seed), _Group(cell.guidance_scale, cell.seed, []))
-            group.runs.append(
-                _SchedulerRun(
-                    index,
-                    self.registry.build(planned.scheduler, cell.seed),
-                    planned.scheduler.name,
-                    planned.folder,
-                    set(planned.capture_steps),
-                    cell,
-                    size=size,
-                    is_reference=planned.is_reference,
-                    progress=tallies[index],
-                    steps_total=totals[index],
-                    position=planned.position,
-                )
-            )
-        return list(groups.values())
-
     def run(
         self,
         spec: ComparisonSpec,
-        sink: ArtifactSink,
+        storage: Storage,
         keys: StorageLayout,
         should_stop: Callable[[], bool] = _never,
         listener: RunListener | None = None,
     ) -> ComparisonOutcome:
-        """Run one comparison, writing its files to `sink` as they are made (PNGs encoded in the background).
+        """Run one comparison, writing its files to `storage` as they are made (PNGs encoded in the background).
 
         `keys` places the files (`StorageLayout.for_job(id)` for a service job, `StorageLayout("")` for a CLI
         folder). `should_stop` is asked after every step; when it says stop, the runs end there and the outcome
         is "canceled", with what was made so far. `listener` hears each step and each finished scheduler.
         Raises `SpecError` before any model work when the spec breaks a rule of this model's catalog.
         """
-        writer = BackgroundWriter(sink)
+        writer = ResultWriter(storage, keys)
         try:
-            return self._run(spec, writer, keys, should_stop, listener)
+            return self._run(JobContext(spec, self.model, writer, listener or RunListener(), should_stop))
         finally:
             writer.close()
 
     @torch.no_grad()
-    def _run(
-        self,
-        spec: ComparisonSpec,
-        sink: BackgroundWriter,
-        keys: StorageLayout,
-        should_stop: Callable[[], bool] = _never,
-        listener: RunListener | None = None,
-    ) -> ComparisonOutcome:
+    def _run(self, job: JobContext) -> ComparisonOutcome:
         """Every run of the job (cells x schedulers, and the references), then what is measured across them.
 
         A single-value job is a sweep of one cell: its runs, files and results are exactly those of each sweep cell.
         """
-        listener = listener or RunListener()
+        spec, writer = job.spec, job.writer
         started_at = utcnow()
         clock = time.perf_counter()
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
         # 1. Check inputs (every name resolved once), then every run of the plan with a fresh scheduler
-        groups = self._groups(self.check(spec))
+        groups = self._groups(job, self.check(spec))
         height = spec.height or self.model.default_size
         width = spec.width or self.model.default_size
 
@@ -464,14 +535,14 @@ class ComparisonEngine:
 
         # 3. Sample: every run in one UNet batch per tick (batched), or one pipeline call each (sequential); each
         #    run ends (final images, its reference distance) and is announced as soon as it can
-        ended = _EndedRuns(self, spec, keys, sink, listener)
+        ended = _EndedRuns(job)
         unbatchable = None
         if spec.execution is Execution.batched:
             unbatchable = self._unbatchable_reason([run.built for group in groups for run in group.runs])
         if spec.execution is Execution.batched and unbatchable is None:
-            execution = self._execute_batched(spec, groups, ended, keys, sink, embeds, should_stop, listener)
+            execution = self._execute_batched(job, groups, ended, embeds)
         else:
-            execution = self._execute_sequential(spec, groups, ended, keys, sink, embeds, should_stop, listener)
+            execution = self._execute_sequential(job, groups, ended, embeds)
             if unbatchable is not None:
                 execution |= {"requested": Execution.batched.value, "why_sequential": unbatchable}
         ended.close(groups)
@@ -485,14 +556,14 @@ class ComparisonEngine:
         contact_sheet = None
         if finals and not spec.is_sweep:
             rows = [(f"{run.result.index + 1}. {run.result.name}", run.final_images) for run in succeeded]
-            put_png(sink, keys.contact_sheet, frame_images.make_contact_sheet(rows))
-            contact_sheet = keys.contact_sheet
+            contact_sheet = writer.contact_sheet(frame_images.make_contact_sheet(rows))
         answer = None
         if spec.is_sweep and not canceled and succeeded:
             first_images = [(run.result, run.final_images[0] if run.final_images else None) for run in succeeded]
-            answer = sweep.answer(spec, first_images, keys, sink, self.limits.grid_max_pixels)
+            answer = sweep.answer(spec, first_images, writer, self.limits.grid_max_pixels)
 
         # 5. The manifest: everything needed to reproduce the run
+        keys = writer.keys
         manifest = self._manifest(
             spec, results, [] if spec.is_sweep else finals, keys, height, width, started_at, canceled, execution
         )
@@ -501,10 +572,8 @@ class ComparisonEngine:
         manifest["sweep"] = answer.model_dump(mode="json") if answer is not None else None
         # 6. Charts as PNG files, for clients without the viewer. The convergence and similarity charts describe one
         #    cell; a sweep's picture is its error-vs-NFE plot.
-        manifest["charts"] = {} if spec.is_sweep else self._charts(spec, results, manifest, keys, sink)
-        sink.flush()
-        sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
-        sink.flush()
+        manifest["charts"] = {} if spec.is_sweep else self._charts(spec, results, manifest, writer)
+        writer.manifest(json.dumps(manifest, indent=2).encode())
         return ComparisonOutcome(
             "canceled" if canceled else "succeeded",
             results,
@@ -516,27 +585,33 @@ class ComparisonEngine:
             wall_s=time.perf_counter() - clock,
         )
 
+    def _groups(self, job: JobContext, plan: JobPlan) -> list[_Group]:
+        """The plan's runs grouped by (guidance, seed), each with a fresh scheduler instance (they hold state),
+        seeded for its cell (DPMSolverSDE's tree). A single-value job is one group of one cell."""
+        spec = plan.spec
+        size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
+        totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
+        tallies = {index: _StepTally() for index in totals}
+        groups: dict[tuple[float, int], _Group] = {}
+        for planned in plan.runs:
+            cell, index = planned.cell, planned.scheduler.index
+            group = groups.setdefault((cell.guidance_scale, cell.seed), _Group(cell.guidance_scale, cell.seed, []))
+            built = self.registry.build(planned.scheduler, cell.seed)
+            group.runs.append(SchedulerRun(job, planned, built, size, tallies[index], totals[index]))
+        return list(groups.values())
+
     def _execute_sequential(
-        self,
-        spec: ComparisonSpec,
-        groups: list[_Group],
-        ended: _EndedRuns,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
+        self, job: JobContext, groups: list[_Group], ended: _EndedRuns, embeds: PromptEmbeds
     ) -> dict[str, Any]:
         """Each run through the family pipeline's own `__call__`, one after another: the bit-exact reference."""
         for group in groups:
             for run in group.runs:
-                latents = self._denoise(spec, run, keys, sink, embeds, should_stop, listener)
-                ended.run_ended(group, run, latents)
+                ended.run_ended(group, run, run.denoise(embeds))
                 if ended.canceled:
                     break
             if ended.canceled:
                 break
-        samples = spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
+        samples = job.spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
         return {
             "mode": Execution.sequential.value,
             "guarantee": "each run through the family pipeline's __call__: bit-identical to plain diffusers",
@@ -545,39 +620,18 @@ class ComparisonEngine:
         }
 
     def _execute_batched(
-        self,
-        spec: ComparisonSpec,
-        groups: list[_Group],
-        ended: _EndedRuns,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
+        self, job: JobContext, groups: list[_Group], ended: _EndedRuns, embeds: PromptEmbeds
     ) -> dict[str, Any]:
         """Every run of the job in lock-step, one UNet batch per tick (`worker.lockstep`): every scheduler of every
         cell, whatever its steps and guidance, and the references; each with its own scheduler, generators and
         guidance, so each cell is its single-value job up to the UNet's batch-size rounding."""
         prompt = EncodedPrompt(embeds.kwargs["prompt_embeds"], embeds.kwargs.get("negative_prompt_embeds"))
-        runs: list[Run] = []
-        for group in groups:
-            for run in group.runs:
-                hooks = _BatchedHooks(self, spec, run, keys, sink, listener, functools.partial(ended.run_ended, group))
-                height, width = run.size
-                generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
-                runs.append(
-                    Run(
-                        scheduler=run.built.scheduler,
-                        steps=run.cell.steps,
-                        guidance_scale=run.cell.guidance_scale,
-                        generators=generators,
-                        embeds=prompt,
-                        height=height,
-                        width=width,
-                        hooks=hooks,
-                    )
-                )
-        report = LockstepRunner(self.model.pipe, self.max_batch).run(runs, should_stop)
+        runs = [
+            run.lockstep_run(prompt, functools.partial(ended.run_ended, group))
+            for group in groups
+            for run in group.runs
+        ]
+        report = LockstepRunner(self.model.pipe, self.max_batch).run(runs, job.should_stop)
         execution = {
             "mode": Execution.batched.value,
             "guarantee": "every run (scheduler x cell) in one UNet batch per tick; each keeps its own scheduler, "
@@ -587,7 +641,7 @@ class ComparisonEngine:
             "timing": "wall_s: each run's share of every tick it took part in (tick time split by its share of the "
             "tick's UNet samples), plus its own frame and final-image work",
         }
-        if spec.is_sweep:
+        if job.spec.is_sweep:
             execution |= self._cells_per_tick(groups, report)
         return execution
 
@@ -606,100 +660,14 @@ class ComparisonEngine:
             "ticks_with_reference_runs": with_reference,
         }
 
-    def _denoise(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
-    ) -> torch.Tensor:
-        """One run through the family pipeline's own `__call__`; returns its final latents."""
-        pipe = self.model.pipe
-        scheduler = run.built.scheduler
-        tracker = X0Tracker(scheduler)
-        started = time.perf_counter()
-        counter: StepCounter | None = None
-        steps = run.cell.steps
-
-        def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            nonlocal counter
-            if counter is None:
-                counter = StepCounter(len(pipeline.scheduler.timesteps), steps, pipeline.scheduler.order)
-            run.unet_calls += 1
-            if counter.step_completed(call_index):
-                self._on_completed_step(
-                    spec,
-                    run,
-                    tracker,
-                    keys,
-                    sink,
-                    counter.completed,
-                    tensors["latents"],
-                    listener,
-                    float(timestep),
-                    _current_sigma(pipeline.scheduler),
-                )
-            if should_stop():
-                run.canceled = True
-                pipeline._interrupt = True
-            return {}
-
-        guidance = run.cell.guidance_scale
-        generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
-        pipe.scheduler = scheduler
-        height, width = run.size
-        latents: torch.Tensor = pipe(
-            # Encoded with guidance when any cell needs it; a cell at guidance <= 1 runs unguided and the pipeline
-            # then ignores the negative embeddings, exactly as a single-value job at that scale.
-            **embeds.kwargs,
-            **run.built.call_config,
-            num_images_per_prompt=embeds.images_per_prompt,
-            num_inference_steps=steps,
-            guidance_scale=guidance,
-            height=height,
-            width=width,
-            generator=generators,
-            output_type="latent",
-            callback_on_step_end=on_step_end,
-        ).images
-        run.denoise_s = time.perf_counter() - started
-        return latents
-
-    def _finish_reference(
-        self, group: _Group, run: _SchedulerRun, latents: torch.Tensor, keys: StorageLayout, sink: ArtifactSink
-    ) -> None:
-        started = time.perf_counter()
-        images = frame_images.decode_vae(self.model, latents, run.size)
-        image_keys = []
-        for image_index, image in enumerate(images):
-            key = keys.reference_image(group.guidance_scale, group.seed, image_index)
-            put_png(sink, key, image)
-            image_keys.append(key)
-        group.reference_latents, group.reference_images = latents, images
-        group.reference_record = {
-            "guidance_scale": group.guidance_scale,
-            "seed": group.seed,
-            "final_images": image_keys,
-            "unet_calls": run.unet_calls,
-            "wall_s": round(run.denoise_s + time.perf_counter() - started, 4),
-        }
-
-    @staticmethod
-    def _reference_distance(group: _Group, final_images: list[Image.Image], latents: torch.Tensor) -> ReferenceDistance:
-        """A cell's finals against its group's reference: relative latent distance and pixel RMSE, per image."""
-        assert group.reference_latents is not None
-        per_image = metrics.pixel_rmse(final_images, group.reference_images)
-        per_latent = metrics.relative_distances(latents, group.reference_latents)
-        return ReferenceDistance(
-            latent=round(statistics.median(per_latent), 6),
-            image=round(statistics.median(per_image), 6),
-            image_mean=round(statistics.fmean(per_image), 6),
-            images=[round(v, 6) for v in per_image],
-            latents=[round(v, 6) for v in per_latent],
-        )
+    def _unbatchable_reason(self, built: list[BuiltScheduler]) -> str | None:
+        """Why this job cannot run lock-step, or None: the runner drives SD 1.x/2.x's UNet call alone."""
+        if self.model.family.name != "sd":
+            return f"batched execution drives the SD 1.x/2.x UNet only; {self.model.family.name} runs sequentially"
+        with_call_config = [b.entry.id for b in built if b.call_config]
+        if with_call_config:
+            return f"pipeline options ({', '.join(with_call_config)}: e.g. guidance_rescale) run through the pipeline"
+        return None
 
     @staticmethod
     def _reference_manifest(spec: ComparisonSpec, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -714,117 +682,12 @@ class ComparisonEngine:
             "runs": runs,
         }
 
-    def _unbatchable_reason(self, built: list[BuiltScheduler]) -> str | None:
-        """Why this job cannot run lock-step, or None: the runner drives SD 1.x/2.x's UNet call alone."""
-        if self.model.family.name != "sd":
-            return f"batched execution drives the SD 1.x/2.x UNet only; {self.model.family.name} runs sequentially"
-        with_call_config = [b.entry.id for b in built if b.call_config]
-        if with_call_config:
-            return f"pipeline options ({', '.join(with_call_config)}: e.g. guidance_rescale) run through the pipeline"
-        return None
-
-    def _on_completed_step(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        tracker: X0Tracker,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        step: int,
-        latents: torch.Tensor,
-        listener: RunListener,
-        timestep: float | None,
-        sigma: float | None,
-    ) -> None:
-        """Scheduler step `step` is complete: capture its frames and x0 if asked, report progress."""
-        written: list[str] = []
-        if step in run.capture and not run.is_reference:
-            assert tracker.latest is not None
-            run.x0_at[step] = tracker.latest.detach().clone()
-            # Latent frames at the last step are the final images: decoded once, after the loop, the pipeline's way.
-            reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
-            if not (reuse_final and step == run.cell.steps):
-                frame_latents = latents if spec.frames is FrameKind.latent else tracker.latest
-                self._emit_frames(run, keys, sink, step, frame_latents, spec.decoder)
-                written = [keys.frame(run.folder, step, i) for i in range(spec.num_images)]
-                _flush(sink)  # a step event names its frames: they must be readable when it goes out
-        # Across a sweep, a scheduler's progress counts its completed steps over every cell (cells may interleave).
-        run.progress.steps_done += 1
-        listener.on_progress(
-            run.index,
-            run.name,
-            run.progress.steps_done,
-            run.steps_total or run.cell.steps,
-            timestep=timestep,
-            sigma=sigma,
-            frames=written,
-        )
-
-    def _finish_scheduler(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        latents: torch.Tensor,
-    ) -> tuple[SchedulerResult, list[Image.Image]]:
-        """Final images, grid, convergence curve and the scheduler's result, once its sampling has ended."""
-        started = time.perf_counter()
-        reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
-        final_keys: list[str] = []
-        final_images: list[Image.Image] = []
-        if not run.canceled:
-            final_images = frame_images.decode_vae(self.model, latents, run.size)
-            for image_index, image in enumerate(final_images):
-                key = keys.final_image(run.folder, image_index)
-                put_png(sink, key, image)
-                final_keys.append(key)
-            if reuse_final:
-                self._store_frames(run, keys, sink, run.cell.steps, final_images)
-
-        grid_key = None
-        if run.frames:
-            grid_key = keys.grid(run.folder)
-            put_png(sink, grid_key, frame_images.make_grid(sorted(run.frames.items())))
-
-        curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())]
-        frame_refs = [
-            FrameRef(step=step, image_index=i, key=keys.frame(run.folder, step, i))
-            for step in sorted(run.frames)
-            for i in range(len(run.frames[step]))
-        ]
-        result = SchedulerResult(
-            index=run.index,
-            name=run.name,
-            id=run.built.entry.id,
-            class_name=run.built.entry.class_name,
-            folder=f"{keys.root}{run.folder}",
-            status="canceled" if run.canceled else "succeeded",
-            stochastic=run.built.stochastic,
-            # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
-            effective_config=run.built.config_after_run(),
-            seeds=[run.cell.seed + i for i in range(spec.num_images)],
-            final_images=final_keys,
-            frames=frame_refs,
-            grid=grid_key,
-            # Its sampling (batched: its share of the ticks) and frames, then this: final images, grid, curve.
-            timings=SchedulerTimings(
-                wall_s=round(run.denoise_s + time.perf_counter() - started, 4), unet_calls=run.unet_calls
-            ),
-            convergence=curve,
-            emergence_step=None if run.canceled else metrics.emergence_step(curve),
-            quality=self._quality(spec, final_images),
-            cell=run.cell.label if spec.is_sweep else None,
-        )
-        return result, final_images
-
     @staticmethod
     def _charts(
         spec: ComparisonSpec,
         results: list[SchedulerResult],
         manifest: dict[str, Any],
-        keys: StorageLayout,
-        sink: ArtifactSink,
+        writer: ResultWriter,
     ) -> dict[str, str]:
         curves = [(f"{r.index + 1}. {r.name}", r.convergence) for r in results]
         charts = {
@@ -833,37 +696,7 @@ class ComparisonEngine:
         similarity = manifest["similarity"]
         if similarity["matrix"]:
             charts["similarity"] = charts_png.similarity_png(similarity["schedulers"], similarity["matrix"])
-        for name, png in charts.items():
-            sink.put_bytes(keys.chart(name), png, "image/png")
-        return {name: keys.chart(name) for name in charts}
-
-    def _quality(self, spec: ComparisonSpec, final_images: list[Image.Image]) -> dict[str, float] | None:
-        """On the demo model, what the checker sees: does each final image show the prompt's colour and shape?"""
-        if self.model.model_id != DEMO_MODEL_ID or not final_images:
-            return None
-        from worker.demo_model import checker
-
-        return checker.score(final_images, [spec.prompt] * len(final_images))
-
-    def _emit_frames(
-        self,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        step: int,
-        latents: torch.Tensor,
-        decoder: Decoder,
-    ) -> None:
-        decode = frame_images.decode_vae if decoder is Decoder.vae else frame_images.decode_approx
-        self._store_frames(run, keys, sink, step, decode(self.model, latents, run.size))
-
-    @staticmethod
-    def _store_frames(
-        run: _SchedulerRun, keys: StorageLayout, sink: ArtifactSink, step: int, images: list[Image.Image]
-    ) -> None:
-        run.frames[step] = images
-        for image_index, image in enumerate(images):
-            put_png(sink, keys.frame(run.folder, step, image_index), image)
+        return {name: writer.chart(name, png) for name, png in charts.items()}
 
     def _manifest(
         self,

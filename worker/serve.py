@@ -24,7 +24,7 @@ from service.periodic import Periodic
 from service.queue import ComparisonQueue
 from service.reaper import Reaper
 from service.settings import Settings
-from service.storage import storage_from_settings
+from service.storage import MemoryStorage, storage_from_settings
 from service.webhooks import WebhookSender
 from service.workers import WorkerInfo, WorkerRegistry
 from worker.engine import ComparisonEngine
@@ -33,11 +33,6 @@ from worker.model import load_model
 from worker.rq_job import WorkerRuntime, install_runtime
 
 logger = logging.getLogger(__name__)
-
-
-class _NullSink:
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        pass
 
 
 def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
@@ -50,11 +45,11 @@ def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
     spec = ComparisonSpec(
         prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": scheduler}], capture={"every": 1}
     )
-    engine.run(spec, _NullSink(), StorageLayout(""))
+    engine.run(spec, MemoryStorage(), StorageLayout(""))
     measured = ComparisonSpec(
         prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": scheduler}], capture={"every": 5}
     )
-    outcome = engine.run(measured, _NullSink(), StorageLayout(""))
+    outcome = engine.run(measured, MemoryStorage(), StorageLayout(""))
     return outcome.unet_evaluations, outcome.wall_s
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from service.contract import ComparisonSpec, StorageLayout
 from service.settings import Settings
-from tests.support import MemorySink
+from service.storage import MemoryStorage
 from worker.demo_model import DEMO_MODEL_ID
 from worker.engine import ComparisonEngine
 from worker.model import load_model
@@ -37,7 +37,7 @@ def test_comparison_on_the_demo_model_reports_quality_well_above_chance(demo_eng
         schedulers=[{"name": "dpmpp_2m"}],
         capture={"every": 10},
     )
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = demo_engine.run(spec, sink, StorageLayout(""))
     quality = outcome.results[0].quality
     assert quality is not None and quality["n"] == 4

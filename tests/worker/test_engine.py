@@ -142,7 +142,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         return checks >= 3
 
     from service.contract import ComparisonSpec, StorageLayout
-    from tests.support import MemorySink
+    from service.storage import MemoryStorage
 
     spec = ComparisonSpec(
         prompt="a square",
@@ -152,7 +152,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         capture={"every": 1},
         execution="sequential",
     )
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop_after_third_step)
     assert outcome.status == "canceled"
     (result,) = outcome.results  # the second scheduler never ran

@@ -17,7 +17,8 @@ import torch
 from PIL import Image
 
 from service.contract import ComparisonSpec, SchedulerChoice, SchedulerResult, StorageLayout
-from tests.support import MemorySink, run_spec
+from service.storage import MemoryStorage
+from tests.support import run_spec
 from tests.worker.test_engine import SD1_CATALOG
 from worker.engine import ComparisonEngine, RunListener
 from worker.lockstep import (
@@ -240,7 +241,7 @@ def test_cancel_stops_every_run_at_the_next_tick_and_keeps_frames(engine: Compar
     spec = ComparisonSpec(
         prompt="a square", steps=8, num_images=1, schedulers=[{"name": "euler"}, {"name": "ddim"}], capture={"every": 1}
     )
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop_after_third_tick)
     assert outcome.status == "canceled" and checks == 3
     assert [r.status for r in outcome.results] == ["canceled", "canceled"]
@@ -267,7 +268,7 @@ def test_progress_and_scheduler_done_hooks_fire_per_scheduler_in_batched_mode(en
             self.done.append(result)
             self.files_when_done.append(set(sink.files))
 
-    class SlowSink(MemorySink):  # a store slower than the run: a result announced early would name missing files
+    class SlowSink(MemoryStorage):  # a store slower than the run: a result announced early would name missing files
         def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
             time.sleep(0.02)
             super().put_bytes(key, data, content_type)

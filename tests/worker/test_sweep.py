@@ -23,7 +23,8 @@ from service.contract import (
     SchedulerTimings,
     StorageLayout,
 )
-from tests.support import MemorySink, run_spec
+from service.storage import MemoryStorage
+from tests.support import run_spec
 from worker import frames, sweep
 from worker.engine import ComparisonEngine, ComparisonOutcome, RunListener
 from worker.registry import entry_by_id
@@ -279,7 +280,7 @@ def test_engine_pages_a_grid_beyond_the_deployment_cap(engine: ComparisonEngine)
         reference={"steps": 2},
     )
     limited = ComparisonEngine(engine.model, Limits(grid_max_pixels=(170 + 2 * 64) * (44 + 64)))
-    outcome = limited.run(spec, MemorySink(), StorageLayout(""))
+    outcome = limited.run(spec, MemoryStorage(), StorageLayout(""))
     assert outcome.sweep is not None
     grids = outcome.sweep.grids
     assert [(g.page, g.pages) for g in grids] == [(0, 3), (1, 3), (2, 3)]
@@ -312,7 +313,7 @@ def test_cancel_during_a_sequential_sweep_ends_it_canceled_with_what_was_stored(
     engine: ComparisonEngine, stop_at_check: int
 ) -> None:
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "sequential"})
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(stop_at_check))
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
@@ -327,7 +328,7 @@ def test_cancel_during_a_batched_sweep_keeps_the_cells_that_ended_and_cancels_th
 ) -> None:
     # One check per tick: the 2-step cell ends at tick 2, the third check cancels the reference and the 4-step cell.
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "batched"})
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(3))
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
@@ -417,7 +418,7 @@ def test_a_batched_sweep_counts_each_schedulers_progress_over_its_interleaved_ce
 
     listener = Progress()
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "schedulers": [{"name": "euler"}, {"name": "ddim"}]})
-    engine.run(spec, MemorySink(), StorageLayout(""), listener=listener)
+    engine.run(spec, MemoryStorage(), StorageLayout(""), listener=listener)
     assert listener.steps == {
         "euler": list(range(1, 7)),
         "ddim": list(range(1, 7)),
