@@ -156,7 +156,7 @@ def measure(
             "image_evaluations_per_s": round(image_evals / total_s, 2),
             "peak_memory_bytes": peak,
             "frames_per_scheduler": len({f.step for f in outcome.results[0].frames}),
-            "execution_record": outcome.manifest["execution"],
+            "execution_record": outcome.manifest.execution,
             "per_scheduler_wall_s": {r.id: r.timings.wall_s for r in outcome.results},
         }
         runs.append(record)

@@ -9,20 +9,16 @@ model families (prompt encoding, packed latents, decoding) is asked of `worker.f
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import torch
 from PIL import Image
 
-import service
 from service.contract import (
     Cell,
     ComparisonSpec,
@@ -31,6 +27,7 @@ from service.contract import (
     FrameKind,
     FrameRef,
     JobPlan,
+    JobStatus,
     Limits,
     PlannedRun,
     ReferenceDistance,
@@ -50,6 +47,16 @@ from worker import sweep
 from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner, Run, RunHooks, RunState, StepCounter
+from worker.manifest import (
+    ApproxProjectionRecord,
+    Manifest,
+    ReferenceRecord,
+    ReferenceRun,
+    ResolvedSize,
+    SeedRule,
+    Similarity,
+    Versions,
+)
 from worker.model import LoadedModel
 from worker.registry import BuiltScheduler, SchedulerRegistry
 from worker.result_writer import ResultWriter
@@ -79,9 +86,11 @@ class RunListener:
 
 @dataclass
 class ComparisonOutcome:
-    status: str  # "succeeded" or "canceled"
+    """What a comparison made: its status (succeeded or canceled), results in plan order, and its manifest."""
+
+    status: JobStatus
     results: list[SchedulerResult]
-    manifest: dict[str, Any]
+    manifest: Manifest
     keys: StorageLayout
     # Each finished scheduler's final latents, in result order (what the exactness tests and benchmarks compare).
     final_latents: list[torch.Tensor] = field(default_factory=list)
@@ -378,7 +387,7 @@ class _Group:
     runs: list[SchedulerRun]
     reference_latents: torch.Tensor | None = None
     reference_images: list[Image.Image] = field(default_factory=list)
-    reference_record: dict[str, Any] | None = None
+    reference_record: ReferenceRun | None = None
     # Cells that ended before their reference (in lock-step, short cells end first): announced once it has.
     waiting: list[_Ended] = field(default_factory=list)
 
@@ -391,13 +400,13 @@ class _Group:
         images = frame_images.decode_vae(run.job.model, latents, run.size)
         image_keys = run.job.writer.reference_images(self.guidance_scale, self.seed, images)
         self.reference_latents, self.reference_images = latents, images
-        self.reference_record = {
-            "guidance_scale": self.guidance_scale,
-            "seed": self.seed,
-            "final_images": image_keys,
-            "unet_calls": run.unet_calls,
-            "wall_s": round(run.denoise_s + time.perf_counter() - started, 4),
-        }
+        self.reference_record = ReferenceRun(
+            guidance_scale=self.guidance_scale,
+            seed=self.seed,
+            final_images=image_keys,
+            unet_calls=run.unet_calls,
+            wall_s=round(run.denoise_s + time.perf_counter() - started, 4),
+        )
 
     def distance(self, final_images: list[Image.Image], latents: torch.Tensor) -> ReferenceDistance:
         """A cell's finals against the group's reference: relative latent distance and pixel RMSE, per image."""
@@ -421,7 +430,7 @@ class _EndedRuns:
     def __init__(self, job: JobContext) -> None:
         self.job = job
         self.ended: list[_Ended] = []
-        self.references: list[dict[str, Any]] = []
+        self.references: list[ReferenceRun] = []
         self.canceled = False
         self.evaluations = 0  # image x UNet evaluations run, the references' included
 
@@ -527,8 +536,6 @@ class ComparisonEngine:
 
         # 1. Check inputs (every name resolved once), then every run of the plan with a fresh scheduler
         groups = self._groups(job, self.check(spec))
-        height = spec.height or self.model.default_size
-        width = spec.width or self.model.default_size
 
         # 2. Encode the prompt once for the whole job, the model family's way: every cell and scheduler shares it
         embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
@@ -562,23 +569,44 @@ class ComparisonEngine:
             first_images = [(run.result, run.final_images[0] if run.final_images else None) for run in succeeded]
             answer = sweep.answer(spec, first_images, writer, self.limits.grid_max_pixels)
 
-        # 5. The manifest: everything needed to reproduce the run
-        keys = writer.keys
-        manifest = self._manifest(
-            spec, results, [] if spec.is_sweep else finals, keys, height, width, started_at, canceled, execution
+        # 5. Charts as PNG files, for clients without the viewer. The convergence and similarity charts describe
+        #    one cell; a sweep's picture is its error-vs-NFE plot.
+        similarity = Similarity.of(results, [] if spec.is_sweep else finals)
+        charts = {} if spec.is_sweep else self._charts(spec, results, similarity, writer)
+
+        # 6. The manifest: everything needed to reproduce the run
+        status = JobStatus.canceled if canceled else JobStatus.succeeded
+        peak = torch.cuda.max_memory_allocated(self.model.device) if self.model.device.type == "cuda" else None
+        manifest = Manifest(
+            status=status,
+            started_at=started_at.isoformat(),
+            finished_at=utcnow().isoformat(),
+            spec=spec.model_dump(mode="json", exclude={"webhook"}),
+            resolved=ResolvedSize(
+                height=spec.height or self.model.default_size,
+                width=spec.width or self.model.default_size,
+                capture_steps=spec.capture_steps(),
+                cells=len(spec.cells()),
+            ),
+            seeds=SeedRule.of(spec),
+            model=self.model.describe(),
+            approx_projection=ApproxProjectionRecord.of(self.model.approx),
+            versions=Versions.installed(),
+            similarity=similarity,
+            contact_sheet=contact_sheet,
+            execution=execution,
+            peak_memory_bytes=peak,
+            schedulers=results,
+            reference=ReferenceRecord.of(spec, ended.references),
+            sweep=answer,
+            charts=charts,
         )
-        manifest["contact_sheet"] = contact_sheet
-        manifest["reference"] = self._reference_manifest(spec, ended.references)
-        manifest["sweep"] = answer.model_dump(mode="json") if answer is not None else None
-        # 6. Charts as PNG files, for clients without the viewer. The convergence and similarity charts describe one
-        #    cell; a sweep's picture is its error-vs-NFE plot.
-        manifest["charts"] = {} if spec.is_sweep else self._charts(spec, results, manifest, writer)
-        writer.manifest(json.dumps(manifest, indent=2).encode())
+        writer.manifest(manifest.to_json())
         return ComparisonOutcome(
-            "canceled" if canceled else "succeeded",
+            status,
             results,
             manifest,
-            keys,
+            writer.keys,
             final_latents=[run.latents for run in succeeded if run.latents is not None],
             sweep=answer,
             unet_evaluations=ended.evaluations,
@@ -670,88 +698,16 @@ class ComparisonEngine:
         return None
 
     @staticmethod
-    def _reference_manifest(spec: ComparisonSpec, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-        reference = spec.resolved_reference()
-        if reference is None:
-            return None
-        return {
-            **reference.model_dump(mode="json"),
-            "default": spec.reference is None,
-            "why": "a deterministic high-order solver at many steps approximates the probability-flow ODE's "
-            "solution from each seed's noise; every cell's final latent and image are measured against it",
-            "runs": runs,
-        }
-
-    @staticmethod
     def _charts(
         spec: ComparisonSpec,
         results: list[SchedulerResult],
-        manifest: dict[str, Any],
+        similarity: Similarity,
         writer: ResultWriter,
     ) -> dict[str, str]:
         curves = [(f"{r.index + 1}. {r.name}", r.convergence) for r in results]
         charts = {
             "convergence": charts_png.convergence_png(curves, max(spec.steps_values), metrics.EMERGENCE_THRESHOLD),
         }
-        similarity = manifest["similarity"]
-        if similarity["matrix"]:
-            charts["similarity"] = charts_png.similarity_png(similarity["schedulers"], similarity["matrix"])
+        if similarity.matrix:
+            charts["similarity"] = charts_png.similarity_png(similarity.schedulers, similarity.matrix)
         return {name: writer.chart(name, png) for name, png in charts.items()}
-
-    def _manifest(
-        self,
-        spec: ComparisonSpec,
-        results: list[SchedulerResult],
-        finals: list[list[Image.Image]],
-        keys: StorageLayout,
-        height: int,
-        width: int,
-        started_at: Any,
-        canceled: bool,
-        execution: dict[str, Any],
-    ) -> dict[str, Any]:
-        model = self.model
-        peak = torch.cuda.max_memory_allocated(model.device) if model.device.type == "cuda" else None
-        return {
-            "schedlab_version": service.__version__,
-            "status": "canceled" if canceled else "succeeded",
-            "started_at": started_at.isoformat(),
-            "finished_at": utcnow().isoformat(),
-            "spec": spec.model_dump(mode="json", exclude={"webhook"}),
-            "resolved": {
-                "height": height,
-                "width": width,
-                "capture_steps": spec.capture_steps(),
-                "cells": len(spec.cells()),
-            },
-            "seeds": {
-                "images": [seed + i for seed in spec.seed_values for i in range(spec.num_images)],
-                "rule": "image i of every scheduler (and cell): torch.Generator('cpu').manual_seed(seed + i); "
-                "DPMSolverSDE: noise_sampler_seed = seed unless configured",
-            },
-            "model": model.describe(),
-            "approx_projection": {
-                "matrix": model.approx.matrix,
-                "bias": model.approx.bias,
-                "source": model.approx.source,
-            },
-            "versions": {
-                "python": platform.python_version(),
-                "torch": torch.__version__,
-                "diffusers": metadata.version("diffusers"),
-                "transformers": metadata.version("transformers"),
-            },
-            "convergence": {
-                "distance": "mean over images of ||x0_pred(step) - final_latent|| / ||final_latent||",
-                "emergence_threshold": metrics.EMERGENCE_THRESHOLD,
-            },
-            "similarity": {
-                "metric": metrics.SIMILARITY_RULE,
-                "schedulers": [r.id if r.name == r.id else r.name for r in results if r.status == "succeeded"],
-                "matrix": metrics.similarity_matrix(finals) if finals else [],
-            },
-            "contact_sheet": keys.contact_sheet if finals else None,
-            "execution": execution,
-            "peak_memory_bytes": peak,
-            "schedulers": [r.model_dump(mode="json") for r in results],
-        }

@@ -173,14 +173,14 @@ def run_comparison(job_id: str, *previous_layout_args: object) -> str:
             should_stop=_CancelFlag(store, job_id),
             listener=_JobListener(runtime, job_id, spec),
         )
-        status = JobStatus.canceled if outcome.status == "canceled" else JobStatus.succeeded
+        status = outcome.status
         store.finish(
             job_id,
             status,
-            contact_sheet=outcome.manifest["contact_sheet"] or "",
+            contact_sheet=outcome.manifest.contact_sheet or "",
             manifest=outcome.keys.manifest,
             sweep=outcome.sweep.model_dump_json() if outcome.sweep is not None else "",
-            charts=json.dumps(outcome.manifest["charts"]),
+            charts=json.dumps(outcome.manifest.charts),
         )
         store.record_run_stats(outcome.results)
         runtime.record_throughput(outcome.unet_evaluations, outcome.wall_s)

@@ -223,7 +223,7 @@ def test_prompt_is_encoded_once_and_the_unet_runs_once_per_tick(engine: Comparis
             handle.remove()
     assert len(text_calls) == 2  # the prompt and the empty negative prompt, once for three schedulers
     assert len(unet_calls) == 2 * 4 - 1  # one UNet batch per tick; heun's 7 calls are the longest
-    assert outcome.manifest["execution"]["ticks"] == 7
+    assert outcome.manifest.execution["ticks"] == 7
 
 
 # ---------------------------------------------------------------------------------------------------------------

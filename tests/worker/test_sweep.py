@@ -111,9 +111,10 @@ def test_reference_is_dpmsolver_run_once_per_guidance_and_seed_and_distances_are
     engine: ComparisonEngine, swept: tuple
 ) -> None:
     outcome, sink = swept
-    reference = outcome.manifest["reference"]
-    assert (reference["scheduler"], reference["steps"], reference["default"]) == ("dpmpp_2m", 6, False)
-    assert sorted((run["guidance_scale"], run["seed"]) for run in reference["runs"]) == [
+    reference = outcome.manifest.reference
+    assert reference is not None
+    assert (reference.scheduler, reference.steps, reference.default) == ("dpmpp_2m", 6, False)
+    assert sorted((run.guidance_scale, run.seed) for run in reference.runs) == [
         (1.0, 3),
         (1.0, 9),
         (6.0, 3),
@@ -157,8 +158,8 @@ def test_a_single_value_job_keeps_its_layout_and_has_no_sweep(engine: Comparison
         "contact-sheet.png",
         "manifest.json",
     }
-    assert outcome.manifest["execution"]["mode"] == "batched"  # main's default path, not the sweep's
-    assert outcome.sweep is None and outcome.manifest["sweep"] is None and outcome.manifest["reference"] is None
+    assert outcome.manifest.execution["mode"] == "batched"  # main's default path, not the sweep's
+    assert outcome.sweep is None and outcome.manifest.sweep is None and outcome.manifest.reference is None
 
 
 def test_cells_share_one_prompt_encoding(engine: ComparisonEngine) -> None:
@@ -337,7 +338,7 @@ def test_cancel_during_a_batched_sweep_keeps_the_cells_that_ended_and_cancels_th
     assert short.reference_distance is None  # its reference never finished
     assert all(key in sink.files for key in short.final_images)
     assert long.cell is not None and (long.cell.steps, long.status) == (4, "canceled")
-    assert outcome.manifest["reference"]["runs"] == []
+    assert outcome.manifest.reference is not None and outcome.manifest.reference.runs == []
 
 
 def test_a_sequential_sweep_says_so(engine: ComparisonEngine) -> None:
@@ -350,8 +351,8 @@ def test_a_sequential_sweep_says_so(engine: ComparisonEngine) -> None:
         reference={"steps": 2},
         execution="sequential",
     )
-    assert outcome.manifest["execution"]["mode"] == "sequential"
-    assert outcome.manifest["charts"] == {} and outcome.sweep is not None
+    assert outcome.manifest.execution["mode"] == "sequential"
+    assert outcome.manifest.charts == {} and outcome.sweep is not None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -370,7 +371,7 @@ def _by_run(outcome: ComparisonOutcome) -> dict[tuple, tuple[SchedulerResult, to
 
 def test_a_batched_sweep_equals_the_sequential_sweep_cell_by_cell(swept: tuple, swept_batched: tuple) -> None:
     (sequential, sequential_files), (batched, batched_files) = swept, swept_batched
-    assert batched.status == "succeeded" and batched.manifest["execution"]["mode"] == "batched"
+    assert batched.status == "succeeded" and batched.manifest.execution["mode"] == "batched"
     ours, theirs = _by_run(batched), _by_run(sequential)
     assert len(ours) == 16 and ours.keys() == theirs.keys()
     for run, (result_b, latents_b) in ours.items():
@@ -395,7 +396,7 @@ def test_a_batched_sweep_equals_the_sequential_sweep_cell_by_cell(swept: tuple, 
 
 def test_a_batched_sweep_shares_unet_batches_across_cells_and_records_how(swept_batched: tuple) -> None:
     outcome, _ = swept_batched
-    execution = outcome.manifest["execution"]
+    execution = outcome.manifest.execution
     # All 16 cell runs and the 4 references start together; the 6-step references run longest.
     assert execution["ticks"] == 6
     per_tick = {int(cells): ticks for cells, ticks in execution["cells_per_tick"].items()}
