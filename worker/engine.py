@@ -44,7 +44,6 @@ from worker import charts as charts_png
 from worker import frames as frame_images
 from worker import scheduler_metrics as metrics
 from worker import sweep
-from worker.demo_model import DEMO_MODEL_ID
 from worker.families import PromptEmbeds, predicted_x0
 from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner, Run, RunHooks, RunState, StepCounter
 from worker.manifest import (
@@ -343,12 +342,10 @@ class SchedulerRun:
 
 
 def _quality(job: JobContext, final_images: list[Image.Image]) -> dict[str, float] | None:
-    """On the demo model, what the checker sees: does each final image show the prompt's colour and shape?"""
-    if job.model.model_id != DEMO_MODEL_ID or not final_images:
+    """What the model's own scorer (the demo model's checker) sees in the final images, if it has one."""
+    if job.model.scorer is None or not final_images:
         return None
-    from worker.demo_model import checker
-
-    return checker.score(final_images, [job.spec.prompt] * len(final_images))
+    return job.model.scorer(final_images, [job.spec.prompt] * len(final_images))
 
 
 class _LockstepHooks(RunHooks):
