@@ -1,4 +1,4 @@
-"""Object storage for frames, grids and manifests: a local directory or an S3-compatible bucket.
+"""Object storage for frames, grids and manifests: a local directory, an S3-compatible bucket, or memory (tests).
 
 Clients never get storage URLs: the API serves every file at `/v1/comparisons/{id}/files/{path}`, behind the
 same authentication as the job, for both backends. One URL scheme, no presigned links to leak or expire, and

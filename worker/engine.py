@@ -1,9 +1,16 @@
 """The comparison engine: one prompt through many schedulers, frames at chosen steps, measured differences.
 
+It owns a job's run from a checked plan to its outcome: `ComparisonEngine` checks the spec into a plan (the
+model's `SchedulerRegistry`), gives each planned run a fresh scheduler as a `SchedulerRun` sharing the job's
+`JobContext` (spec, model, writer, listener, stop flag), samples them, and ends with the results, the contact
+sheet or the sweep's answer, the charts and the typed manifest (`worker.manifest`). Every file goes through the
+job's `ResultWriter` (`worker.result_writer`).
+
 Each scheduler runs through the model's own pipeline `__call__` (StableDiffusion, SDXL, SD 3 or Flux; no forked
-denoising loop), so its final images are bit-identical to plain diffusers on CPU. Frames come from
-`callback_on_step_end`; x0 predictions from a wrapper around the scheduler instance's `step`. What differs between
-model families (prompt encoding, packed latents, decoding) is asked of `worker.families`, so this path stays one.
+denoising loop), so its final images are bit-identical to plain diffusers on CPU, or in lock-step with the others
+(`worker.lockstep`). Frames come from `callback_on_step_end` (or the runner's hooks); x0 predictions from a wrapper
+around the scheduler instance's `step`. What differs between model families (prompt encoding, packed latents,
+decoding) is asked of `worker.families`, so this path stays one.
 """
 
 from __future__ import annotations

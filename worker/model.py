@@ -1,7 +1,8 @@
 """Loading the model: once per process, through its family's diffusers pipeline `from_pretrained`, whatever its source.
 
 The family (SD 1.x/2.x, SDXL, SD 3, Flux) comes from the model's `model_index.json`; `worker.families` holds what
-differs between them.
+differs between them. A `LoadedModel` carries what comes with the model: its scheduler config, its approximate
+latent -> RGB projection, and its quality scorer where it ships one (the demo model's checker).
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ Quirks and where they are handled:
   timestep: its presets are available only on v-prediction models.
 
 Which entries a model can run is `model_catalog`: its scheduler's diffusers `compatibles`, flow-matching
-schedulers (and flow-sigma solvers) for flow models only, and the rules above, each with a reason.
+schedulers (and flow-sigma solvers) for flow models only, and the rules above, each with a reason. A worker's
+`SchedulerRegistry` holds its model's catalog and builds the schedulers of a checked spec's plan from the entries
+behind it.
 """
 
 from __future__ import annotations
