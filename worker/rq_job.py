@@ -26,7 +26,8 @@ from service.job_store import JobStore
 from service.logs import current_job_id
 from service.storage import Storage
 from service.webhooks import WebhookSender
-from worker.engine import ComparisonEngine, RunListener
+from worker.engine import ComparisonEngine
+from worker.scheduler_run import RunListener
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,12 @@ from PIL import Image
 from service.contract import JobStatus
 from service.errors import SpecError
 from tests.support import run_spec
-from worker.engine import ComparisonEngine, X0Tracker
+from worker.engine import ComparisonEngine
 from worker.families import StableDiffusionFamily
 from worker.manifest import Manifest
 from worker.pipeline_files import SD15_SCHEDULER_CONFIG
 from worker.registry import entry_by_id, model_catalog
+from worker.scheduler_run import X0Tracker
 
 # What the tiny SD 1.x model can run (flow-matching and zero-SNR entries are for other models).
 SD1_CATALOG = model_catalog(StableDiffusionFamily(), {"_class_name": "PNDMScheduler", **SD15_SCHEDULER_CONFIG})

@@ -20,7 +20,8 @@ from PIL import Image
 from service.contract import ComparisonSpec, StorageLayout
 from service.storage import MemoryStorage
 from tests.worker.plain_diffusers import PROMPT, SD1_CATALOG, call_of_each_step, decode, plain_run, user_scheduler
-from worker.engine import ComparisonEngine, RunListener
+from worker.engine import ComparisonEngine
+from worker.scheduler_run import RunListener
 
 AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
 STEPS = 4

@@ -20,7 +20,7 @@ from service.contract import ComparisonSpec, SchedulerChoice, SchedulerResult, S
 from service.storage import MemoryStorage
 from tests.support import run_spec
 from tests.worker.test_engine import SD1_CATALOG
-from worker.engine import ComparisonEngine, RunListener
+from worker.engine import ComparisonEngine
 from worker.lockstep import (
     CPU_DEFAULT_MAX_BATCH,
     BatchOutOfMemory,
@@ -33,6 +33,7 @@ from worker.lockstep import (
 )
 from worker.registry import build_scheduler, entry_by_id
 from worker.rq_job import describe_failure
+from worker.scheduler_run import RunListener
 
 # Every entry an SD 1.x epsilon model can run (the tiny model's catalog).
 AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]

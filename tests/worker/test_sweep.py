@@ -26,8 +26,9 @@ from service.contract import (
 from service.storage import MemoryStorage
 from tests.support import run_spec
 from worker import frames, sweep
-from worker.engine import ComparisonEngine, ComparisonOutcome, RunListener
+from worker.engine import ComparisonEngine, ComparisonOutcome
 from worker.registry import entry_by_id
+from worker.scheduler_run import RunListener
 
 PROMPT = "a red circle on a black background"
 
