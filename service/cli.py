@@ -154,6 +154,13 @@ def _print_estimate(estimate: ComparisonEstimate) -> None:
     )
     if estimate.estimated_seconds is None:
         stdout.print(f"estimated duration: unknown (no live worker of {estimate.model} has measured its throughput)")
+    elif estimate.work is not None:
+        work = estimate.work
+        stdout.print(
+            f"estimated duration: {estimate.estimated_seconds:.1f} s for {work.unet_calls} UNet calls of "
+            f"{work.unet_samples} samples in all and {work.decoded_images} decoded images, {work.execution.value} "
+            f"(the median cost model of the workers of {estimate.model})"
+        )
     else:
         stdout.print(
             f"estimated duration: {estimate.estimated_seconds:.1f} s at {estimate.evals_per_s:g} evaluations/s "
@@ -291,7 +298,7 @@ def compare(
 
 
 def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> ComparisonEstimate:
-    """Price the spec with the throughput measured by the workers (in SCHEDLAB_REDIS_URL) serving its model."""
+    """Price the spec with the cost models of the workers (in SCHEDLAB_REDIS_URL) serving its model."""
     from redis import Redis
     from redis.exceptions import RedisError
 

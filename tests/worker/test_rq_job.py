@@ -11,12 +11,15 @@ from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 import worker.rq_job
-from service.contract import ComparisonSpec, JobStatus
+from service.contract import ComparisonSpec, JobStatus, utcnow
 from service.job_store import JobStore
 from service.queue import ComparisonQueue
 from service.storage import LocalStorage
+from service.workers import WorkerInfo, WorkerRegistry
 from worker.engine import ComparisonEngine
+from worker.heartbeat import Heartbeat
 from worker.rq_job import WorkerRuntime
+from worker.serve import warm_up
 
 SPEC = ComparisonSpec(prompt="a red circle", schedulers=[{"name": "euler"}], steps=2, num_images=1)
 
@@ -66,3 +69,24 @@ def test_a_job_queued_by_the_previous_layout_with_its_spec_in_the_payload_still_
     record = store.get("old")
     assert record.status is JobStatus.succeeded, record.error
     assert record.spec == SPEC
+
+
+def test_the_warm_up_and_each_finished_job_fit_the_cost_model_the_heartbeat_publishes(
+    runtime: WorkerRuntime, store: JobStore, queue: ComparisonQueue, key_prefix: str, redis_url: str
+) -> None:
+    """Three warm-up runs (one image; sixteen samples per call; a frame per step) fit the three coefficients; a job
+    refines the fit; the heartbeat carries the model the API prices dry runs with."""
+    for spec, outcome in warm_up(runtime.engine):
+        runtime.record_run(spec, outcome)
+    fitted = runtime.cost_model
+    assert fitted is not None and fitted.runs_fitted == 3 and fitted.max_batch == runtime.max_batch == 64
+    for work, seconds in runtime.measured_runs:  # three runs, three unknowns: within what keeping them >= 0 allows
+        assert fitted.seconds(work) == pytest.approx(seconds, rel=0.5)
+    store.create("j1", SPEC)
+    queue.enqueue("j1", SPEC.model)
+    _work(queue, key_prefix)
+    assert runtime.cost_model is not None and runtime.cost_model.runs_fitted == 4
+    registry = WorkerRegistry(Redis.from_url(redis_url, decode_responses=True), key_prefix)
+    info = WorkerInfo(name="w1", model={}, schedulers=[], serves="tiny", pid=1, host="h", started_at=utcnow())
+    Heartbeat(registry, runtime, info, ttl_s=30).beat()
+    assert [worker.cost_model for worker in registry.workers()] == [runtime.cost_model]
