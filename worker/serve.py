@@ -44,9 +44,9 @@ def warm_up(engine: ComparisonEngine) -> list[tuple[ComparisonSpec, ComparisonOu
     """Short runs before the first job, so the first user does not pay for lazy initialisation.
 
     After a first, cold run, three warm ones measure what the cost model (`service.contract.cost`) is first fitted
-    to, until real jobs refine it: one image, then sixteen in one UNet batch (two schedulers of eight), which tell
-    the fixed cost of a UNet call from the cost of its samples; then one image with a frame at every step, which
-    tells the cost of a decoded image. Returns the warm runs' specs and outcomes.
+    to, until real jobs refine it: one image, then sixteen in one UNet batch (two schedulers of eight: 32 samples
+    with guidance), which tell the fixed cost of a UNet call from the cost of its samples; then one image with a
+    frame at every step, which tells the cost of a decoded image. Returns the warm runs' specs and outcomes.
     """
     scheduler = {"name": "flow_euler" if engine.model.family.flow_matching else "euler"}
     cold = ComparisonSpec(prompt="warm-up", num_images=1, steps=2, schedulers=[scheduler], capture={"every": 1})

@@ -74,7 +74,7 @@ def test_a_job_queued_by_the_previous_layout_with_its_spec_in_the_payload_still_
 def test_the_warm_up_and_each_finished_job_fit_the_cost_model_the_heartbeat_publishes(
     runtime: WorkerRuntime, store: JobStore, queue: ComparisonQueue, key_prefix: str, redis_url: str
 ) -> None:
-    """Three warm-up runs (one image; sixteen samples per call; a frame per step) fit the three coefficients; a job
+    """Three warm-up runs (one image; sixteen images per call; a frame per step) fit the three coefficients; a job
     refines the fit; the heartbeat carries the model the API prices dry runs with."""
     for spec, outcome in warm_up(runtime.engine):
         runtime.record_run(spec, outcome)
