@@ -252,11 +252,12 @@ def compare(
         model_catalog = catalog_before_load(settings)
         if any(normalize_name(name) == "all" for name in scheduler):
             spec = options.spec(model_catalog)
+        spec = model_catalog.for_spec(spec)
         check_spec(spec, limits, model_catalog)
     except SpecError as error:
         raise _fail(str(error)) from error
     if dry_run:
-        _print_estimate(_estimate_from_workers(spec, settings))
+        _print_estimate(_estimate_from_workers(spec, settings, model_catalog))
         return
 
     console.print(f"loading model {settings.model} …")
@@ -297,7 +298,7 @@ def compare(
     console.print(f"manifest: {out / outcome.keys.manifest}")
 
 
-def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> ComparisonEstimate:
+def _estimate_from_workers(spec: ComparisonSpec, settings: Settings, catalog: Catalog) -> ComparisonEstimate:
     """Price the spec with the cost models of the workers (in SCHEDLAB_REDIS_URL) serving its model."""
     from redis import Redis
     from redis.exceptions import RedisError
@@ -311,7 +312,7 @@ def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> Comparis
     except RedisError as error:
         console.print(f"[yellow]no worker throughput: Redis unreachable ({error})[/yellow]")
         workers = []
-    return estimate(spec, workers, settings.model)
+    return estimate(spec, workers, settings.model, catalog)
 
 
 def _print_sweep(sweep: SweepAnswer, out: Path) -> None:

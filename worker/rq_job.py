@@ -187,7 +187,7 @@ def run_comparison(job_id: str, *previous_layout_args: object) -> str:
     logger.info("job %s: running on %s", job_id, runtime.name)
     spec: ComparisonSpec | None = None
     try:
-        spec = store.spec(job_id)
+        spec = runtime.engine.catalog.for_spec(store.spec(job_id))
         runtime.notify(spec, WebhookEvent.started, job_id, {"status": "running", "worker": runtime.name})
         outcome = runtime.engine.run(
             spec,

@@ -182,3 +182,14 @@ def test_compare_dry_run_prices_by_the_workers_cost_model_and_says_what_work_it_
         "estimated duration: 2.9 s for 5 UNet calls of 40 samples in all and 4 decoded images, batched "
         "(the median cost model of the workers of demo)" in result.stdout
     )
+
+
+def test_compare_dry_run_of_a_flow_model_sweep_takes_its_default_flow_reference(
+    tmp_path: Path, redis_url: str, key_prefix: str
+) -> None:
+    args = ["compare", "--prompt", "a red circle", "--scheduler", "flow_euler", "--model", "tiny-sd3", "--dry-run"]
+    args += ["--images", "1", "--steps", "1", "--steps", "2", "--out", str(tmp_path / "o")]
+    result = run(*args, tmp_path=tmp_path, SCHEDLAB_REDIS_URL=redis_url, SCHEDLAB_KEY_PREFIX=key_prefix, COLUMNS="200")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # flow_euler at 1 and 2 steps, and flow_dpmpp_2m's 100-step reference (DPM++ 2M cannot run on SD 3)
+    assert "UNet evaluations (image x UNet calls): 103 (reference: 100)" in result.stdout
