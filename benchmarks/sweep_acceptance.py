@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Issue 16's acceptance, measured: sweeps through the API on the demo model, dry-run estimates against the time.
 
-Two sweeps, each 3 schedulers x steps [5, 10, 20, 40] x guidance [4, 7.5] (8 cells, 24 runs, one seed, 4 images
-per cell), through a real stack (`schedlab api`, one `schedlab worker` on the demo model, Redis, local storage):
+Two sweeps, each 3 schedulers x steps [5, 10, 20, 40] x guidance [4, 7.5] (8 cells, 24 runs, one seed, --images
+per cell: 8), through a real stack (`schedlab api`, one `schedlab worker` on the demo model, Redis, local storage):
   A: dpmpp_2m, euler, euler_a      B: unipc, ddim, dpm2_a
 Both are measured against the same default reference (DPM++ 2M, 100 steps, per guidance and seed), so their
-curves compare. For each job it records the dry run's estimate (from the worker's measured throughput) and the
-measured running time, checks the artifacts (24 results with frames and finals, grids, plot, answer), and from
-the curves: which schedulers reach the reference's neighbourhood (pixel RMSE <= tolerance) and at what NFE.
+curves compare. For each job it records the dry run's estimate (the worker's cost model, fitted to its warm-up
+and the jobs before, applied to the job's UNet calls, samples and decodes) and the measured running time, checks
+the artifacts (24 results with frames and finals, grids, plot, answer), and from the curves: which schedulers
+reach the reference's neighbourhood (pixel RMSE <= tolerance) and at what NFE.
 
     .venv/bin/python benchmarks/sweep_acceptance.py          # writes docs/data/sweep_acceptance.json, then
     .venv/bin/python benchmarks/results.py                   # re-renders the README section
@@ -126,6 +127,9 @@ def main() -> None:
                         "ranking_rows": len(sweep["ranking"]),
                         "unet_evaluations": estimate["cost"]["unet_evaluations"],
                         "estimate_evals_per_s": estimate["evals_per_s"],
+                        "estimated_by": estimate["estimated_by"],
+                        "estimated_work": estimate["work"],
+                        "cost_model": estimate["cost_model"],
                         "estimated_s": estimate["estimated_seconds"],
                         "worker_evals_per_s_before": worker.get("evals_per_s"),
                         "running_s": round(running, 2),

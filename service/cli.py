@@ -154,6 +154,13 @@ def _print_estimate(estimate: ComparisonEstimate) -> None:
     )
     if estimate.estimated_seconds is None:
         stdout.print(f"estimated duration: unknown (no live worker of {estimate.model} has measured its throughput)")
+    elif estimate.work is not None:
+        work = estimate.work
+        stdout.print(
+            f"estimated duration: {estimate.estimated_seconds:.1f} s for {work.unet_calls} UNet calls of "
+            f"{work.unet_samples} samples in all and {work.decoded_images} decoded images, {work.execution.value} "
+            f"(the median cost model of the workers of {estimate.model})"
+        )
     else:
         stdout.print(
             f"estimated duration: {estimate.estimated_seconds:.1f} s at {estimate.evals_per_s:g} evaluations/s "
@@ -246,11 +253,12 @@ def compare(
         model_catalog = catalog_before_load(settings)
         if any(normalize_name(name) == "all" for name in scheduler):
             spec = options.spec(model_catalog)
+        spec = model_catalog.for_spec(spec)
         check_spec(spec, limits, model_catalog)
     except SpecError as error:
         raise _fail(str(error)) from error
     if dry_run:
-        _print_estimate(_estimate_from_workers(spec, settings))
+        _print_estimate(_estimate_from_workers(spec, settings, model_catalog))
         return
 
     console.print(f"loading model {settings.model} …")
@@ -291,8 +299,8 @@ def compare(
     console.print(f"manifest: {out / outcome.keys.manifest}")
 
 
-def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> ComparisonEstimate:
-    """Price the spec with the throughput measured by the workers (in SCHEDLAB_REDIS_URL) serving its model."""
+def _estimate_from_workers(spec: ComparisonSpec, settings: Settings, catalog: Catalog) -> ComparisonEstimate:
+    """Price the spec with the cost models of the workers (in SCHEDLAB_REDIS_URL) serving its model."""
     from redis import Redis
     from redis.exceptions import RedisError
 
@@ -305,7 +313,7 @@ def _estimate_from_workers(spec: ComparisonSpec, settings: Settings) -> Comparis
     except RedisError as error:
         console.print(f"[yellow]no worker throughput: Redis unreachable ({error})[/yellow]")
         workers = []
-    return estimate(spec, workers, settings.model)
+    return estimate(spec, workers, settings.model, catalog)
 
 
 def _print_sweep(sweep: SweepAnswer, out: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from service.contract import Catalog, ComparisonSpec, JobStatus, Limits, check_spec
+from service.contract import Catalog, ComparisonSpec, JobStatus, Limits, check_spec, load_catalog
 from service.errors import JobNotFoundError, JobStateError, QueueFullError, SpecError
 from service.estimate import ComparisonEstimate, estimate
 from service.idempotency import IdempotencyKeys
@@ -60,7 +60,7 @@ class JobLifecycle:
         catalog = self.workers.model_catalog(model)
         if catalog is None and model != self.settings.model:
             catalog = self.workers.served_catalog(model)
-        spec = spec.model_copy(update={"model": model})
+        spec = (catalog or load_catalog()).for_spec(spec.model_copy(update={"model": model}))
         check_spec(spec, self.limits, catalog)
         return CheckedSpec(spec, catalog)
 

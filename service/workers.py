@@ -9,7 +9,7 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 from redis import Redis
 
-from service.contract import Catalog
+from service.contract import Catalog, CostModel
 from service.errors import SpecError
 from service.redis_keys import RedisKeys
 
@@ -28,6 +28,9 @@ class WorkerInfo(BaseModel):
     jobs_done: int = 0
     evals_per_s: float | None = Field(
         None, description="Image x UNet evaluations per second measured over warm-up and jobs (whole runs)."
+    )
+    cost_model: CostModel | None = Field(
+        None, description="Seconds per UNet call, per sample and per decoded image, fitted to its warm-up and jobs."
     )
 
 

@@ -225,6 +225,8 @@ class ComparisonEngine:
         is "canceled", with what was made so far. `listener` hears each step and each finished scheduler.
         Raises `SpecError` before any model work when the spec breaks a rule of this model's catalog.
         """
+        # A sweep without a reference gets this model's default one (a flow solver on flow-matching models).
+        spec = self.catalog.for_spec(spec)
         writer = ResultWriter(storage, keys)
         try:
             return self._run(JobContext(spec, self.model, writer, listener or RunListener(), should_stop))

@@ -1,6 +1,7 @@
-"""This worker's heartbeat: its model, device, schedulers, current job and throughput, renewed every few seconds.
+"""This worker's heartbeat: its model, device, schedulers, current job, throughput and cost model, renewed every few
+seconds.
 
-The API and the other workers read it to tell live workers from dead ones (`service.reaper`), and its throughput
+The API and the other workers read it to tell live workers from dead ones (`service.reaper`), and its cost model
 prices dry runs (`service.estimate`).
 """
 
@@ -27,6 +28,7 @@ class Heartbeat:
         self.info.current_job = self.runtime.current_job
         self.info.jobs_done = self.runtime.jobs_done
         self.info.evals_per_s = round(self.runtime.evals_per_s, 3) if self.runtime.evals_per_s else None
+        self.info.cost_model = self.runtime.cost_model
         self.workers.heartbeat(self.info, self.ttl_s)
         if self.info.serves is not None:
             self.workers.refresh_model(self.info.serves, MODEL_REGISTRATION_TTL_S)

@@ -6,19 +6,24 @@ import json
 import logging
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from service.contract import (
     ComparisonSpec,
+    CostModel,
     JobStatus,
+    JobWork,
     SchedulerResult,
     StepRecord,
     StorageLayout,
     WebhookEvent,
+    fit_cost_model,
+    job_work,
     progress_plan,
 )
 from service.errors import JobNotFoundError, SchedlabError, SpecError, StorageError
@@ -26,10 +31,15 @@ from service.job_store import JobStore
 from service.logs import current_job_id
 from service.storage import Storage
 from service.webhooks import WebhookSender
-from worker.engine import ComparisonEngine
+from worker.engine import ComparisonEngine, ComparisonOutcome
+from worker.lockstep import default_max_batch
 from worker.scheduler_run import RunListener
 
 logger = logging.getLogger(__name__)
+
+
+# Runs the cost model is fitted to: the warm-up's, then the latest jobs' (a deployment's jobs change shape).
+MEASURED_RUNS_KEPT = 64
 
 
 @dataclass
@@ -43,15 +53,28 @@ class WorkerRuntime:
     webhooks: WebhookSender | None = None
     jobs_done: int = 0
     current_job: str | None = None
-    # Called after every job: the heartbeat publishes the new throughput at once, so the next dry run prices with it.
+    # Called after every job: the heartbeat publishes the new cost model at once, so the next dry run prices with it.
     after_job: Callable[[], None] | None = None
     measured_evals: int = 0  # image x UNet evaluations run, over warm-up and jobs
     measured_seconds: float = 0.0  # the wall time of those whole runs
+    # The latest finished runs' work and wall time, which the cost model is fitted to.
+    measured_runs: deque[tuple[JobWork, float]] = field(default_factory=lambda: deque(maxlen=MEASURED_RUNS_KEPT))
+    cost_model: CostModel | None = None
 
-    def record_throughput(self, evaluations: int, seconds: float) -> None:
-        if evaluations > 0 and seconds > 0:
-            self.measured_evals += evaluations
-            self.measured_seconds += seconds
+    @property
+    def max_batch(self) -> int:
+        """The most samples this worker's lock-step runs put in a UNet call, at the model's default size."""
+        model = self.engine.model
+        return self.engine.max_batch or default_max_batch(model.device, model.default_size**2)
+
+    def record_run(self, spec: ComparisonSpec, outcome: ComparisonOutcome) -> None:
+        """A run's throughput and, when it ran to the end (its work is the spec's), a point for the cost model."""
+        if outcome.unet_evaluations > 0 and outcome.wall_s > 0:
+            self.measured_evals += outcome.unet_evaluations
+            self.measured_seconds += outcome.wall_s
+        if outcome.status == "succeeded" and outcome.wall_s > 0:
+            self.measured_runs.append((job_work(spec, self.engine.catalog, self.max_batch), outcome.wall_s))
+            self.cost_model = fit_cost_model(self.measured_runs, self.max_batch)
 
     @property
     def evals_per_s(self) -> float | None:
@@ -165,7 +188,7 @@ def run_comparison(job_id: str, *previous_layout_args: object) -> str:
     logger.info("job %s: running on %s", job_id, runtime.name)
     spec: ComparisonSpec | None = None
     try:
-        spec = store.spec(job_id)
+        spec = runtime.engine.catalog.for_spec(store.spec(job_id))
         runtime.notify(spec, WebhookEvent.started, job_id, {"status": "running", "worker": runtime.name})
         outcome = runtime.engine.run(
             spec,
@@ -184,7 +207,7 @@ def run_comparison(job_id: str, *previous_layout_args: object) -> str:
             charts=json.dumps(outcome.manifest.charts),
         )
         store.record_run_stats(outcome.results)
-        runtime.record_throughput(outcome.unet_evaluations, outcome.wall_s)
+        runtime.record_run(spec, outcome)
         logger.info("job %s: %s", job_id, status.value)
         runtime.notify(spec, WebhookEvent.completed, job_id, {"status": status.value})
         return status.value

@@ -27,7 +27,7 @@ from service.settings import Settings
 from service.storage import MemoryStorage, storage_from_settings
 from service.webhooks import WebhookSender
 from service.workers import WorkerInfo, WorkerRegistry
-from worker.engine import ComparisonEngine
+from worker.engine import ComparisonEngine, ComparisonOutcome
 from worker.heartbeat import MODEL_REGISTRATION_TTL_S, Heartbeat
 from worker.model import load_model
 from worker.rq_job import WorkerRuntime, install_runtime
@@ -35,22 +35,25 @@ from worker.rq_job import WorkerRuntime, install_runtime
 logger = logging.getLogger(__name__)
 
 
-def warm_up(engine: ComparisonEngine) -> tuple[int, float]:
+def warm_up(engine: ComparisonEngine) -> list[tuple[ComparisonSpec, ComparisonOutcome]]:
     """Short runs before the first job, so the first user does not pay for lazy initialisation.
 
-    The second run, warm, measures the throughput that dry runs price jobs with until real jobs refine it:
-    a small job of the usual shape (a few images, frames every few steps); returns (evaluations, seconds).
+    After a first, cold run, three warm ones measure what the cost model (`service.contract.cost`) is first fitted
+    to, until real jobs refine it: one image, then sixteen in one UNet batch (two schedulers of eight: 32 samples
+    with guidance), which tell the fixed cost of a UNet call from the cost of its samples; then one image with a
+    frame at every step, which tells the cost of a decoded image. Returns the warm runs' specs and outcomes.
     """
-    scheduler = "flow_euler" if engine.model.family.flow_matching else "euler"
-    spec = ComparisonSpec(
-        prompt="warm-up", num_images=1, steps=2, schedulers=[{"name": scheduler}], capture={"every": 1}
-    )
-    engine.run(spec, MemoryStorage(), StorageLayout(""))
-    measured = ComparisonSpec(
-        prompt="warm-up", num_images=4, steps=10, schedulers=[{"name": scheduler}], capture={"every": 5}
-    )
-    outcome = engine.run(measured, MemoryStorage(), StorageLayout(""))
-    return outcome.unet_evaluations, outcome.wall_s
+    scheduler = {"name": "flow_euler" if engine.model.family.flow_matching else "euler"}
+    cold = ComparisonSpec(prompt="warm-up", num_images=1, steps=2, schedulers=[scheduler], capture={"every": 1})
+    engine.run(cold, MemoryStorage(), StorageLayout(""))
+    measured = [
+        ComparisonSpec(prompt="warm-up", num_images=1, steps=10, schedulers=[scheduler], capture={"steps": [10]}),
+        ComparisonSpec(
+            prompt="warm-up", num_images=8, steps=10, schedulers=[scheduler, scheduler], capture={"steps": [10]}
+        ),
+        ComparisonSpec(prompt="warm-up", num_images=1, steps=10, schedulers=[scheduler], capture={"every": 1}),
+    ]
+    return [(spec, engine.run(spec, MemoryStorage(), StorageLayout(""))) for spec in measured]
 
 
 def run_worker(settings: Settings, name: str | None = None, burst: bool = False) -> None:
@@ -69,7 +72,7 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
 
     # 2. The model, loaded once for every job of this process
     engine = ComparisonEngine(load_model(settings), Limits.from_settings(settings), settings.max_batch)
-    measured = warm_up(engine) if settings.warmup else (0, 0.0)
+    measured = warm_up(engine) if settings.warmup else []
     webhooks = None
     if settings.webhook_secret is not None:
         webhooks = WebhookSender(
@@ -79,7 +82,8 @@ def run_worker(settings: Settings, name: str | None = None, burst: bool = False)
             settings.webhook_backoff_s,
         )
     runtime = WorkerRuntime(name, engine, store, storage, webhooks)
-    runtime.record_throughput(*measured)
+    for spec, outcome in measured:
+        runtime.record_run(spec, outcome)
     install_runtime(runtime)
 
     # 3. Register the model's catalog (the API checks specs for this model against it), then heartbeat: tells the

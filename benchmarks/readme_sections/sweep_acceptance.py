@@ -13,17 +13,25 @@ def render(data: dict[str, Any]) -> str:
         f"demo model, {data['images_per_cell']} images per cell; reference {reference['scheduler']} at "
         f"{reference['steps']} steps, tolerance: pixel RMSE ≤ {data['tolerance']:g}):",
         "",
-        "| job | schedulers | cells | runs (frames + finals) | grids | UNet evaluations | dry-run estimate | "
-        "measured running time | estimate / measured |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| job | schedulers | cells | runs (frames + finals) | grids | UNet evaluations | priced as: UNet calls / "
+        "samples / decoded images | worker's runs fitted | dry-run estimate | measured running time | "
+        "estimate / measured |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, job in jobs.items():
+        work = job["estimated_work"]
         lines.append(
             f"| {label} | {', '.join(job['schedulers'])} | {job['cells']} | {job['runs']} "
             f"({job['runs_with_frames_and_finals']}) | {job['grids']} | {job['unet_evaluations']} | "
-            f"{job['estimated_s']:.0f} s | {job['running_s']:.0f} s | {job['estimate_ratio']:.2f} |"
+            f"{work['unet_calls']} / {work['unet_samples']} / {work['decoded_images']} | "
+            f"{job['cost_model']['runs_fitted']} | {job['estimated_s']:.0f} s | {job['running_s']:.0f} s | "
+            f"{job['estimate_ratio']:.2f} |"
         )
     lines += [
+        "",
+        "A dry run prices a job by the worker's cost model (seconds per UNet call, per sample in a call and per "
+        "decoded image, fitted to its three warm-up runs and the jobs it finished) applied to the UNet calls the "
+        "job's lock-step ticks make: evaluations alone cannot price it, batched runs share each call.",
         "",
         "Distance to the reference by steps — pixel RMSE (median over a cell's images) / relative latent distance — "
         "and the fewest UNet evaluations per image within each tolerance (pixel "

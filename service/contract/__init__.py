@@ -4,6 +4,7 @@ runs by, without importing torch, diffusers or any module of `worker/`.
 - `spec`: the comparison spec and its bounds; the sweep cells it expands to.
 - `limits`: deployment caps, `check_spec` and the cost of a job.
 - `plan`: what `check_spec` returns: every scheduler resolved once, every run of the job.
+- `cost`: what a job does on a worker (`job_work`) and the cost model workers fit to price it.
 - `catalog`: the scheduler catalog (generated from the worker's registry) and the names users type.
 - `status`: a job's status, progress and event records.
 - `results`: what a comparison produces (storage keys, never image bytes).
@@ -24,6 +25,12 @@ from service.contract.catalog import (
     ScheduleType,
     load_catalog,
     normalize_name,
+)
+from service.contract.cost import (
+    CostModel,
+    JobWork,
+    fit_cost_model,
+    job_work,
 )
 from service.contract.limits import (
     Limits,
@@ -93,6 +100,7 @@ __all__ = [
     "ComfyUISampler",
     "ComparisonSpec",
     "ConfigKey",
+    "CostModel",
     "CurvePoint",
     "Decoder",
     "ErrorCurve",
@@ -105,6 +113,7 @@ __all__ = [
     "JobPlan",
     "JobProgress",
     "JobStatus",
+    "JobWork",
     "JsonKind",
     "Limits",
     "ModelInfo",
@@ -125,7 +134,9 @@ __all__ = [
     "Webhook",
     "WebhookEvent",
     "check_spec",
+    "fit_cost_model",
     "format_axis_value",
+    "job_work",
     "load_catalog",
     "normalize_name",
     "plan_job",

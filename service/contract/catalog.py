@@ -22,7 +22,7 @@ from pydantic import (
     JsonValue,
 )
 
-from service.contract.spec import ComparisonSpec, SchedulerChoice
+from service.contract.spec import DEFAULT_REFERENCE_SCHEDULER, ComparisonSpec, SchedulerChoice
 from service.errors import SpecError, UnknownSchedulerError
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -129,6 +129,9 @@ class ModelInfo(BaseModel):
             raise SpecError("negative_prompt", f"model {self.name} ({self.pipeline}) takes no negative prompt")
 
 
+# A flow-matching model's default reference: DPM-Solver++ 2M on flow sigmas.
+FLOW_REFERENCE_SCHEDULER = "flow_dpmpp_2m"
+
 # The three sigma-schedule flags diffusers' Karras-family schedulers take; at most one may be on.
 EXCLUSIVE_SIGMA_FLAGS = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
 
@@ -169,6 +172,19 @@ class Catalog(BaseModel):
     model: ModelInfo | None = Field(None, description="The model this catalog is for; none: any model.")
     comfyui_samplers: dict[str, ComfyUISampler] = Field(default_factory=dict)
     schedules: dict[str, ScheduleType] = Field(default_factory=dict)
+
+    @property
+    def default_reference_scheduler(self) -> str:
+        """The solver of a sweep's default reference on this catalog's model: DPM-Solver++ 2M, or on a flow-matching
+        model (which cannot run it) DPM-Solver++ 2M on flow sigmas."""
+        return next(
+            (name for name in (DEFAULT_REFERENCE_SCHEDULER, FLOW_REFERENCE_SCHEDULER) if self.accepts(name)),
+            DEFAULT_REFERENCE_SCHEDULER,  # neither: check_spec says why the default cannot run
+        )
+
+    def for_spec(self, spec: ComparisonSpec) -> ComparisonSpec:
+        """`spec` with this catalog's model's default reference, for where a spec meets the model it runs on."""
+        return spec.with_default_reference(self.default_reference_scheduler)
 
     def resolve(self, name: str, field: str = "name") -> CatalogEntry:
         choice = SchedulerChoice(name=name)

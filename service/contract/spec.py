@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    PrivateAttr,
     Strict,
     field_validator,
     model_validator,
@@ -28,6 +29,10 @@ MAX_SCHEDULERS = 64
 MAX_PROMPT_CHARS = 10_000
 MAX_GUIDANCE_SCALE = 50.0
 MAX_SEED = 2**63 - 1 - 16  # seed + image index must still fit torch.Generator.manual_seed
+
+# The solver of a sweep's default reference: DPM-Solver++ 2M, a deterministic high-order solver. Flow-matching models
+# cannot run it; their catalogs name its flow-sigma version (`Catalog.default_reference_scheduler`).
+DEFAULT_REFERENCE_SCHEDULER = "dpmpp_2m"
 
 
 def _not_a_flag(value: Any) -> Any:
@@ -113,10 +118,11 @@ class Reference(StrictModel):
     """The solution every sweep cell is measured against: one deterministic run per seed and guidance scale."""
 
     scheduler: str = Field(
-        "dpmpp_2m",
+        DEFAULT_REFERENCE_SCHEDULER,
         min_length=1,
         max_length=100,
-        description="A deterministic scheduler; default DPM-Solver++ 2M, a high-order solver.",
+        description="A deterministic scheduler; default DPM-Solver++ 2M, a high-order solver (on a flow-matching "
+        "model, name a flow solver such as flow_dpmpp_2m, or leave `reference` out for the model's default).",
     )
     steps: Integer = Field(100, ge=1, le=MAX_STEPS)
     tolerance: Number = Field(
@@ -252,8 +258,8 @@ class ComparisonSpec(StrictModel):
     decoder: Decoder = Decoder.vae
     reference: Reference | None = Field(
         None,
-        description="What sweep cells are measured against; sweeps default to DPM++ 2M at 100 steps. "
-        "A single-value job runs one only when asked.",
+        description="What sweep cells are measured against; sweeps default to DPM++ 2M at 100 steps (Flow DPM++ 2M "
+        "on flow-matching models). A single-value job runs one only when asked.",
     )
     execution: Execution = Field(
         Execution.batched,
@@ -296,11 +302,21 @@ class ComparisonSpec(StrictModel):
         ]
         return [Cell(i, steps, guidance, seed, self.is_sweep) for i, (steps, guidance, seed) in enumerate(combos)]
 
+    # The default reference's solver on the model the spec runs on: a spec alone does not know its model's family.
+    # Set by `with_default_reference` wherever a spec meets its model's catalog; never part of the spec's JSON.
+    _default_reference_scheduler: str = PrivateAttr(DEFAULT_REFERENCE_SCHEDULER)
+
+    def with_default_reference(self, scheduler: str) -> ComparisonSpec:
+        """This spec, its default reference (when it asks for none) run by `scheduler`: its model's default."""
+        spec = self.model_copy()
+        spec._default_reference_scheduler = scheduler
+        return spec
+
     def resolved_reference(self) -> Reference | None:
-        """The reference to run: the one asked for, the default for a sweep, none for a plain job."""
+        """The reference to run: the one asked for, the model's default for a sweep, none for a plain job."""
         if self.reference is not None:
             return self.reference
-        return Reference() if self.is_sweep else None
+        return Reference(scheduler=self._default_reference_scheduler) if self.is_sweep else None
 
     def capture_steps(self, steps: int | None = None) -> list[int]:
         """The sorted scheduler steps to capture in a run of `steps` steps (default: the job's), the final included.

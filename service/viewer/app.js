@@ -148,24 +148,60 @@ window.addEventListener("popstate", route);
 // ----------------------------------------------------------------------------------------------------------
 // Home: the submit form and recent comparisons
 
-let catalog = null;
+let catalog = null; // the chosen model's catalog (GET /v1/schedulers?model=), or the generic one
+let catalogModel = null; // the model `catalog` was loaded for ("" = the generic catalog)
 const chosen = []; // [{entry, config: string}]
 
 async function showHome() {
   document.title = "schedlab: compare schedulers";
   loadRecent();
-  if (!catalog) {
-    try {
-      catalog = (await api.json("/v1/schedulers")).data;
-    } catch (error) {
-      $("#submit-error").textContent = `Could not load the schedulers: ${error.message}`;
-      return;
-    }
-    for (const id of ["euler", "euler_a", "dpmpp_2m_karras", "heun"]) {
-      const entry = catalog.find((e) => e.id === id && e.available);
-      if (entry) chosen.push({ entry, config: "" });
-    }
+  await loadModels();
+  await loadCatalog();
+}
+
+// The models live workers serve (GET /v1/models), the deployment's default first chosen. Asked again on every
+// visit, since workers come and go; with none registered yet, jobs go to the default model.
+async function loadModels() {
+  const picker = $("#model-picker");
+  const previous = picker.value;
+  let served = [];
+  try {
+    served = (await api.json("/v1/models")).data;
+  } catch (error) {
+    $("#submit-error").textContent = `Could not load the models: ${error.message}`;
   }
+  const options = served.map((model) => el("option", {
+    value: model.name,
+    text: `${model.name} (${model.family}, ${model.default_size}²${model.default ? ", default" : ""})`,
+  }));
+  if (!options.length) options.push(el("option", { value: "", text: "the default model (no worker yet)" }));
+  picker.replaceChildren(...options);
+  const keep = served.find((model) => model.name === previous) || served.find((model) => model.default);
+  if (keep) picker.value = keep.name;
+}
+
+// The chosen model's schedulers; chosen ones it cannot run are dropped, the defaults picked on first load.
+async function loadCatalog() {
+  const model = $("#model-picker").value;
+  if (catalog && catalogModel === model) {
+    renderSchedulerList();
+    return;
+  }
+  try {
+    const query = model ? `?model=${encodeURIComponent(model)}` : "";
+    catalog = (await api.json(`/v1/schedulers${query}`)).data;
+    catalogModel = model;
+  } catch (error) {
+    $("#submit-error").textContent = `Could not load the schedulers: ${error.message}`;
+    return;
+  }
+  const runnable = (id) => catalog.find((entry) => entry.id === id && entry.available);
+  const kept = chosen.map((choice) => ({ ...choice, entry: runnable(choice.entry.id) })).filter((c) => c.entry);
+  // The defaults: the experiment's favourites, or a flow-matching model's own solvers when it runs none of them.
+  for (const ids of [["euler", "euler_a", "dpmpp_2m_karras", "heun"], ["flow_euler", "flow_dpmpp_2m"]]) {
+    if (!kept.length) kept.push(...ids.filter(runnable).map((id) => ({ entry: runnable(id), config: "" })));
+  }
+  chosen.splice(0, chosen.length, ...kept);
   renderSchedulerList();
 }
 
@@ -221,6 +257,7 @@ function specFromForm(form) {
   const data = new FormData(form);
   const number = (name) => (data.get(name) === "" ? undefined : Number(data.get(name)));
   const spec = {
+    model: data.get("model") || undefined,
     prompt: data.get("prompt"),
     seed: number("seed"),
     num_images: number("num_images"),
@@ -833,6 +870,7 @@ function init() {
   });
   $("#submit-form").addEventListener("submit", submit);
   $("#scheduler-filter").addEventListener("input", () => catalog && renderSchedulerList());
+  $("#model-picker").addEventListener("change", loadCatalog);
   route();
 }
 

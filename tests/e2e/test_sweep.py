@@ -7,7 +7,15 @@ import json
 import pytest
 from schedlab_client import Client
 from schedlab_client.api.comparisons import create_comparison, list_comparisons
-from schedlab_client.models import ComparisonEstimate, ComparisonSpec, JobStatus
+from schedlab_client.models import (
+    ComparisonEstimate,
+    ComparisonEstimateEstimatedByType0,
+    ComparisonSpec,
+    CostModel,
+    Execution,
+    JobStatus,
+    JobWork,
+)
 
 from tests.e2e.test_lifecycle import download, submit, wait_terminal
 from tests.harness import Stack, wait_until
@@ -42,14 +50,24 @@ def test_dry_run_prices_the_sweep_with_the_workers_measured_throughput_and_queue
     after = list_comparisons.sync(client=client)
     assert before is not None and after is not None and after.count == before.count
 
-    # These workers skip warm-up: a job gives the worker that ran it a measured throughput, its heartbeat shares it.
+    # These workers skip warm-up: a job gives the worker that ran it a measured throughput and a cost model fitted to
+    # it, its heartbeat shares them, and the cost model prices the sweep's work (batched: its ticks' UNet calls).
     job = wait_terminal(
         client, submit(client, schedulers=[{"name": "euler"}], steps=4, num_images=1, capture={"every": 2}).id
     )
     assert job.status is JobStatus.SUCCEEDED
     estimate = wait_until(lambda: (e := dry_run(client)).workers_measured and e, 10, "a measured throughput")
     assert estimate.evals_per_s and estimate.evals_per_s > 0
-    assert estimate.estimated_seconds == pytest.approx(estimate.cost.unet_evaluations / estimate.evals_per_s, rel=1e-2)
+    assert estimate.estimated_by is ComparisonEstimateEstimatedByType0.COST_MODEL
+    work, model = estimate.work, estimate.cost_model
+    assert isinstance(work, JobWork) and isinstance(model, CostModel) and model.runs_fitted == 1
+    assert work.execution is Execution.BATCHED and work.ticks == 4  # the 4-step cells and reference, side by side
+    seconds = (
+        model.seconds_per_unet_call * work.unet_calls
+        + model.seconds_per_sample * work.unet_samples
+        + model.seconds_per_decoded_image * work.decoded_images
+    )
+    assert estimate.estimated_seconds == pytest.approx(seconds, abs=0.01)
 
 
 def test_a_sweep_runs_every_cell_and_serves_its_grids_curves_and_ranking(file_stack: Stack) -> None:

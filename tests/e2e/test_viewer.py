@@ -189,3 +189,32 @@ def test_a_sweep_shows_its_xy_grids_error_vs_nfe_plot_ranking_and_cells(page, de
     page.locator("#sweep").scroll_into_view_if_needed()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "viewer-sweep.png"), full_page=True)
+
+
+def test_the_model_picker_lists_served_models_and_switches_the_schedulers(page, demo_stack: Stack) -> None:  # type: ignore[no-untyped-def]
+    """A second worker serves tiny-flux: picking it lists its flow schedulers, and the job runs on that model."""
+    from tests.harness import wait_until
+
+    demo_stack.start_worker("viewer-flux", extra_env={"SCHEDLAB_MODEL": "tiny-flux"})
+    wait_until(lambda: len(demo_stack.worker_names()) >= 2, 120, "the demo and tiny-flux workers")
+    page.reload()  # the models are read on each visit to the form
+    page.wait_for_selector("#model-picker option[value=tiny-flux]", state="attached")
+    assert page.input_value("#model-picker") == "demo"  # the deployment's default comes first
+    page.wait_for_selector("#scheduler-list input[value=euler]:not([disabled])")
+
+    page.select_option("#model-picker", "tiny-flux")
+    page.wait_for_selector("#scheduler-list input[value=flow_euler]:not([disabled])")
+    assert page.locator("#scheduler-list input[value=euler][disabled]").count() == 1  # SD's Euler: not for Flux
+    chips = page.locator("#scheduler-chosen .chip").all_text_contents()
+    assert chips and not any("Euler a" in chip for chip in chips)  # what the model cannot run was dropped
+
+    fill_form(page, steps=4, capture_every=2, images=1)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/comparisons/*")
+    job_id = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#job-status.succeeded", timeout=120_000)
+    job = httpx.get(
+        f"{demo_stack.base_url}/v1/comparisons/{job_id}", headers={"Authorization": f"Bearer {API_KEY}"}
+    ).json()
+    assert job["spec"]["model"] == "tiny-flux"
+    assert {choice["name"] for choice in job["spec"]["schedulers"]} <= {"flow_euler", "flow_dpmpp_2m"}

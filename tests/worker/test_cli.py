@@ -11,7 +11,7 @@ from pathlib import Path
 
 from redis import Redis
 
-from service.contract import load_catalog
+from service.contract import CostModel, load_catalog
 from service.workers import WorkerInfo, WorkerRegistry
 
 SCHEDLAB = str(Path(sys.executable).parent / "schedlab")
@@ -159,3 +159,37 @@ def test_compare_dry_run_prints_cells_evaluations_and_the_models_price_and_runs_
     assert cells == [("1", "5", "4", "0"), ("2", "10", "4", "0"), ("3", "5", "7.5", "0"), ("4", "10", "7.5", "0")]
     assert not out.exists() and not (tmp_path / "cache").exists()  # nothing ran, nothing was written or built
     assert not list(redis.scan_iter(match=f"{key_prefix}:job:*"))  # and nothing was queued
+
+
+def test_compare_dry_run_prices_by_the_workers_cost_model_and_says_what_work_it_priced(
+    tmp_path: Path, redis_url: str, key_prefix: str
+) -> None:
+    workers = WorkerRegistry(Redis.from_url(redis_url, decode_responses=True), key_prefix)
+    cost_model = CostModel(
+        seconds_per_unet_call=0.1, seconds_per_sample=0.01, seconds_per_decoded_image=0.5, max_batch=64, runs_fitted=3
+    )
+    worker = WorkerInfo(
+        name="d1", model={}, schedulers=[], serves="demo", pid=1, host="test", started_at=datetime.now(UTC)
+    )
+    workers.heartbeat(worker.model_copy(update={"evals_per_s": 50.0, "cost_model": cost_model}), ttl_s=60)
+    args = ["compare", "--prompt", "a red circle", "--scheduler", "euler", "--scheduler", "dpmpp_2m", "--dry-run"]
+    args += ["--model", "demo", "--images", "2", "--steps", "5", "--capture-every", "5", "--out", str(tmp_path / "o")]
+    result = run(*args, tmp_path=tmp_path, SCHEDLAB_REDIS_URL=redis_url, SCHEDLAB_KEY_PREFIX=key_prefix, COLUMNS="200")
+    assert result.returncode == 0, result.stderr
+    # Batched: 5 ticks of 2 schedulers x 2 images x 2 (guidance) = 8 samples; 4 final images decoded.
+    # 5 x 0.1 + 40 x 0.01 + 4 x 0.5 = 2.9 s
+    assert (
+        "estimated duration: 2.9 s for 5 UNet calls of 40 samples in all and 4 decoded images, batched "
+        "(the median cost model of the workers of demo)" in result.stdout
+    )
+
+
+def test_compare_dry_run_of_a_flow_model_sweep_takes_its_default_flow_reference(
+    tmp_path: Path, redis_url: str, key_prefix: str
+) -> None:
+    args = ["compare", "--prompt", "a red circle", "--scheduler", "flow_euler", "--model", "tiny-sd3", "--dry-run"]
+    args += ["--images", "1", "--steps", "1", "--steps", "2", "--out", str(tmp_path / "o")]
+    result = run(*args, tmp_path=tmp_path, SCHEDLAB_REDIS_URL=redis_url, SCHEDLAB_KEY_PREFIX=key_prefix, COLUMNS="200")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # flow_euler at 1 and 2 steps, and flow_dpmpp_2m's 100-step reference (DPM++ 2M cannot run on SD 3)
+    assert "UNet evaluations (image x UNet calls): 103 (reference: 100)" in result.stdout

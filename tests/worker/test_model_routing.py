@@ -153,10 +153,24 @@ def test_a_dry_run_is_priced_by_the_workers_of_the_jobs_model_only(client: TestC
     sweep = {**SPEC, "steps": [5, 10]}
     tiny = client.post("/v1/comparisons?dry_run=true", json={**sweep, "schedulers": [{"name": "euler"}]}).json()
     flux_sweep = {**sweep, "model": "tiny-flux", "schedulers": [{"name": "flow_euler"}]}
-    flux_sweep["reference"] = {"scheduler": "flow_euler", "steps": 20}  # the default reference is no flow solver
     flux = client.post("/v1/comparisons?dry_run=true", json=flux_sweep).json()
     assert (tiny["model"], tiny["workers_measured"], tiny["evals_per_s"]) == ("tiny", 2, 200.0)
     assert (flux["model"], flux["workers_measured"], flux["evals_per_s"]) == ("tiny-flux", 1, 5.0)
     for estimate in (tiny, flux):
         cost = estimate["cost"]["unet_evaluations"]
         assert estimate["estimated_seconds"] == pytest.approx(cost / estimate["evals_per_s"], abs=0.01)
+
+
+def test_a_flow_models_sweep_defaults_to_the_flow_dpmpp_2m_reference(client: TestClient, settings: Settings) -> None:
+    """DPM++ 2M cannot run on a flow-matching model; its sweeps are measured against DPM++ 2M on flow sigmas."""
+    sweep = {**SPEC, "steps": [5, 10], "schedulers": [{"name": "flow_euler"}], "model": "tiny-flux"}
+    estimate = client.post("/v1/comparisons?dry_run=true", json=sweep)
+    assert estimate.status_code == 200, estimate.text
+    assert estimate.json()["reference"]["scheduler"] == "flow_dpmpp_2m"
+    # 5 + 10 steps of flow_euler, and a 100-step reference
+    assert estimate.json()["cost"]["unet_evaluations"] == 5 + 10 + 100
+    accepted = client.post("/v1/comparisons", json=sweep)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["spec"]["reference"] is None  # the spec says "the default"; the model decides which
+    sd = client.post("/v1/comparisons?dry_run=true", json={**sweep, "model": "tiny", "schedulers": [{"name": "euler"}]})
+    assert sd.json()["reference"]["scheduler"] == "dpmpp_2m"

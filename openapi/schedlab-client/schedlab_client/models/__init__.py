@@ -11,6 +11,7 @@ from .cell_label import CellLabel
 from .comfy_ui_sampler import ComfyUISampler
 from .comfy_ui_sampler_config import ComfyUISamplerConfig
 from .comparison_estimate import ComparisonEstimate
+from .comparison_estimate_estimated_by_type_0 import ComparisonEstimateEstimatedByType0
 from .comparison_estimate_reference_type_0 import ComparisonEstimateReferenceType0
 from .comparison_links import ComparisonLinks
 from .comparison_public import ComparisonPublic
@@ -19,6 +20,7 @@ from .comparison_spec import ComparisonSpec
 from .comparisons_public import ComparisonsPublic
 from .config_key import ConfigKey
 from .config_key_type import ConfigKeyType
+from .cost_model import CostModel
 from .curve_point import CurvePoint
 from .decoder import Decoder
 from .error_curve import ErrorCurve
@@ -30,6 +32,8 @@ from .health import Health
 from .invalid_param import InvalidParam
 from .job_progress import JobProgress
 from .job_status import JobStatus
+from .job_work import JobWork
+from .job_work_tick_batch_sizes import JobWorkTickBatchSizes
 from .model_info import ModelInfo
 from .model_public import ModelPublic
 from .models_public import ModelsPublic
@@ -70,6 +74,7 @@ __all__ = (
     "ComfyUISampler",
     "ComfyUISamplerConfig",
     "ComparisonEstimate",
+    "ComparisonEstimateEstimatedByType0",
     "ComparisonEstimateReferenceType0",
     "ComparisonLinks",
     "ComparisonPublic",
@@ -78,6 +83,7 @@ __all__ = (
     "ComparisonsPublic",
     "ConfigKey",
     "ConfigKeyType",
+    "CostModel",
     "CurvePoint",
     "Decoder",
     "ErrorCurve",
@@ -89,6 +95,8 @@ __all__ = (
     "InvalidParam",
     "JobProgress",
     "JobStatus",
+    "JobWork",
+    "JobWorkTickBatchSizes",
     "ModelInfo",
     "ModelPublic",
     "ModelsPublic",

@@ -51,7 +51,7 @@ class ComparisonSpec:
             negative_prompt (None | str | Unset):
             num_images (int | Unset):  Default: 4.
             reference (None | Reference | Unset): What sweep cells are measured against; sweeps default to DPM++ 2M at 100
-                steps. A single-value job runs one only when asked.
+                steps (Flow DPM++ 2M on flow-matching models). A single-value job runs one only when asked.
             seed (int | list[int] | Unset): 0 to 9223372036854775791, or a list of distinct seeds (a sweep axis). Default:
                 0.
             steps (int | list[int] | Unset): 1 to 1000 scheduler steps, or a list of distinct step counts (a sweep axis).

@@ -24,8 +24,9 @@ class Reference:
     """ The solution every sweep cell is measured against: one deterministic run per seed and guidance scale.
 
         Attributes:
-            scheduler (str | Unset): A deterministic scheduler; default DPM-Solver++ 2M, a high-order solver. Default:
-                'dpmpp_2m'.
+            scheduler (str | Unset): A deterministic scheduler; default DPM-Solver++ 2M, a high-order solver (on a flow-
+                matching model, name a flow solver such as flow_dpmpp_2m, or leave `reference` out for the model's default).
+                Default: 'dpmpp_2m'.
             steps (int | Unset):  Default: 100.
             tolerance (float | Unset): A cell is 'within the reference's neighbourhood' when its final images' median pixel
                 RMSE (pixels in [0, 1]) to the reference's, averaged over seeds, is at most this. Default: 0.05.

@@ -13,6 +13,7 @@ from typing import cast
 import datetime
 
 if TYPE_CHECKING:
+  from ..models.cost_model import CostModel
   from ..models.worker_info_model import WorkerInfoModel
 
 
@@ -34,6 +35,8 @@ class WorkerInfo:
             pid (int):
             schedulers (list[str]):
             started_at (datetime.datetime):
+            cost_model (CostModel | None | Unset): Seconds per UNet call, per sample and per decoded image, fitted to its
+                warm-up and jobs.
             current_job (None | str | Unset):
             evals_per_s (float | None | Unset): Image x UNet evaluations per second measured over warm-up and jobs (whole
                 runs).
@@ -47,6 +50,7 @@ class WorkerInfo:
     pid: int
     schedulers: list[str]
     started_at: datetime.datetime
+    cost_model: CostModel | None | Unset = UNSET
     current_job: None | str | Unset = UNSET
     evals_per_s: float | None | Unset = UNSET
     jobs_done: int | Unset = 0
@@ -58,6 +62,7 @@ class WorkerInfo:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.cost_model import CostModel # noqa: PLC0415
         from ..models.worker_info_model import WorkerInfoModel # noqa: PLC0415
         host = self.host
 
@@ -72,6 +77,14 @@ class WorkerInfo:
 
 
         started_at = self.started_at.isoformat()
+
+        cost_model: dict[str, Any] | None | Unset
+        if isinstance(self.cost_model, Unset):
+            cost_model = UNSET
+        elif isinstance(self.cost_model, CostModel):
+            cost_model = self.cost_model.to_dict()
+        else:
+            cost_model = self.cost_model
 
         current_job: None | str | Unset
         if isinstance(self.current_job, Unset):
@@ -104,6 +117,8 @@ class WorkerInfo:
             "schedulers": schedulers,
             "started_at": started_at,
         })
+        if cost_model is not UNSET:
+            field_dict["cost_model"] = cost_model
         if current_job is not UNSET:
             field_dict["current_job"] = current_job
         if evals_per_s is not UNSET:
@@ -119,6 +134,7 @@ class WorkerInfo:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cost_model import CostModel # noqa: PLC0415
         from ..models.worker_info_model import WorkerInfoModel # noqa: PLC0415
         d = dict(src_dict)
         host = d.pop("host")
@@ -138,6 +154,26 @@ class WorkerInfo:
         started_at = datetime.datetime.fromisoformat(d.pop("started_at"))
 
 
+
+
+        def _parse_cost_model(data: object) -> CostModel | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                cost_model_type_0 = CostModel.from_dict(data)
+
+
+
+                return cost_model_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CostModel | None | Unset, data)
+
+        cost_model = _parse_cost_model(d.pop("cost_model", UNSET))
 
 
         def _parse_current_job(data: object) -> None | str | Unset:
@@ -179,6 +215,7 @@ class WorkerInfo:
             pid=pid,
             schedulers=schedulers,
             started_at=started_at,
+            cost_model=cost_model,
             current_job=current_job,
             evals_per_s=evals_per_s,
             jobs_done=jobs_done,
