@@ -96,7 +96,7 @@ def measure_model(model_name: str, args: argparse.Namespace) -> dict[str, Any]:
         "sequential_median_s": round(sequential_s, 3),
         "batched_median_s": round(batched_s, 3),
         "speedup": round(sequential_s / batched_s, 3),
-        "execution": batched.manifest["execution"],
+        "execution": batched.manifest.execution,
         "agreement": per_scheduler,
     }
 

@@ -36,6 +36,7 @@ from PIL import Image
 
 from service.contract import ComparisonSpec, Execution, Limits, StorageLayout
 from service.settings import Settings
+from service.storage import MemoryStorage
 from worker.engine import ComparisonEngine, ComparisonOutcome
 from worker.model import load_model
 
@@ -44,17 +45,21 @@ EXPERIMENT = ["euler", "euler_a", "ddim", "ddim_sd_explicit", "ddpm", "dpmpp_2m"
 PROMPT = "a red circle on a black background"
 
 
-class MemorySink:
+class FinalsOnlyStorage(MemoryStorage):
     """Keeps final images (to compare modes) and counts everything else; storage is not what is measured."""
 
     def __init__(self) -> None:
-        self.finals: dict[str, bytes] = {}
+        super().__init__()
         self.bytes_written = 0
+
+    @property
+    def finals(self) -> dict[str, bytes]:
+        return self.files
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         self.bytes_written += len(data)
         if "/final/" in key:
-            self.finals[key] = data
+            super().put_bytes(key, data, content_type)
 
 
 def experiment_spec(args: argparse.Namespace, execution: Execution, steps: int | None = None) -> ComparisonSpec:
@@ -77,13 +82,13 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_run(engine: ComparisonEngine, spec: ComparisonSpec) -> tuple[float, ComparisonOutcome, MemorySink]:
+def timed_run(engine: ComparisonEngine, spec: ComparisonSpec) -> tuple[float, ComparisonOutcome, FinalsOnlyStorage]:
     device = engine.model.device
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
-    sink = MemorySink()
+    sink = FinalsOnlyStorage()
     synchronize(device)
     started = time.perf_counter()
     outcome = engine.run(spec, sink, StorageLayout(""))
@@ -95,7 +100,9 @@ def pixels(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(np.int16)
 
 
-def agreement(a: tuple[ComparisonOutcome, MemorySink], b: tuple[ComparisonOutcome, MemorySink]) -> dict[str, Any]:
+def agreement(
+    a: tuple[ComparisonOutcome, FinalsOnlyStorage], b: tuple[ComparisonOutcome, FinalsOnlyStorage]
+) -> dict[str, Any]:
     """How far two runs of the same comparison are apart: final latents and final images."""
     (outcome_a, sink_a), (outcome_b, sink_b) = a, b
     latent_diff = max(
@@ -127,7 +134,7 @@ def measure(
     """Every execution mode with the UNet eager or compiled: warm-up, timed runs, then batched vs sequential."""
     model, device = engine.model, engine.model.device
     model.pipe.unet = torch.compile(eager_unet, mode=args.compile_mode, dynamic=False) if compiled else eager_unet
-    kept: dict[str, tuple[ComparisonOutcome, MemorySink]] = {}
+    kept: dict[str, tuple[ComparisonOutcome, FinalsOnlyStorage]] = {}
     for mode in args.modes:
         execution = Execution(mode)
         warm_s, _, _ = timed_run(engine, experiment_spec(args, execution, args.warmup_steps))
@@ -149,7 +156,7 @@ def measure(
             "image_evaluations_per_s": round(image_evals / total_s, 2),
             "peak_memory_bytes": peak,
             "frames_per_scheduler": len({f.step for f in outcome.results[0].frames}),
-            "execution_record": outcome.manifest["execution"],
+            "execution_record": outcome.manifest.execution,
             "per_scheduler_wall_s": {r.id: r.timings.wall_s for r in outcome.results},
         }
         runs.append(record)

@@ -242,8 +242,9 @@ def compare(
     settings = Settings()
     updates = {key: value for key, value in (("model", model), ("device", device)) if value is not None}
     settings = settings.model_copy(update=updates)
-    from worker.engine import ComparisonEngine, RunListener
+    from worker.engine import ComparisonEngine
     from worker.model import catalog_before_load, load_model
+    from worker.scheduler_run import RunListener
 
     limits = Limits.from_settings(settings)
     try:

@@ -1,4 +1,4 @@
-"""Object storage for frames, grids and manifests: a local directory or an S3-compatible bucket.
+"""Object storage for frames, grids and manifests: a local directory, an S3-compatible bucket, or memory (tests).
 
 Clients never get storage URLs: the API serves every file at `/v1/comparisons/{id}/files/{path}`, behind the
 same authentication as the job, for both backends. One URL scheme, no presigned links to leak or expire, and
@@ -36,7 +36,8 @@ class StoredObject:
 
 
 class Storage(Protocol):
-    """The one storage interface; keys are relative POSIX paths such as `comparisons/{id}/manifest.json`."""
+    """The one storage interface, the engine's writes included; keys are relative POSIX paths such as
+    `comparisons/{id}/manifest.json`."""
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
@@ -96,6 +97,38 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
         if not os.access(self.root, os.W_OK):
             raise StorageError(f"{self.root} is not writable")
+
+
+class MemoryStorage:
+    """Files in memory, key -> bytes in write order: tests, benchmarks and the worker's warm-up runs."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.written_at: dict[str, datetime] = {}
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        key = _safe_key(key)
+        self.files[key] = data
+        self.written_at[key] = datetime.now(UTC)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.files[key]
+        except KeyError as error:
+            raise ObjectNotFound(key) from error
+
+    def objects(self, prefix: str) -> Iterator[StoredObject]:
+        for key in sorted(k for k in self.files if k.startswith(prefix)):
+            yield StoredObject(key, len(self.files[key]), self.written_at[key])
+
+    def delete_prefix(self, prefix: str) -> int:
+        keys = [item.key for item in self.objects(_safe_key(prefix))]
+        for key in keys:
+            del self.files[key], self.written_at[key]
+        return len(keys)
+
+    def check(self) -> None:
+        pass
 
 
 class S3Storage:

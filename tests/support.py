@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from service.contract import ComparisonSpec, StorageLayout
+from service.storage import MemoryStorage
 from worker.engine import ComparisonEngine, ComparisonOutcome
 
 
-class MemorySink:
-    """An in-memory ArtifactSink: key -> bytes, in write order."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        self.files[key] = data
-
-
-def run_spec(engine: ComparisonEngine, **fields: object) -> tuple[ComparisonOutcome, MemorySink]:
+def run_spec(engine: ComparisonEngine, **fields: object) -> tuple[ComparisonOutcome, MemoryStorage]:
     defaults: dict[str, object] = {
         "prompt": "a red circle on a black background",
         "seed": 7,
@@ -24,5 +15,5 @@ def run_spec(engine: ComparisonEngine, **fields: object) -> tuple[ComparisonOutc
         "steps": 6,
     }
     spec = ComparisonSpec.model_validate({**defaults, **fields})
-    sink = MemorySink()
+    sink = MemoryStorage()
     return engine.run(spec, sink, StorageLayout("")), sink

@@ -1,94 +1,76 @@
 """The comparison engine: one prompt through many schedulers, frames at chosen steps, measured differences.
 
+It owns a job's run from a checked plan to its outcome: `ComparisonEngine` checks the spec into a plan (the
+model's `SchedulerRegistry`), gives each planned run a fresh scheduler as a `SchedulerRun` sharing the job's
+`JobContext` (`worker.scheduler_run`), samples them, gathers them as they end (each sweep cell measured against
+its group's reference) and ends with the results, the contact sheet or the sweep's answer, the charts and the
+typed manifest (`worker.manifest`). Every file goes through the job's `ResultWriter` (`worker.result_writer`).
+
 Each scheduler runs through the model's own pipeline `__call__` (StableDiffusion, SDXL, SD 3 or Flux; no forked
-denoising loop), so its final images are bit-identical to plain diffusers on CPU. Frames come from
-`callback_on_step_end`; x0 predictions from a wrapper around the scheduler instance's `step`. What differs between
-model families (prompt encoding, packed latents, decoding) is asked of `worker.families`, so this path stays one.
+denoising loop), so its final images are bit-identical to plain diffusers on CPU, or in lock-step with the others
+(`worker.lockstep`). What differs between model families (prompt encoding, packed latents,
+decoding) is asked of `worker.families`, so this path stays one.
 """
 
 from __future__ import annotations
 
 import functools
-import io
-import json
 import logging
-import platform
 import statistics
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from PIL import Image
 
-import service
 from service.contract import (
-    Cell,
     ComparisonSpec,
-    Decoder,
     Execution,
-    FrameKind,
-    FrameRef,
+    JobPlan,
+    JobStatus,
     Limits,
-    Reference,
     ReferenceDistance,
-    SchedulerChoice,
     SchedulerResult,
-    SchedulerTimings,
     StorageLayout,
     SweepAnswer,
-    check_spec,
     progress_plan,
     utcnow,
 )
 from service.errors import SpecError
+from service.storage import Storage
 from worker import charts as charts_png
 from worker import frames as frame_images
 from worker import scheduler_metrics as metrics
 from worker import sweep
-from worker.demo_model import DEMO_MODEL_ID
-from worker.families import PromptEmbeds, predicted_x0
-from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner, Run, RunHooks, RunState, StepCounter
+from worker.families import PromptEmbeds
+from worker.lockstep import EncodedPrompt, LockstepReport, LockstepRunner
+from worker.manifest import (
+    ApproxProjectionRecord,
+    Manifest,
+    ReferenceRecord,
+    ReferenceRun,
+    ResolvedSize,
+    SeedRule,
+    Similarity,
+    Versions,
+)
 from worker.model import LoadedModel
-from worker.registry import BuiltScheduler, build_scheduler, entry_by_id, model_catalog
+from worker.registry import BuiltScheduler, SchedulerRegistry
+from worker.result_writer import ResultWriter
+from worker.scheduler_run import EndedRun, JobContext, RunListener, SchedulerRun, StepTally
 
 logger = logging.getLogger(__name__)
 
 
-class ArtifactSink(Protocol):
-    """Where the engine writes its files, as they are made (a local folder, object storage)."""
-
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
-
-
-class RunListener:
-    """Hooks for progress reporting; the defaults do nothing."""
-
-    def on_progress(
-        self,
-        scheduler_index: int,
-        scheduler: str,
-        steps_done: int,
-        steps_total: int,
-        *,
-        timestep: float | None = None,
-        sigma: float | None = None,
-        frames: Sequence[str] = (),
-    ) -> None:
-        """A scheduler step completed; `frames` are the storage keys of the frames already written for it."""
-
-    def on_scheduler_done(self, result: SchedulerResult) -> None:
-        pass
-
-
 @dataclass
 class ComparisonOutcome:
-    status: str  # "succeeded" or "canceled"
+    """What a comparison made: its status (succeeded or canceled), results in plan order, and its manifest."""
+
+    status: JobStatus
     results: list[SchedulerResult]
-    manifest: dict[str, Any]
+    manifest: Manifest
     keys: StorageLayout
     # Each finished scheduler's final latents, in result order (what the exactness tests and benchmarks compare).
     final_latents: list[torch.Tensor] = field(default_factory=list)
@@ -101,143 +83,8 @@ def _never() -> bool:
     return False
 
 
-def _encode_and_put(sink: ArtifactSink, key: str, image: Image.Image) -> None:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)  # fast: frames are many, and previews
-    sink.put_bytes(key, buffer.getvalue(), "image/png")
-
-
-class BackgroundWriter:
-    """Encodes PNGs and writes them to the sink on a few threads, so sampling goes on meanwhile.
-
-    PNG encoding holds no GIL (Pillow releases it); at 512x512 it costs about as much as a UNet step on a GPU.
-    `flush` waits for every pending write and raises the first error (a storage failure fails the job); the engine
-    flushes before a scheduler's result is announced and before the manifest, so no result names a missing file.
-    """
-
-    def __init__(self, sink: ArtifactSink, workers: int = 4, max_pending: int = 64) -> None:
-        self.sink = sink
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="schedlab-write")
-        self.pending: list[Future[None]] = []
-        self.max_pending = max_pending
-
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        self._submit(self.pool.submit(self.sink.put_bytes, key, data, content_type))
-
-    def put_png(self, key: str, image: Image.Image) -> None:
-        self._submit(self.pool.submit(_encode_and_put, self.sink, key, image))
-
-    def _submit(self, future: Future[None]) -> None:
-        # A failed write fails the job at the next write, not at the end of a long run; a slow store holds the
-        # run back (at most `max_pending` writes in flight) instead of piling frames up in memory.
-        still_pending = []
-        for earlier in self.pending:
-            if earlier.done():
-                earlier.result()
-            else:
-                still_pending.append(earlier)
-        if len(still_pending) >= self.max_pending:
-            still_pending.pop(0).result()
-        self.pending = [*still_pending, future]
-
-    def flush(self) -> None:
-        pending, self.pending = self.pending, []
-        for future in pending:
-            future.result()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def put_png(sink: ArtifactSink, key: str, image: Image.Image) -> None:
-    if isinstance(sink, BackgroundWriter):
-        sink.put_png(key, image)
-    else:
-        _encode_and_put(sink, key, image)
-
-
-def _flush(sink: ArtifactSink) -> None:
-    if isinstance(sink, BackgroundWriter):
-        sink.flush()
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# Scheduler-step bookkeeping
-
-
-class X0Tracker:
-    """Wraps a scheduler instance's `step` to keep its latest x0 prediction.
-
-    Schedulers that return `pred_original_sample` give it directly; for the others (PNDM, DPM-Solver, DEIS, UniPC)
-    it is computed from the model output with the step's own noise level.
-    """
-
-    def __init__(self, scheduler: Any) -> None:
-        self.scheduler = scheduler
-        self.latest: torch.Tensor | None = None
-        original_step = scheduler.step
-
-        # The pipeline inspects `step`'s signature to decide whether to pass `generator` and `eta`:
-        # the wrapper must show the original's, or stochastic schedulers silently fall back to the global RNG.
-        @functools.wraps(original_step)
-        def tracked_step(
-            model_output: torch.Tensor,
-            timestep: Any,
-            sample: torch.Tensor,
-            *args: Any,
-            return_dict: bool = True,
-            **kwargs: Any,
-        ) -> Any:
-            output = original_step(model_output, timestep, sample, *args, return_dict=True, **kwargs)
-            x0 = getattr(output, "pred_original_sample", None)
-            self.latest = x0 if x0 is not None else self._x0_from_model_output(model_output, timestep, sample)
-            return output if return_dict else (output.prev_sample,)
-
-        scheduler.step = tracked_step
-
-    def _x0_from_model_output(self, model_output: torch.Tensor, timestep: Any, sample: torch.Tensor) -> torch.Tensor:
-        return predicted_x0(self.scheduler, model_output, timestep, sample)
-
-
-def _current_sigma(scheduler: Any) -> float | None:
-    """The noise level of the sample a scheduler holds after its last step (None for schedulers without sigmas)."""
-    sigmas = getattr(scheduler, "sigmas", None)
-    index = getattr(scheduler, "step_index", None)
-    if sigmas is None or index is None or not 0 <= index < len(sigmas):
-        return None
-    return float(sigmas[index])
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The engine
-
-
-@dataclass
-class _StepTally:
-    steps_done: int = 0
-
-
-@dataclass
-class _SchedulerRun:
-    """One scheduler on one cell (or the reference run of a guidance/seed group), filled in as it runs."""
-
-    index: int  # the scheduler's place in the spec; the reference's is len(spec.schedulers)
-    built: BuiltScheduler
-    name: str
-    folder: str
-    capture: set[int]
-    cell: Cell
-    size: tuple[int, int] = (0, 0)  # (height, width) in pixels: Flux's packed latents unpack to it
-    is_reference: bool = False
-    # Progress counts a scheduler's completed steps over every cell (shared by its runs, which may interleave).
-    progress: _StepTally = field(default_factory=_StepTally)
-    steps_total: int = 0
-    position: int = 0  # the run's place in the job's plan: results are listed in this order
-    unet_calls: int = 0
-    frames: dict[int, list[Image.Image]] = field(default_factory=dict)
-    x0_at: dict[int, torch.Tensor] = field(default_factory=dict)
-    canceled: bool = False
-    denoise_s: float = 0.0  # its sampling time (batched: its share of the ticks) and its frames; finishing adds to it
+# The runs of a job, as they end
 
 
 @dataclass
@@ -246,26 +93,42 @@ class _Group:
 
     guidance_scale: float
     seed: int
-    runs: list[_SchedulerRun]
+    runs: list[SchedulerRun]
     reference_latents: torch.Tensor | None = None
     reference_images: list[Image.Image] = field(default_factory=list)
-    reference_record: dict[str, Any] | None = None
+    reference_record: ReferenceRun | None = None
     # Cells that ended before their reference (in lock-step, short cells end first): announced once it has.
-    waiting: list[_Ended] = field(default_factory=list)
+    waiting: list[EndedRun] = field(default_factory=list)
 
     @property
     def has_reference(self) -> bool:
         return any(run.is_reference for run in self.runs)
 
+    def reference_ended(self, run: SchedulerRun, latents: torch.Tensor) -> None:
+        started = time.perf_counter()
+        images = frame_images.decode_vae(run.job.model, latents, run.size)
+        image_keys = run.job.writer.reference_images(self.guidance_scale, self.seed, images)
+        self.reference_latents, self.reference_images = latents, images
+        self.reference_record = ReferenceRun(
+            guidance_scale=self.guidance_scale,
+            seed=self.seed,
+            final_images=image_keys,
+            unet_calls=run.unet_calls,
+            wall_s=round(run.denoise_s + time.perf_counter() - started, 4),
+        )
 
-@dataclass
-class _Ended:
-    """A run that has ended: its files are written, its result built."""
-
-    run: _SchedulerRun
-    result: SchedulerResult
-    final_images: list[Image.Image]  # empty when canceled
-    latents: torch.Tensor | None  # None when canceled
+    def distance(self, final_images: list[Image.Image], latents: torch.Tensor) -> ReferenceDistance:
+        """A cell's finals against the group's reference: relative latent distance and pixel RMSE, per image."""
+        assert self.reference_latents is not None
+        per_image = metrics.pixel_rmse(final_images, self.reference_images)
+        per_latent = metrics.relative_distances(latents, self.reference_latents)
+        return ReferenceDistance(
+            latent=round(statistics.median(per_latent), 6),
+            image=round(statistics.median(per_image), 6),
+            image_mean=round(statistics.fmean(per_image), 6),
+            images=[round(v, 6) for v in per_image],
+            latents=[round(v, 6) for v in per_latent],
+        )
 
 
 class _EndedRuns:
@@ -273,35 +136,27 @@ class _EndedRuns:
     a sweep cell's result then gets its distance to the group's reference (waiting for the reference if it ended
     first) and is announced."""
 
-    def __init__(
-        self,
-        engine: ComparisonEngine,
-        spec: ComparisonSpec,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        listener: RunListener,
-    ) -> None:
-        self.engine, self.spec, self.keys, self.sink, self.listener = engine, spec, keys, sink, listener
-        self.ended: list[_Ended] = []
-        self.references: list[dict[str, Any]] = []
+    def __init__(self, job: JobContext) -> None:
+        self.job = job
+        self.ended: list[EndedRun] = []
+        self.references: list[ReferenceRun] = []
         self.canceled = False
         self.evaluations = 0  # image x UNet evaluations run, the references' included
 
-    def run_ended(self, group: _Group, run: _SchedulerRun, latents: torch.Tensor) -> None:
-        self.evaluations += run.unet_calls * self.spec.num_images
+    def run_ended(self, group: _Group, run: SchedulerRun, latents: torch.Tensor) -> None:
+        self.evaluations += run.unet_calls * self.job.spec.num_images
         if run.is_reference:
             if run.canceled:
                 self.canceled = True
                 return
-            self.engine._finish_reference(group, run, latents, self.keys, self.sink)
+            group.reference_ended(run, latents)
             assert group.reference_record is not None
             self.references.append(group.reference_record)
             waiting, group.waiting = group.waiting, []
             for ended in waiting:
                 self._announce(group, ended)
             return
-        result, final_images = self.engine._finish_scheduler(self.spec, run, self.keys, self.sink, latents)
-        ended = _Ended(run, result, final_images, None if run.canceled else latents)
+        ended = run.finish(latents)
         if group.has_reference and group.reference_latents is None and not run.canceled:
             group.waiting.append(ended)
         else:
@@ -314,54 +169,21 @@ class _EndedRuns:
             for ended in waiting:
                 self._announce(group, ended)
 
-    def in_plan_order(self) -> list[_Ended]:
-        return sorted(self.ended, key=lambda ended: ended.run.position)
+    def in_plan_order(self) -> list[EndedRun]:
+        return sorted(self.ended, key=lambda ended: ended.run.planned.position)
 
-    def _announce(self, group: _Group, ended: _Ended) -> None:
+    def _announce(self, group: _Group, ended: EndedRun) -> None:
         if ended.latents is not None and group.reference_latents is not None:
-            distance = self.engine._reference_distance(group, ended.final_images, ended.latents)
+            distance = group.distance(ended.final_images, ended.latents)
             ended.result = ended.result.model_copy(update={"reference_distance": distance})
-        _flush(self.sink)  # the result names its files: they must be readable when it is announced
-        self.listener.on_scheduler_done(ended.result)
+        self.job.writer.flush()  # the result names its files: they must be readable when it is announced
+        self.job.listener.on_scheduler_done(ended.result)
         self.canceled |= ended.run.canceled
         self.ended.append(ended)
 
 
-class _BatchedHooks(RunHooks):
-    """One run in a lock-step run: frames and progress as the sequential step callback makes them, then `ended`."""
-
-    def __init__(
-        self,
-        engine: ComparisonEngine,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        listener: RunListener,
-        ended: Callable[[_SchedulerRun, torch.Tensor], None],
-    ) -> None:
-        self.engine, self.spec, self.run, self.tracker = engine, spec, run, X0Tracker(run.built.scheduler)
-        self.keys, self.sink, self.listener, self.ended = keys, sink, listener, ended
-
-    def on_step(self, state: RunState, step: int) -> None:
-        self.engine._on_completed_step(
-            self.spec,
-            self.run,
-            self.tracker,
-            self.keys,
-            self.sink,
-            step,
-            state.latents,
-            self.listener,
-            float(state.timesteps[state.call_index]),
-            _current_sigma(state.run.scheduler),
-        )
-
-    def on_finish(self, state: RunState) -> None:
-        self.run.unet_calls = state.unet_calls
-        self.run.canceled = state.status == "canceled"
-        self.run.denoise_s = state.seconds
-        self.ended(self.run, state.latents)
+# ---------------------------------------------------------------------------------------------------------------
+# The engine
 
 
 class ComparisonEngine:
@@ -371,150 +193,74 @@ class ComparisonEngine:
         self.model = model
         self.limits = limits or Limits()
         self.max_batch = max_batch  # UNet samples per batched call; 0: worker.lockstep.default_max_batch
+        self.registry = SchedulerRegistry(model.family, model.scheduler_config, model.public_info())
         # What this model can run, with a reason for what it cannot; workers register it for the API.
-        self.catalog = model_catalog(model.family, model.scheduler_config, model.public_info())
+        self.catalog = self.registry.catalog
 
-    def prepare(self, spec: ComparisonSpec) -> list[BuiltScheduler]:
-        """Check the spec and build every scheduler once; raises `SpecError` before any model work."""
+    def check(self, spec: ComparisonSpec) -> JobPlan:
+        """Check the spec against this model; returns the plan to run. Raises `SpecError` before any model work."""
         if spec.model is not None and spec.model != self.model.name:
             raise SpecError("model", f"this worker serves {self.model.name!r}, not {spec.model!r}")
-        check_spec(spec, self.limits, self.catalog)
-        built = [self._build(spec, index, choice, spec.seed_values[0]) for index, choice in enumerate(spec.schedulers)]
-        reference = spec.resolved_reference()
-        if reference is not None:
-            self._build_reference(reference, spec.seed_values[0])
+        plan = self.registry.plan(spec, self.limits)
         size, multiple = self.model.default_size, self.model.size_multiple
         for name, pixels in (("height", spec.height or size), ("width", spec.width or size)):
             if pixels % multiple:
                 raise SpecError(
                     name, f"must be a multiple of {multiple} for {self.model.name or 'this model'}, got {pixels}"
                 )
-        return built
-
-    def _build(self, spec: ComparisonSpec, index: int, choice: SchedulerChoice, seed: int) -> BuiltScheduler:
-        field_name = f"schedulers[{index}]"
-        resolved = self.catalog.resolve_choice(choice, field=field_name)  # a ComfyUI schedule adds its config
-        entry = entry_by_id(resolved.entry.id)
-        return build_scheduler(entry, self.model.scheduler_config, resolved.choice, seed, field_name)
-
-    def _build_reference(self, reference: Reference, seed: int) -> BuiltScheduler:
-        entry = entry_by_id(self.catalog.resolve(reference.scheduler, field="reference.scheduler").id)
-        choice = SchedulerChoice(name=reference.scheduler)
-        return build_scheduler(entry, self.model.scheduler_config, choice, seed, "reference")
-
-    def plan(self, spec: ComparisonSpec) -> list[_Group]:
-        """Every run of the job, grouped by (guidance, seed): the reference first, then cells x schedulers.
-
-        Each run gets a fresh scheduler instance (they hold state), seeded for its cell (DPMSolverSDE's tree).
-        A single-value job is one group of one cell, without a reference unless it asks for one.
-        """
-        reference = spec.resolved_reference()
-        size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
-        groups: dict[tuple[float, int], _Group] = {}
-        totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
-        tallies = {index: _StepTally() for index in totals}
-        position = 0
-        for cell in spec.cells():
-            key = (cell.guidance_scale, cell.seed)
-            if key not in groups:
-                groups[key] = group = _Group(cell.guidance_scale, cell.seed, [])
-                if reference is not None:
-                    ref_cell = Cell(-1, reference.steps, cell.guidance_scale, cell.seed, sweep=False)
-                    ref_index = len(spec.schedulers)
-                    group.runs.append(
-                        _SchedulerRun(
-                            ref_index,
-                            self._build_reference(reference, cell.seed),
-                            f"reference: {reference.scheduler}",
-                            f"reference/{StorageLayout.group_name(cell.guidance_scale, cell.seed)}",
-                            {reference.steps},
-                            ref_cell,
-                            size=size,
-                            is_reference=True,
-                            progress=tallies[ref_index],
-                            steps_total=totals[ref_index],
-                            position=position,
-                        )
-                    )
-                    position += 1
-            for index, choice in enumerate(spec.schedulers):
-                built = self._build(spec, index, choice, cell.seed)
-                groups[key].runs.append(
-                    _SchedulerRun(
-                        index,
-                        built,
-                        choice.name,
-                        cell.folder + StorageLayout.scheduler_folder(index, built.entry.id),
-                        set(spec.capture_steps(cell.steps)),
-                        cell,
-                        size=size,
-                        progress=tallies[index],
-                        steps_total=totals[index],
-                        position=position,
-                    )
-                )
-                position += 1
-        return list(groups.values())
+        return plan
 
     def run(
         self,
         spec: ComparisonSpec,
-        sink: ArtifactSink,
+        storage: Storage,
         keys: StorageLayout,
         should_stop: Callable[[], bool] = _never,
         listener: RunListener | None = None,
     ) -> ComparisonOutcome:
-        """Run one comparison, writing its files to `sink` as they are made (PNGs encoded in the background).
+        """Run one comparison, writing its files to `storage` as they are made (PNGs encoded in the background).
 
         `keys` places the files (`StorageLayout.for_job(id)` for a service job, `StorageLayout("")` for a CLI
         folder). `should_stop` is asked after every step; when it says stop, the runs end there and the outcome
         is "canceled", with what was made so far. `listener` hears each step and each finished scheduler.
         Raises `SpecError` before any model work when the spec breaks a rule of this model's catalog.
         """
-        writer = BackgroundWriter(sink)
+        # A sweep without a reference gets this model's default one (a flow solver on flow-matching models).
+        spec = self.catalog.for_spec(spec)
+        writer = ResultWriter(storage, keys)
         try:
-            return self._run(spec, writer, keys, should_stop, listener)
+            return self._run(JobContext(spec, self.model, writer, listener or RunListener(), should_stop))
         finally:
             writer.close()
 
     @torch.no_grad()
-    def _run(
-        self,
-        spec: ComparisonSpec,
-        sink: BackgroundWriter,
-        keys: StorageLayout,
-        should_stop: Callable[[], bool] = _never,
-        listener: RunListener | None = None,
-    ) -> ComparisonOutcome:
+    def _run(self, job: JobContext) -> ComparisonOutcome:
         """Every run of the job (cells x schedulers, and the references), then what is measured across them.
 
         A single-value job is a sweep of one cell: its runs, files and results are exactly those of each sweep cell.
         """
-        listener = listener or RunListener()
+        spec, writer = job.spec, job.writer
         started_at = utcnow()
         clock = time.perf_counter()
         if self.model.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.model.device)
 
-        # 1. Check inputs, then plan every run (cells x schedulers, and the references) with fresh schedulers
-        self.prepare(spec)
-        height = spec.height or self.model.default_size
-        width = spec.width or self.model.default_size
-        groups = self.plan(spec)
+        # 1. Check inputs (every name resolved once), then every run of the plan with a fresh scheduler
+        groups = self._groups(job, self.check(spec))
 
         # 2. Encode the prompt once for the whole job, the model family's way: every cell and scheduler shares it
         embeds = self.model.family.encode_prompt(self.model.pipe, spec, self.model.device)
 
         # 3. Sample: every run in one UNet batch per tick (batched), or one pipeline call each (sequential); each
         #    run ends (final images, its reference distance) and is announced as soon as it can
-        ended = _EndedRuns(self, spec, keys, sink, listener)
+        ended = _EndedRuns(job)
         unbatchable = None
         if spec.execution is Execution.batched:
             unbatchable = self._unbatchable_reason([run.built for group in groups for run in group.runs])
         if spec.execution is Execution.batched and unbatchable is None:
-            execution = self._execute_batched(spec, groups, ended, keys, sink, embeds, should_stop, listener)
+            execution = self._execute_batched(job, groups, ended, embeds)
         else:
-            execution = self._execute_sequential(spec, groups, ended, keys, sink, embeds, should_stop, listener)
+            execution = self._execute_sequential(job, groups, ended, embeds)
             if unbatchable is not None:
                 execution |= {"requested": Execution.batched.value, "why_sequential": unbatchable}
         ended.close(groups)
@@ -528,58 +274,83 @@ class ComparisonEngine:
         contact_sheet = None
         if finals and not spec.is_sweep:
             rows = [(f"{run.result.index + 1}. {run.result.name}", run.final_images) for run in succeeded]
-            put_png(sink, keys.contact_sheet, frame_images.make_contact_sheet(rows))
-            contact_sheet = keys.contact_sheet
+            contact_sheet = writer.contact_sheet(frame_images.make_contact_sheet(rows))
         answer = None
         if spec.is_sweep and not canceled and succeeded:
             first_images = [(run.result, run.final_images[0] if run.final_images else None) for run in succeeded]
-            answer = sweep.answer(spec, first_images, keys, sink, self.limits.grid_max_pixels)
+            answer = sweep.answer(spec, first_images, writer, self.limits.grid_max_pixels)
 
-        # 5. The manifest: everything needed to reproduce the run
-        manifest = self._manifest(
-            spec, results, [] if spec.is_sweep else finals, keys, height, width, started_at, canceled, execution
+        # 5. Charts as PNG files, for clients without the viewer. The convergence and similarity charts describe
+        #    one cell; a sweep's picture is its error-vs-NFE plot.
+        similarity = Similarity.of(results, [] if spec.is_sweep else finals)
+        charts = {} if spec.is_sweep else self._charts(spec, results, similarity, writer)
+
+        # 6. The manifest: everything needed to reproduce the run
+        status = JobStatus.canceled if canceled else JobStatus.succeeded
+        peak = torch.cuda.max_memory_allocated(self.model.device) if self.model.device.type == "cuda" else None
+        manifest = Manifest(
+            status=status,
+            started_at=started_at.isoformat(),
+            finished_at=utcnow().isoformat(),
+            spec=spec.model_dump(mode="json", exclude={"webhook"}),
+            resolved=ResolvedSize(
+                height=spec.height or self.model.default_size,
+                width=spec.width or self.model.default_size,
+                capture_steps=spec.capture_steps(),
+                cells=len(spec.cells()),
+            ),
+            seeds=SeedRule.of(spec),
+            model=self.model.describe(),
+            approx_projection=ApproxProjectionRecord.of(self.model.approx),
+            versions=Versions.installed(),
+            similarity=similarity,
+            contact_sheet=contact_sheet,
+            execution=execution,
+            peak_memory_bytes=peak,
+            schedulers=results,
+            reference=ReferenceRecord.of(spec, ended.references),
+            sweep=answer,
+            charts=charts,
         )
-        manifest["contact_sheet"] = contact_sheet
-        manifest["reference"] = self._reference_manifest(spec, ended.references)
-        manifest["sweep"] = answer.model_dump(mode="json") if answer is not None else None
-        # 6. Charts as PNG files, for clients without the viewer. The convergence and similarity charts describe one
-        #    cell; a sweep's picture is its error-vs-NFE plot.
-        manifest["charts"] = {} if spec.is_sweep else self._charts(spec, results, manifest, keys, sink)
-        sink.flush()
-        sink.put_bytes(keys.manifest, json.dumps(manifest, indent=2).encode(), "application/json")
-        sink.flush()
+        writer.manifest(manifest.to_json())
         return ComparisonOutcome(
-            "canceled" if canceled else "succeeded",
+            status,
             results,
             manifest,
-            keys,
+            writer.keys,
             final_latents=[run.latents for run in succeeded if run.latents is not None],
             sweep=answer,
             unet_evaluations=ended.evaluations,
             wall_s=time.perf_counter() - clock,
         )
 
+    def _groups(self, job: JobContext, plan: JobPlan) -> list[_Group]:
+        """The plan's runs grouped by (guidance, seed), each with a fresh scheduler instance (they hold state),
+        seeded for its cell (DPMSolverSDE's tree). A single-value job is one group of one cell."""
+        spec = plan.spec
+        size = (spec.height or self.model.default_size, spec.width or self.model.default_size)
+        totals = {p.scheduler_index: p.steps_total for p in progress_plan(spec)}
+        tallies = {index: StepTally() for index in totals}
+        groups: dict[tuple[float, int], _Group] = {}
+        for planned in plan.runs:
+            cell, index = planned.cell, planned.scheduler.index
+            group = groups.setdefault((cell.guidance_scale, cell.seed), _Group(cell.guidance_scale, cell.seed, []))
+            built = self.registry.build(planned.scheduler, cell.seed)
+            group.runs.append(SchedulerRun(job, planned, built, size, tallies[index], totals[index]))
+        return list(groups.values())
+
     def _execute_sequential(
-        self,
-        spec: ComparisonSpec,
-        groups: list[_Group],
-        ended: _EndedRuns,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
+        self, job: JobContext, groups: list[_Group], ended: _EndedRuns, embeds: PromptEmbeds
     ) -> dict[str, Any]:
         """Each run through the family pipeline's own `__call__`, one after another: the bit-exact reference."""
         for group in groups:
             for run in group.runs:
-                latents = self._denoise(spec, run, keys, sink, embeds, should_stop, listener)
-                ended.run_ended(group, run, latents)
+                ended.run_ended(group, run, run.denoise(embeds))
                 if ended.canceled:
                     break
             if ended.canceled:
                 break
-        samples = spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
+        samples = job.spec.num_images * (2 if embeds.kwargs.get("negative_prompt_embeds") is not None else 1)
         return {
             "mode": Execution.sequential.value,
             "guarantee": "each run through the family pipeline's __call__: bit-identical to plain diffusers",
@@ -588,39 +359,18 @@ class ComparisonEngine:
         }
 
     def _execute_batched(
-        self,
-        spec: ComparisonSpec,
-        groups: list[_Group],
-        ended: _EndedRuns,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
+        self, job: JobContext, groups: list[_Group], ended: _EndedRuns, embeds: PromptEmbeds
     ) -> dict[str, Any]:
         """Every run of the job in lock-step, one UNet batch per tick (`worker.lockstep`): every scheduler of every
         cell, whatever its steps and guidance, and the references; each with its own scheduler, generators and
         guidance, so each cell is its single-value job up to the UNet's batch-size rounding."""
         prompt = EncodedPrompt(embeds.kwargs["prompt_embeds"], embeds.kwargs.get("negative_prompt_embeds"))
-        runs: list[Run] = []
-        for group in groups:
-            for run in group.runs:
-                hooks = _BatchedHooks(self, spec, run, keys, sink, listener, functools.partial(ended.run_ended, group))
-                height, width = run.size
-                generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
-                runs.append(
-                    Run(
-                        scheduler=run.built.scheduler,
-                        steps=run.cell.steps,
-                        guidance_scale=run.cell.guidance_scale,
-                        generators=generators,
-                        embeds=prompt,
-                        height=height,
-                        width=width,
-                        hooks=hooks,
-                    )
-                )
-        report = LockstepRunner(self.model.pipe, self.max_batch).run(runs, should_stop)
+        runs = [
+            run.lockstep_run(prompt, functools.partial(ended.run_ended, group))
+            for group in groups
+            for run in group.runs
+        ]
+        report = LockstepRunner(self.model.pipe, self.max_batch).run(runs, job.should_stop)
         execution = {
             "mode": Execution.batched.value,
             "guarantee": "every run (scheduler x cell) in one UNet batch per tick; each keeps its own scheduler, "
@@ -630,7 +380,7 @@ class ComparisonEngine:
             "timing": "wall_s: each run's share of every tick it took part in (tick time split by its share of the "
             "tick's UNet samples), plus its own frame and final-image work",
         }
-        if spec.is_sweep:
+        if job.spec.is_sweep:
             execution |= self._cells_per_tick(groups, report)
         return execution
 
@@ -649,114 +399,6 @@ class ComparisonEngine:
             "ticks_with_reference_runs": with_reference,
         }
 
-    def _denoise(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        embeds: PromptEmbeds,
-        should_stop: Callable[[], bool],
-        listener: RunListener,
-    ) -> torch.Tensor:
-        """One run through the family pipeline's own `__call__`; returns its final latents."""
-        pipe = self.model.pipe
-        scheduler = run.built.scheduler
-        tracker = X0Tracker(scheduler)
-        started = time.perf_counter()
-        counter: StepCounter | None = None
-        steps = run.cell.steps
-
-        def on_step_end(pipeline: Any, call_index: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            nonlocal counter
-            if counter is None:
-                counter = StepCounter(len(pipeline.scheduler.timesteps), steps, pipeline.scheduler.order)
-            run.unet_calls += 1
-            if counter.step_completed(call_index):
-                self._on_completed_step(
-                    spec,
-                    run,
-                    tracker,
-                    keys,
-                    sink,
-                    counter.completed,
-                    tensors["latents"],
-                    listener,
-                    float(timestep),
-                    _current_sigma(pipeline.scheduler),
-                )
-            if should_stop():
-                run.canceled = True
-                pipeline._interrupt = True
-            return {}
-
-        guidance = run.cell.guidance_scale
-        generators = [torch.Generator("cpu").manual_seed(run.cell.seed + i) for i in range(spec.num_images)]
-        pipe.scheduler = scheduler
-        height, width = run.size
-        latents: torch.Tensor = pipe(
-            # Encoded with guidance when any cell needs it; a cell at guidance <= 1 runs unguided and the pipeline
-            # then ignores the negative embeddings, exactly as a single-value job at that scale.
-            **embeds.kwargs,
-            **run.built.call_config,
-            num_images_per_prompt=embeds.images_per_prompt,
-            num_inference_steps=steps,
-            guidance_scale=guidance,
-            height=height,
-            width=width,
-            generator=generators,
-            output_type="latent",
-            callback_on_step_end=on_step_end,
-        ).images
-        run.denoise_s = time.perf_counter() - started
-        return latents
-
-    def _finish_reference(
-        self, group: _Group, run: _SchedulerRun, latents: torch.Tensor, keys: StorageLayout, sink: ArtifactSink
-    ) -> None:
-        started = time.perf_counter()
-        images = frame_images.decode_vae(self.model, latents, run.size)
-        image_keys = []
-        for image_index, image in enumerate(images):
-            key = keys.reference_image(group.guidance_scale, group.seed, image_index)
-            put_png(sink, key, image)
-            image_keys.append(key)
-        group.reference_latents, group.reference_images = latents, images
-        group.reference_record = {
-            "guidance_scale": group.guidance_scale,
-            "seed": group.seed,
-            "final_images": image_keys,
-            "unet_calls": run.unet_calls,
-            "wall_s": round(run.denoise_s + time.perf_counter() - started, 4),
-        }
-
-    @staticmethod
-    def _reference_distance(group: _Group, final_images: list[Image.Image], latents: torch.Tensor) -> ReferenceDistance:
-        """A cell's finals against its group's reference: relative latent distance and pixel RMSE, per image."""
-        assert group.reference_latents is not None
-        per_image = metrics.pixel_rmse(final_images, group.reference_images)
-        per_latent = metrics.relative_distances(latents, group.reference_latents)
-        return ReferenceDistance(
-            latent=round(statistics.median(per_latent), 6),
-            image=round(statistics.median(per_image), 6),
-            image_mean=round(statistics.fmean(per_image), 6),
-            images=[round(v, 6) for v in per_image],
-            latents=[round(v, 6) for v in per_latent],
-        )
-
-    @staticmethod
-    def _reference_manifest(spec: ComparisonSpec, runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-        reference = spec.resolved_reference()
-        if reference is None:
-            return None
-        return {
-            **reference.model_dump(mode="json"),
-            "default": spec.reference is None,
-            "why": "a deterministic high-order solver at many steps approximates the probability-flow ODE's "
-            "solution from each seed's noise; every cell's final latent and image are measured against it",
-            "runs": runs,
-        }
-
     def _unbatchable_reason(self, built: list[BuiltScheduler]) -> str | None:
         """Why this job cannot run lock-step, or None: the runner drives SD 1.x/2.x's UNet call alone."""
         if self.model.family.name != "sd":
@@ -766,202 +408,17 @@ class ComparisonEngine:
             return f"pipeline options ({', '.join(with_call_config)}: e.g. guidance_rescale) run through the pipeline"
         return None
 
-    def _on_completed_step(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        tracker: X0Tracker,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        step: int,
-        latents: torch.Tensor,
-        listener: RunListener,
-        timestep: float | None,
-        sigma: float | None,
-    ) -> None:
-        """Scheduler step `step` is complete: capture its frames and x0 if asked, report progress."""
-        written: list[str] = []
-        if step in run.capture and not run.is_reference:
-            assert tracker.latest is not None
-            run.x0_at[step] = tracker.latest.detach().clone()
-            # Latent frames at the last step are the final images: decoded once, after the loop, the pipeline's way.
-            reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
-            if not (reuse_final and step == run.cell.steps):
-                frame_latents = latents if spec.frames is FrameKind.latent else tracker.latest
-                self._emit_frames(run, keys, sink, step, frame_latents, spec.decoder)
-                written = [keys.frame(run.folder, step, i) for i in range(spec.num_images)]
-                _flush(sink)  # a step event names its frames: they must be readable when it goes out
-        # Across a sweep, a scheduler's progress counts its completed steps over every cell (cells may interleave).
-        run.progress.steps_done += 1
-        listener.on_progress(
-            run.index,
-            run.name,
-            run.progress.steps_done,
-            run.steps_total or run.cell.steps,
-            timestep=timestep,
-            sigma=sigma,
-            frames=written,
-        )
-
-    def _finish_scheduler(
-        self,
-        spec: ComparisonSpec,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        latents: torch.Tensor,
-    ) -> tuple[SchedulerResult, list[Image.Image]]:
-        """Final images, grid, convergence curve and the scheduler's result, once its sampling has ended."""
-        started = time.perf_counter()
-        reuse_final = spec.frames is FrameKind.latent and spec.decoder is Decoder.vae
-        final_keys: list[str] = []
-        final_images: list[Image.Image] = []
-        if not run.canceled:
-            final_images = frame_images.decode_vae(self.model, latents, run.size)
-            for image_index, image in enumerate(final_images):
-                key = keys.final_image(run.folder, image_index)
-                put_png(sink, key, image)
-                final_keys.append(key)
-            if reuse_final:
-                self._store_frames(run, keys, sink, run.cell.steps, final_images)
-
-        grid_key = None
-        if run.frames:
-            grid_key = keys.grid(run.folder)
-            put_png(sink, grid_key, frame_images.make_grid(sorted(run.frames.items())))
-
-        curve = [(step, round(metrics.relative_distance(x0, latents), 6)) for step, x0 in sorted(run.x0_at.items())]
-        frame_refs = [
-            FrameRef(step=step, image_index=i, key=keys.frame(run.folder, step, i))
-            for step in sorted(run.frames)
-            for i in range(len(run.frames[step]))
-        ]
-        result = SchedulerResult(
-            index=run.index,
-            name=run.name,
-            id=run.built.entry.id,
-            class_name=run.built.entry.class_name,
-            folder=f"{keys.root}{run.folder}",
-            status="canceled" if run.canceled else "succeeded",
-            stochastic=run.built.stochastic,
-            # After the run: set_timesteps may rewrite the config (DPMSolverSinglestep's lower_order_final).
-            effective_config=run.built.config_after_run(),
-            seeds=[run.cell.seed + i for i in range(spec.num_images)],
-            final_images=final_keys,
-            frames=frame_refs,
-            grid=grid_key,
-            # Its sampling (batched: its share of the ticks) and frames, then this: final images, grid, curve.
-            timings=SchedulerTimings(
-                wall_s=round(run.denoise_s + time.perf_counter() - started, 4), unet_calls=run.unet_calls
-            ),
-            convergence=curve,
-            emergence_step=None if run.canceled else metrics.emergence_step(curve),
-            quality=self._quality(spec, final_images),
-            cell=run.cell.label if spec.is_sweep else None,
-        )
-        return result, final_images
-
     @staticmethod
     def _charts(
         spec: ComparisonSpec,
         results: list[SchedulerResult],
-        manifest: dict[str, Any],
-        keys: StorageLayout,
-        sink: ArtifactSink,
+        similarity: Similarity,
+        writer: ResultWriter,
     ) -> dict[str, str]:
         curves = [(f"{r.index + 1}. {r.name}", r.convergence) for r in results]
         charts = {
             "convergence": charts_png.convergence_png(curves, max(spec.steps_values), metrics.EMERGENCE_THRESHOLD),
         }
-        similarity = manifest["similarity"]
-        if similarity["matrix"]:
-            charts["similarity"] = charts_png.similarity_png(similarity["schedulers"], similarity["matrix"])
-        for name, png in charts.items():
-            sink.put_bytes(keys.chart(name), png, "image/png")
-        return {name: keys.chart(name) for name in charts}
-
-    def _quality(self, spec: ComparisonSpec, final_images: list[Image.Image]) -> dict[str, float] | None:
-        """On the demo model, what the checker sees: does each final image show the prompt's colour and shape?"""
-        if self.model.model_id != DEMO_MODEL_ID or not final_images:
-            return None
-        from worker.demo_model import checker
-
-        return checker.score(final_images, [spec.prompt] * len(final_images))
-
-    def _emit_frames(
-        self,
-        run: _SchedulerRun,
-        keys: StorageLayout,
-        sink: ArtifactSink,
-        step: int,
-        latents: torch.Tensor,
-        decoder: Decoder,
-    ) -> None:
-        decode = frame_images.decode_vae if decoder is Decoder.vae else frame_images.decode_approx
-        self._store_frames(run, keys, sink, step, decode(self.model, latents, run.size))
-
-    @staticmethod
-    def _store_frames(
-        run: _SchedulerRun, keys: StorageLayout, sink: ArtifactSink, step: int, images: list[Image.Image]
-    ) -> None:
-        run.frames[step] = images
-        for image_index, image in enumerate(images):
-            put_png(sink, keys.frame(run.folder, step, image_index), image)
-
-    def _manifest(
-        self,
-        spec: ComparisonSpec,
-        results: list[SchedulerResult],
-        finals: list[list[Image.Image]],
-        keys: StorageLayout,
-        height: int,
-        width: int,
-        started_at: Any,
-        canceled: bool,
-        execution: dict[str, Any],
-    ) -> dict[str, Any]:
-        model = self.model
-        peak = torch.cuda.max_memory_allocated(model.device) if model.device.type == "cuda" else None
-        return {
-            "schedlab_version": service.__version__,
-            "status": "canceled" if canceled else "succeeded",
-            "started_at": started_at.isoformat(),
-            "finished_at": utcnow().isoformat(),
-            "spec": spec.model_dump(mode="json", exclude={"webhook"}),
-            "resolved": {
-                "height": height,
-                "width": width,
-                "capture_steps": spec.capture_steps(),
-                "cells": len(spec.cells()),
-            },
-            "seeds": {
-                "images": [seed + i for seed in spec.seed_values for i in range(spec.num_images)],
-                "rule": "image i of every scheduler (and cell): torch.Generator('cpu').manual_seed(seed + i); "
-                "DPMSolverSDE: noise_sampler_seed = seed unless configured",
-            },
-            "model": model.describe(),
-            "approx_projection": {
-                "matrix": model.approx.matrix,
-                "bias": model.approx.bias,
-                "source": model.approx.source,
-            },
-            "versions": {
-                "python": platform.python_version(),
-                "torch": torch.__version__,
-                "diffusers": metadata.version("diffusers"),
-                "transformers": metadata.version("transformers"),
-            },
-            "convergence": {
-                "distance": "mean over images of ||x0_pred(step) - final_latent|| / ||final_latent||",
-                "emergence_threshold": metrics.EMERGENCE_THRESHOLD,
-            },
-            "similarity": {
-                "metric": metrics.SIMILARITY_RULE,
-                "schedulers": [r.id if r.name == r.id else r.name for r in results if r.status == "succeeded"],
-                "matrix": metrics.similarity_matrix(finals) if finals else [],
-            },
-            "contact_sheet": keys.contact_sheet if finals else None,
-            "execution": execution,
-            "peak_memory_bytes": peak,
-            "schedulers": [r.model_dump(mode="json") for r in results],
-        }
+        if similarity.matrix:
+            charts["similarity"] = charts_png.similarity_png(similarity.schedulers, similarity.matrix)
+        return {name: writer.chart(name, png) for name, png in charts.items()}

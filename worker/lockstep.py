@@ -105,7 +105,7 @@ class RunHooks:
         """Scheduler step `step` (1-based) is complete: `state.latents` holds x_t after it.
 
         Called after every completed step, never between the two calls of an order-2 step. For the x0 prediction
-        wrap the scheduler first with `worker.engine.X0Tracker`.
+        wrap the scheduler first with `worker.scheduler_run.X0Tracker`.
         """
 
     def on_finish(self, state: RunState) -> None:

@@ -1,7 +1,8 @@
 """Loading the model: once per process, through its family's diffusers pipeline `from_pretrained`, whatever its source.
 
 The family (SD 1.x/2.x, SDXL, SD 3, Flux) comes from the model's `model_index.json`; `worker.families` holds what
-differs between them.
+differs between them. A `LoadedModel` carries what comes with the model: its scheduler config, its approximate
+latent -> RGB projection, and its quality scorer where it ships one (the demo model's checker).
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import diffusers
 import torch
+from PIL import Image
 
 from service.contract import Catalog, ModelInfo
 from service.settings import Settings
-from worker.demo_model import DEMO_MODEL_DIR, DEMO_MODEL_ID
+from worker.demo_model import DEMO_MODEL_DIR, DEMO_MODEL_ID, checker
 from worker.families import Family, StableDiffusionFamily, family_of, read_model_index
 from worker.registry import model_catalog
 from worker.sd15_random import SD15_RANDOM_ID, ensure_sd15_random
@@ -53,6 +56,10 @@ class ApproxProjection:
     fitted_on: str | None = None
 
 
+# What a model's own checker sees in its final images, given their prompts: named shares, e.g. colour_match.
+QualityScorer = Callable[[Sequence[Image.Image], Sequence[str]], dict[str, float]]
+
+
 @dataclass
 class LoadedModel:
     # The family's diffusers pipeline; diffusers declares a pipeline's components at run time, so typed as Any.
@@ -70,6 +77,8 @@ class LoadedModel:
     # What the deployment calls this model (SCHEDLAB_MODEL: "tiny-sdxl", a Hub id, a directory); the queue's name.
     name: str = ""
     default_size_override: int | None = None
+    # Scores each scheduler's final images (their `quality`); only models that ship a checker have one.
+    scorer: QualityScorer | None = None
 
     @property
     def vae_scale_factor(self) -> int:
@@ -178,7 +187,13 @@ def load_model(settings: Settings) -> LoadedModel:
         family=family,
         name=settings.model,
         default_size_override=default_size,
+        scorer=quality_scorer(model_id),
     )
+
+
+def quality_scorer(model_id: str) -> QualityScorer | None:
+    """The demo model comes with its checker: does each image show its prompt's colour and shape?"""
+    return checker.score if model_id == DEMO_MODEL_ID else None
 
 
 def catalog_before_load(settings: Settings) -> Catalog:

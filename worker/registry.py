@@ -23,7 +23,9 @@ Quirks and where they are handled:
   timestep: its presets are available only on v-prediction models.
 
 Which entries a model can run is `model_catalog`: its scheduler's diffusers `compatibles`, flow-matching
-schedulers (and flow-sigma solvers) for flow models only, and the rules above, each with a reason.
+schedulers (and flow-sigma solvers) for flow models only, and the rules above, each with a reason. A worker's
+`SchedulerRegistry` holds its model's catalog and builds the schedulers of a checked spec's plan from the entries
+behind it.
 """
 
 from __future__ import annotations
@@ -42,11 +44,16 @@ from service.contract import (
     Catalog,
     CatalogEntry,
     ComfyUISampler,
+    ComparisonSpec,
     ConfigKey,
+    JobPlan,
     JsonKind,
+    Limits,
     ModelInfo,
+    PlannedScheduler,
     SchedulerChoice,
     ScheduleType,
+    check_spec,
 )
 from service.errors import SpecError
 from worker.families import Family
@@ -424,11 +431,11 @@ def is_stochastic(class_name: str, config: dict[str, Any]) -> bool:
     return class_name in _STOCHASTIC_CLASSES or config.get("algorithm_type") in _SDE_ALGORITHMS
 
 
+_ENTRIES_BY_ID = {entry.id: entry for entry in ENTRIES}
+
+
 def entry_by_id(entry_id: str) -> RegistryEntry:
-    for entry in ENTRIES:
-        if entry.id == entry_id:
-            return entry
-    raise KeyError(entry_id)
+    return _ENTRIES_BY_ID[entry_id]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -477,6 +484,24 @@ def plain_config(config: Any) -> dict[str, Any]:
             continue
         plain[key] = value.tolist() if hasattr(value, "tolist") else value
     return plain
+
+
+class SchedulerRegistry:
+    """The registry as one model sees it: the catalog it publishes (what the API checks this model's specs
+    against) and the entries behind that catalog, which build the schedulers of a checked spec's plan."""
+
+    def __init__(self, family: Family, scheduler_config: dict[str, Any], model: ModelInfo | None = None) -> None:
+        self.scheduler_config = scheduler_config  # the model's own: every scheduler derives from it
+        self.catalog = model_catalog(family, scheduler_config, model)
+
+    def plan(self, spec: ComparisonSpec, limits: Limits) -> JobPlan:
+        """Check the spec against this model's catalog: every name resolved once; raises `SpecError`."""
+        return check_spec(spec, limits, self.catalog)
+
+    def build(self, planned: PlannedScheduler, seed: int) -> BuiltScheduler:
+        """A fresh scheduler instance for one run of `planned`, seeded for its cell (DPMSolverSDE's tree)."""
+        entry = _ENTRIES_BY_ID[planned.entry.id]
+        return build_scheduler(entry, self.scheduler_config, planned.choice, seed, planned.field)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -566,9 +591,9 @@ def model_catalog(family: Family, scheduler_config: dict[str, Any], model: Model
     compatible = {cls.__name__ for cls in scheduler_class._get_compatibles()} | {scheduler_class.__name__}
     prediction = "flow" if family.flow_matching else str(scheduler_config.get("prediction_type", "epsilon"))
     entries = []
-    for entry in catalog().entries:
-        reason = entry.unavailable_reason or incompatibility(entry_by_id(entry.id), family, prediction, compatible)
-        entries.append(entry.model_copy(update={"available": reason is None, "unavailable_reason": reason}))
+    for entry, described in zip(ENTRIES, catalog().entries, strict=True):
+        reason = described.unavailable_reason or incompatibility(entry, family, prediction, compatible)
+        entries.append(described.model_copy(update={"available": reason is None, "unavailable_reason": reason}))
     return Catalog(
         diffusers_version=diffusers.__version__,
         entries=entries,

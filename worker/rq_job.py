@@ -31,8 +31,9 @@ from service.job_store import JobStore
 from service.logs import current_job_id
 from service.storage import Storage
 from service.webhooks import WebhookSender
-from worker.engine import ComparisonEngine, ComparisonOutcome, RunListener
+from worker.engine import ComparisonEngine, ComparisonOutcome
 from worker.lockstep import default_max_batch
+from worker.scheduler_run import RunListener
 
 logger = logging.getLogger(__name__)
 
@@ -196,14 +197,14 @@ def run_comparison(job_id: str, *previous_layout_args: object) -> str:
             should_stop=_CancelFlag(store, job_id),
             listener=_JobListener(runtime, job_id, spec),
         )
-        status = JobStatus.canceled if outcome.status == "canceled" else JobStatus.succeeded
+        status = outcome.status
         store.finish(
             job_id,
             status,
-            contact_sheet=outcome.manifest["contact_sheet"] or "",
+            contact_sheet=outcome.manifest.contact_sheet or "",
             manifest=outcome.keys.manifest,
             sweep=outcome.sweep.model_dump_json() if outcome.sweep is not None else "",
-            charts=json.dumps(outcome.manifest["charts"]),
+            charts=json.dumps(outcome.manifest.charts),
         )
         store.record_run_stats(outcome.results)
         runtime.record_run(spec, outcome)

@@ -24,7 +24,7 @@ from service.periodic import Periodic
 from service.queue import ComparisonQueue
 from service.reaper import Reaper
 from service.settings import Settings
-from service.storage import storage_from_settings
+from service.storage import MemoryStorage, storage_from_settings
 from service.webhooks import WebhookSender
 from service.workers import WorkerInfo, WorkerRegistry
 from worker.engine import ComparisonEngine, ComparisonOutcome
@@ -33,11 +33,6 @@ from worker.model import load_model
 from worker.rq_job import WorkerRuntime, install_runtime
 
 logger = logging.getLogger(__name__)
-
-
-class _NullSink:
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        pass
 
 
 def warm_up(engine: ComparisonEngine) -> list[tuple[ComparisonSpec, ComparisonOutcome]]:
@@ -50,7 +45,7 @@ def warm_up(engine: ComparisonEngine) -> list[tuple[ComparisonSpec, ComparisonOu
     """
     scheduler = {"name": "flow_euler" if engine.model.family.flow_matching else "euler"}
     cold = ComparisonSpec(prompt="warm-up", num_images=1, steps=2, schedulers=[scheduler], capture={"every": 1})
-    engine.run(cold, _NullSink(), StorageLayout(""))
+    engine.run(cold, MemoryStorage(), StorageLayout(""))
     measured = [
         ComparisonSpec(prompt="warm-up", num_images=1, steps=10, schedulers=[scheduler], capture={"steps": [10]}),
         ComparisonSpec(
@@ -58,7 +53,7 @@ def warm_up(engine: ComparisonEngine) -> list[tuple[ComparisonSpec, ComparisonOu
         ),
         ComparisonSpec(prompt="warm-up", num_images=1, steps=10, schedulers=[scheduler], capture={"every": 1}),
     ]
-    return [(spec, engine.run(spec, _NullSink(), StorageLayout(""))) for spec in measured]
+    return [(spec, engine.run(spec, MemoryStorage(), StorageLayout(""))) for spec in measured]
 
 
 def run_worker(settings: Settings, name: str | None = None, burst: bool = False) -> None:

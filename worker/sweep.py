@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -20,22 +20,17 @@ from service.contract import (
     ErrorCurve,
     GridPage,
     SchedulerResult,
-    StorageLayout,
     SweepAnswer,
     format_axis_value,
 )
 from worker import frames
-
-
-class Sink(Protocol):
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
+from worker.result_writer import ResultWriter
 
 
 def answer(
     spec: ComparisonSpec,
     finished: Sequence[tuple[SchedulerResult, Image.Image | None]],
-    keys: StorageLayout,
-    sink: Sink,
+    writer: ResultWriter,
     grid_max_pixels: int,
 ) -> SweepAnswer:
     """Compute and store the sweep's answer: curves and ranking (JSON), the plot and the grids (PNG)."""
@@ -43,11 +38,8 @@ def answer(
     assert reference is not None  # a sweep always has one
     results = [result for result, _ in finished]
     curves = error_curves(results, reference.tolerance)
-    grids = store_grids(spec, finished, keys, sink, grid_max_pixels)
-    plot_key = None
-    if curves:
-        plot_key = keys.sweep_plot
-        sink.put_bytes(plot_key, frames.png_bytes(plot_error_vs_nfe(curves, reference.tolerance)), "image/png")
+    grids = store_grids(spec, finished, writer, grid_max_pixels)
+    plot_key = writer.sweep_plot(plot_error_vs_nfe(curves, reference.tolerance)) if curves else None
     document = SweepAnswer(
         reference=reference.model_dump(mode="json"),
         tolerance=reference.tolerance,
@@ -55,9 +47,9 @@ def answer(
         ranking=budget_ranking(curves),
         grids=grids,
         plot=plot_key,
-        answer=keys.sweep_answer,
+        answer=writer.keys.sweep_answer,
     )
-    sink.put_bytes(keys.sweep_answer, document.model_dump_json(indent=2).encode(), "application/json")
+    writer.sweep_answer(document)
     return document
 
 
@@ -122,8 +114,7 @@ def budget_ranking(curves: Sequence[ErrorCurve]) -> list[BudgetRanking]:
 def store_grids(
     spec: ComparisonSpec,
     finished: Sequence[tuple[SchedulerResult, Image.Image | None]],
-    keys: StorageLayout,
-    sink: Sink,
+    writer: ResultWriter,
     max_pixels: int,
 ) -> list[GridPage]:
     """One X/Y grid per (guidance, seed): x = steps, y = scheduler; each cell shows image 0 (the seed itself)."""
@@ -145,8 +136,7 @@ def store_grids(
                 title, "steps", [f"{s} steps" for s in steps], "scheduler", names, cells, max_pixels
             )
             for page, image in enumerate(images):
-                key = keys.sweep_grid(guidance, seed, page, len(images))
-                sink.put_bytes(key, frames.png_bytes(image), "image/png")
+                key = writer.sweep_grid(guidance, seed, page, len(images), image)
                 pages.append(GridPage(guidance_scale=guidance, seed=seed, page=page, pages=len(images), key=key))
     return pages
 

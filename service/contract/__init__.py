@@ -3,6 +3,7 @@ runs by, without importing torch, diffusers or any module of `worker/`.
 
 - `spec`: the comparison spec and its bounds; the sweep cells it expands to.
 - `limits`: deployment caps, `check_spec` and the cost of a job.
+- `plan`: what `check_spec` returns: every scheduler resolved once, every run of the job.
 - `cost`: what a job does on a worker (`job_work`) and the cost model workers fit to price it.
 - `catalog`: the scheduler catalog (generated from the worker's registry) and the names users type.
 - `status`: a job's status, progress and event records.
@@ -36,6 +37,12 @@ from service.contract.limits import (
     SweepCost,
     check_spec,
     sweep_cost,
+)
+from service.contract.plan import (
+    JobPlan,
+    PlannedRun,
+    PlannedScheduler,
+    plan_job,
 )
 from service.contract.results import (
     BudgetRanking,
@@ -103,12 +110,15 @@ __all__ = [
     "GridPage",
     "GridPageBase",
     "JobEventType",
+    "JobPlan",
     "JobProgress",
     "JobStatus",
     "JobWork",
     "JsonKind",
     "Limits",
     "ModelInfo",
+    "PlannedRun",
+    "PlannedScheduler",
     "Reference",
     "ReferenceDistance",
     "ScheduleType",
@@ -129,6 +139,7 @@ __all__ = [
     "job_work",
     "load_catalog",
     "normalize_name",
+    "plan_job",
     "progress_plan",
     "sweep_cost",
     "utcnow",

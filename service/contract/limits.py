@@ -1,5 +1,6 @@
 """Deployment caps, and the one check every spec passes before any model work (`check_spec`: the API's 422s, the
-CLI's and the worker's refusals), with the cost a job is capped and priced by (`sweep_cost`)."""
+CLI's and the worker's refusals; it returns the job's plan), with the cost a job is capped and priced by
+(`sweep_cost`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import (
 )
 
 from service.contract.catalog import Catalog, load_catalog
+from service.contract.plan import JobPlan, plan_job
 from service.contract.spec import MAX_IMAGES, MAX_STEPS, ComparisonSpec
 from service.errors import SpecError
 
@@ -33,8 +35,10 @@ class Limits(BaseModel):
         return cls(**{name: getattr(settings, name) for name in cls.model_fields})
 
 
-def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = None) -> None:
-    """Every rule a spec must pass before any model work; raises `SpecError` naming the field and the limit."""
+def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = None) -> JobPlan:
+    """Every rule a spec must pass before any model work; raises `SpecError` naming the field and the limit.
+
+    Returns the job's plan: every scheduler name resolved (once), every run with its UNet calls."""
     catalog = catalog or load_catalog()
     if not spec.prompt.strip():
         raise SpecError("prompt", "must not be empty")
@@ -61,15 +65,14 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
         raise SpecError("capture.every", f"must be between 1 and steps ({most_steps}), got {spec.capture.every}")
     if catalog.model is not None:
         catalog.model.check_spec(spec)
-    for index, choice in enumerate(spec.schedulers):
-        catalog.resolve_choice(choice, field=f"schedulers[{index}]")
+    plan = plan_job(spec, catalog)
     reference = spec.resolved_reference()
     if reference is not None:
         _check_range("reference.steps", reference.steps, 1, limits.max_steps)
-        entry = catalog.resolve(reference.scheduler, field="reference.scheduler")
-        if entry.stochastic:
-            raise SpecError("reference.scheduler", f"{entry.id} is stochastic; a reference must be deterministic")
-    cost = sweep_cost(spec, catalog)
+    if plan.reference is not None and plan.reference.entry.stochastic:
+        entry_id = plan.reference.entry.id
+        raise SpecError("reference.scheduler", f"{entry_id} is stochastic; a reference must be deterministic")
+    cost = _cost(plan)
     axes = "steps x guidance_scale x seed"
     if cost.cells > limits.max_cells:
         raise SpecError(axes, f"the sweep has {cost.cells} cells; the limit is {limits.max_cells}")
@@ -80,6 +83,7 @@ def check_spec(spec: ComparisonSpec, limits: Limits, catalog: Catalog | None = N
             f"the job ({what}) needs {cost.unet_evaluations} image x UNet evaluations; "
             f"the limit is {limits.max_unet_evals}",
         )
+    return plan
 
 
 class SweepCost(BaseModel):
@@ -93,21 +97,15 @@ class SweepCost(BaseModel):
 
 def sweep_cost(spec: ComparisonSpec, catalog: Catalog | None = None) -> SweepCost:
     """UNet evaluations (per image, one call evaluates both guidance halves) of every run the job will make."""
-    catalog = catalog or load_catalog()
-    cells = spec.cells()
-    entries = [catalog.resolve(choice.name, field=f"schedulers[{i}].name") for i, choice in enumerate(spec.schedulers)]
-    evaluations = sum(entry.unet_calls(cell.steps) for cell in cells for entry in entries) * spec.num_images
-    reference = spec.resolved_reference()
-    groups = len(spec.guidance_values) * len(spec.seed_values)
-    reference_evals = 0
-    if reference is not None:
-        entry = catalog.resolve(reference.scheduler, field="reference.scheduler")
-        reference_evals = entry.unet_calls(reference.steps) * spec.num_images * groups
+    return _cost(plan_job(spec, catalog or load_catalog()))
+
+
+def _cost(plan: JobPlan) -> SweepCost:
     return SweepCost(
-        cells=len(cells),
-        runs=len(cells) * len(entries) + (groups if reference else 0),
-        unet_evaluations=evaluations + reference_evals,
-        reference_evaluations=reference_evals,
+        cells=len(plan.spec.cells()),
+        runs=len(plan.runs),
+        unet_evaluations=plan.unet_evaluations,
+        reference_evaluations=plan.reference_evaluations,
     )
 
 

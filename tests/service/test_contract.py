@@ -192,3 +192,31 @@ def test_a_reference_must_be_deterministic_and_named() -> None:
     with pytest.raises(SpecError) as error:
         check_spec(spec(steps=[5, 10], reference={"scheduler": "nope"}), Limits())
     assert error.value.field == "reference.scheduler"
+
+
+def test_checking_a_spec_returns_its_plan_with_every_name_resolved_once() -> None:
+    plan = check_spec(
+        spec(steps=[4, 6], schedulers=[{"name": "heun"}, {"name": "dpmpp_2m karras"}], reference={"steps": 8}),
+        Limits(),
+    )
+    assert [(s.index, s.name, s.entry.id) for s in plan.schedulers] == [
+        (0, "heun", "heun"),
+        (1, "dpmpp_2m karras", "dpmpp_2m_karras"),  # the schedule's preset answers for the combination
+    ]
+    assert plan.reference is not None and (plan.reference.index, plan.reference.entry.id) == (2, "dpmpp_2m")
+    # Grouped by (guidance, seed): the group's reference, then its cells x schedulers, in plan order.
+    assert [(run.folder, run.capture_steps, run.unet_calls) for run in plan.runs] == [
+        ("reference/cfg-7.5_seed-0", (8,), 8),
+        ("steps-4_cfg-7.5_seed-0/01-heun", (1, 2, 3, 4), 2 * 4 - 1),
+        ("steps-4_cfg-7.5_seed-0/02-dpmpp_2m_karras", (1, 2, 3, 4), 4),
+        ("steps-6_cfg-7.5_seed-0/01-heun", (1, 2, 3, 4, 5, 6), 2 * 6 - 1),
+        ("steps-6_cfg-7.5_seed-0/02-dpmpp_2m_karras", (1, 2, 3, 4, 5, 6), 6),
+    ]
+    assert [run.position for run in plan.runs] == list(range(5))
+    assert plan.unet_evaluations == sweep_cost(plan.spec).unet_evaluations == (8 + 7 + 4 + 11 + 6) * 4
+
+
+def test_a_reference_named_with_a_schedule_runs_on_that_schedule() -> None:
+    plan = check_spec(spec(steps=[4, 6], reference={"scheduler": "euler karras"}), Limits())
+    assert plan.reference is not None
+    assert (plan.reference.entry.id, plan.reference.choice.config) == ("euler", {"use_karras_sigmas": True})

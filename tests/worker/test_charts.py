@@ -14,12 +14,12 @@ from worker.engine import ComparisonEngine
 
 def test_convergence_and_similarity_charts_are_stored_and_recorded(engine: ComparisonEngine) -> None:
     outcome, sink = run_spec(engine, schedulers=[{"name": "euler"}, {"name": "heun"}], capture={"every": 2})
-    assert outcome.manifest["charts"] == {
+    assert outcome.manifest.charts == {
         "convergence": "charts/convergence.png",
         "similarity": "charts/similarity.png",
     }
-    assert json.loads(sink.files["manifest.json"])["charts"] == outcome.manifest["charts"]
-    for key in outcome.manifest["charts"].values():
+    assert json.loads(sink.files["manifest.json"])["charts"] == outcome.manifest.charts
+    for key in outcome.manifest.charts.values():
         image = Image.open(io.BytesIO(sink.files[key]))
         assert image.format == "PNG" and image.width > 300 and image.height > 150
 

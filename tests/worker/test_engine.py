@@ -10,12 +10,15 @@ import pytest
 import torch
 from PIL import Image
 
+from service.contract import JobStatus
 from service.errors import SpecError
 from tests.support import run_spec
-from worker.engine import ComparisonEngine, X0Tracker
+from worker.engine import ComparisonEngine
 from worker.families import StableDiffusionFamily
+from worker.manifest import Manifest
 from worker.pipeline_files import SD15_SCHEDULER_CONFIG
 from worker.registry import entry_by_id, model_catalog
+from worker.scheduler_run import X0Tracker
 
 # What the tiny SD 1.x model can run (flow-matching and zero-SNR entries are for other models).
 SD1_CATALOG = model_catalog(StableDiffusionFamily(), {"_class_name": "PNDMScheduler", **SD15_SCHEDULER_CONFIG})
@@ -35,7 +38,7 @@ def test_every_scheduler_captures_frames_at_exactly_the_asked_steps(engine: Comp
         num_images=1,
         steps=5,
     )
-    assert outcome.status == "succeeded"
+    assert outcome.status is JobStatus.succeeded
     assert len(outcome.results) == len(AVAILABLE)
     for result in outcome.results:
         assert sorted({frame.step for frame in result.frames}) == [1, 4, 5], result.id
@@ -45,6 +48,9 @@ def test_every_scheduler_captures_frames_at_exactly_the_asked_steps(engine: Comp
     assert outcome.keys.contact_sheet in sink.files
     manifest = json.loads(sink.files[outcome.keys.manifest])
     assert [s["id"] for s in manifest["schedulers"]] == AVAILABLE
+    # The stored manifest is the typed one, field for field and in order (the viewer and clients read it).
+    assert list(manifest) == list(Manifest.model_fields)
+    assert Manifest.model_validate(manifest) == outcome.manifest
 
 
 def test_pndm_repeated_second_timestep_still_yields_the_step_1_frame(engine: ComparisonEngine) -> None:
@@ -142,7 +148,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         return checks >= 3
 
     from service.contract import ComparisonSpec, StorageLayout
-    from tests.support import MemorySink
+    from service.storage import MemoryStorage
 
     spec = ComparisonSpec(
         prompt="a square",
@@ -152,7 +158,7 @@ def test_cancel_ends_the_run_at_that_step_and_keeps_what_was_captured(engine: Co
         capture={"every": 1},
         execution="sequential",
     )
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop_after_third_step)
     assert outcome.status == "canceled"
     (result,) = outcome.results  # the second scheduler never ran

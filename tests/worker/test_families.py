@@ -17,10 +17,11 @@ from service.contract import ComparisonSpec, Limits, check_spec
 from service.errors import SpecError
 from service.settings import Settings
 from tests.support import run_spec
-from worker.engine import ComparisonEngine, X0Tracker
+from worker.engine import ComparisonEngine
 from worker.families import UnsupportedModelError, family_of
 from worker.model import LoadedModel, load_model
 from worker.registry import entry_by_id, model_catalog
+from worker.scheduler_run import X0Tracker
 from worker.tiny_families import (
     FLUX_DEV_SCHEDULER_CONFIG,
     SD2_V_SCHEDULER_CONFIG,

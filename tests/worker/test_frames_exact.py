@@ -18,9 +18,10 @@ from diffusers import StableDiffusionPipeline
 from PIL import Image
 
 from service.contract import ComparisonSpec, StorageLayout
-from tests.support import MemorySink
+from service.storage import MemoryStorage
 from tests.worker.plain_diffusers import PROMPT, SD1_CATALOG, call_of_each_step, decode, plain_run, user_scheduler
-from worker.engine import ComparisonEngine, RunListener
+from worker.engine import ComparisonEngine
+from worker.scheduler_run import RunListener
 
 AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
 STEPS = 4
@@ -56,7 +57,7 @@ def run_engine(
         frames=frames,
         decoder="vae",
     )
-    sink, progress = MemorySink(), ProgressLog()
+    sink, progress = MemoryStorage(), ProgressLog()
     outcome = engine.run(spec, sink, StorageLayout(""), listener=progress)
     (result,) = outcome.results
     by_step: dict[int, list[np.ndarray]] = {}
@@ -144,7 +145,7 @@ def test_approx_frames_are_the_recorded_linear_projection_of_the_plain_pipelines
         frames="latent",
         decoder="approx",
     )
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""))
     projection = json.loads(sink.files[outcome.keys.manifest])["approx_projection"]
     assert projection["source"] == "fit"

@@ -9,7 +9,7 @@ import torch
 
 import worker.frames
 from service.contract import ComparisonSpec, Execution, JobWork, StorageLayout, job_work
-from tests.support import MemorySink
+from service.storage import MemoryStorage
 from worker.engine import ComparisonEngine
 from worker.model import LoadedModel
 
@@ -62,9 +62,9 @@ def test_a_batched_sweeps_ticks_chunks_samples_and_decodes_are_counted_from_its_
     engine = ComparisonEngine(tiny_model, max_batch=8)  # ticks of up to 26 samples: split into chunks
     spec = ComparisonSpec.model_validate(SWEEP)
     counted = _count(monkeypatch, tiny_model)
-    outcome = engine.run(spec, MemorySink(), StorageLayout(""))
+    outcome = engine.run(spec, MemoryStorage(), StorageLayout(""))
     work = job_work(spec, engine.catalog, max_batch=8)
-    execution = outcome.manifest["execution"]
+    execution = outcome.manifest.execution
     assert work.execution is Execution.batched and execution["mode"] == "batched"
     assert work.ticks == execution["ticks"]
     assert work.tick_batch_sizes == {int(size): ticks for size, ticks in execution["tick_batch_sizes"].items()}
@@ -80,7 +80,7 @@ def test_sequential_runs_and_other_frames_are_counted_from_the_spec(
     engine = ComparisonEngine(tiny_model)
     spec = ComparisonSpec.model_validate({**SWEEP, **fields})
     counted = _count(monkeypatch, tiny_model)
-    engine.run(spec, MemorySink(), StorageLayout(""))
+    engine.run(spec, MemoryStorage(), StorageLayout(""))
     work: JobWork = job_work(spec, engine.catalog, max_batch=64)
     assert work.execution.value == fields.get("execution", "batched")
     assert (work.unet_calls, work.decoded_images) == (counted.unet_calls, counted.decoded_images)

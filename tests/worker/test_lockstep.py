@@ -17,9 +17,10 @@ import torch
 from PIL import Image
 
 from service.contract import ComparisonSpec, SchedulerChoice, SchedulerResult, StorageLayout
-from tests.support import MemorySink, run_spec
+from service.storage import MemoryStorage
+from tests.support import run_spec
 from tests.worker.test_engine import SD1_CATALOG
-from worker.engine import ComparisonEngine, RunListener
+from worker.engine import ComparisonEngine
 from worker.lockstep import (
     CPU_DEFAULT_MAX_BATCH,
     BatchOutOfMemory,
@@ -32,6 +33,7 @@ from worker.lockstep import (
 )
 from worker.registry import build_scheduler, entry_by_id
 from worker.rq_job import describe_failure
+from worker.scheduler_run import RunListener
 
 # Every entry an SD 1.x epsilon model can run (the tiny model's catalog).
 AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
@@ -222,7 +224,7 @@ def test_prompt_is_encoded_once_and_the_unet_runs_once_per_tick(engine: Comparis
             handle.remove()
     assert len(text_calls) == 2  # the prompt and the empty negative prompt, once for three schedulers
     assert len(unet_calls) == 2 * 4 - 1  # one UNet batch per tick; heun's 7 calls are the longest
-    assert outcome.manifest["execution"]["ticks"] == 7
+    assert outcome.manifest.execution["ticks"] == 7
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -240,7 +242,7 @@ def test_cancel_stops_every_run_at_the_next_tick_and_keeps_frames(engine: Compar
     spec = ComparisonSpec(
         prompt="a square", steps=8, num_images=1, schedulers=[{"name": "euler"}, {"name": "ddim"}], capture={"every": 1}
     )
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=stop_after_third_tick)
     assert outcome.status == "canceled" and checks == 3
     assert [r.status for r in outcome.results] == ["canceled", "canceled"]
@@ -267,7 +269,7 @@ def test_progress_and_scheduler_done_hooks_fire_per_scheduler_in_batched_mode(en
             self.done.append(result)
             self.files_when_done.append(set(sink.files))
 
-    class SlowSink(MemorySink):  # a store slower than the run: a result announced early would name missing files
+    class SlowSink(MemoryStorage):  # a store slower than the run: a result announced early would name missing files
         def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
             time.sleep(0.02)
             super().put_bytes(key, data, content_type)

@@ -15,7 +15,8 @@ import torch
 from diffusers import DPMSolverSDEScheduler, StableDiffusionPipeline
 from PIL import Image
 
-from tests.support import MemorySink, run_spec
+from service.storage import MemoryStorage
+from tests.support import run_spec
 from tests.worker.plain_diffusers import PROMPT, SD1_CATALOG, plain_run, user_images, user_scheduler
 from worker.engine import ComparisonEngine
 
@@ -31,7 +32,9 @@ def pixels(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
 
 
-def engine_finals(engine: ComparisonEngine, *names: str, **fields: object) -> tuple[list[list[np.ndarray]], MemorySink]:
+def engine_finals(
+    engine: ComparisonEngine, *names: str, **fields: object
+) -> tuple[list[list[np.ndarray]], MemoryStorage]:
     spec = {"seed": SEED, "num_images": IMAGES, "steps": STEPS, "guidance_scale": GUIDANCE, "prompt": PROMPT}
     outcome, sink = run_spec(engine, schedulers=[{"name": name} for name in names], **{**spec, **fields})
     return [[pixels(sink.files[key]) for key in result.final_images] for result in outcome.results], sink

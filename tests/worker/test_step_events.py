@@ -11,7 +11,7 @@ from redis import Redis
 
 from service.contract import ComparisonSpec, JobEventType, StorageLayout
 from service.job_store import JobStore
-from tests.support import MemorySink
+from service.storage import MemoryStorage
 from tests.worker.plain_diffusers import SD1_CATALOG
 from worker.engine import ComparisonEngine
 from worker.rq_job import WorkerRuntime, _JobListener
@@ -20,7 +20,7 @@ from worker.rq_job import WorkerRuntime, _JobListener
 class _CheckingListener(_JobListener):
     """The worker's listener, also asserting that each announced frame is in storage before its event."""
 
-    sink: MemorySink
+    sink: MemoryStorage
 
     def on_progress(self, *args: object, frames: Sequence[str] = (), **details: object) -> None:
         assert all(key in self.sink.files for key in frames), frames
@@ -40,7 +40,7 @@ def test_one_step_event_per_scheduler_step_with_diffusers_timesteps_and_stored_f
     )
     store.create("j1", spec)
     store.start("j1", "w1")
-    sink = MemorySink()
+    sink = MemoryStorage()
     runtime = WorkerRuntime("w1", engine, store, sink)  # type: ignore[arg-type]
     listener = _CheckingListener(runtime, "j1", spec)
     listener.sink = sink

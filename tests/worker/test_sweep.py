@@ -23,10 +23,12 @@ from service.contract import (
     SchedulerTimings,
     StorageLayout,
 )
-from tests.support import MemorySink, run_spec
+from service.storage import MemoryStorage
+from tests.support import run_spec
 from worker import frames, sweep
-from worker.engine import ComparisonEngine, ComparisonOutcome, RunListener
+from worker.engine import ComparisonEngine, ComparisonOutcome
 from worker.registry import entry_by_id
+from worker.scheduler_run import RunListener
 
 PROMPT = "a red circle on a black background"
 
@@ -110,9 +112,10 @@ def test_reference_is_dpmsolver_run_once_per_guidance_and_seed_and_distances_are
     engine: ComparisonEngine, swept: tuple
 ) -> None:
     outcome, sink = swept
-    reference = outcome.manifest["reference"]
-    assert (reference["scheduler"], reference["steps"], reference["default"]) == ("dpmpp_2m", 6, False)
-    assert sorted((run["guidance_scale"], run["seed"]) for run in reference["runs"]) == [
+    reference = outcome.manifest.reference
+    assert reference is not None
+    assert (reference.scheduler, reference.steps, reference.default) == ("dpmpp_2m", 6, False)
+    assert sorted((run.guidance_scale, run.seed) for run in reference.runs) == [
         (1.0, 3),
         (1.0, 9),
         (6.0, 3),
@@ -156,8 +159,8 @@ def test_a_single_value_job_keeps_its_layout_and_has_no_sweep(engine: Comparison
         "contact-sheet.png",
         "manifest.json",
     }
-    assert outcome.manifest["execution"]["mode"] == "batched"  # main's default path, not the sweep's
-    assert outcome.sweep is None and outcome.manifest["sweep"] is None and outcome.manifest["reference"] is None
+    assert outcome.manifest.execution["mode"] == "batched"  # main's default path, not the sweep's
+    assert outcome.sweep is None and outcome.manifest.sweep is None and outcome.manifest.reference is None
 
 
 def test_cells_share_one_prompt_encoding(engine: ComparisonEngine) -> None:
@@ -279,7 +282,7 @@ def test_engine_pages_a_grid_beyond_the_deployment_cap(engine: ComparisonEngine)
         reference={"steps": 2},
     )
     limited = ComparisonEngine(engine.model, Limits(grid_max_pixels=(170 + 2 * 64) * (44 + 64)))
-    outcome = limited.run(spec, MemorySink(), StorageLayout(""))
+    outcome = limited.run(spec, MemoryStorage(), StorageLayout(""))
     assert outcome.sweep is not None
     grids = outcome.sweep.grids
     assert [(g.page, g.pages) for g in grids] == [(0, 3), (1, 3), (2, 3)]
@@ -312,7 +315,7 @@ def test_cancel_during_a_sequential_sweep_ends_it_canceled_with_what_was_stored(
     engine: ComparisonEngine, stop_at_check: int
 ) -> None:
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "sequential"})
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(stop_at_check))
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
@@ -327,7 +330,7 @@ def test_cancel_during_a_batched_sweep_keeps_the_cells_that_ended_and_cancels_th
 ) -> None:
     # One check per tick: the 2-step cell ends at tick 2, the third check cancels the reference and the 4-step cell.
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "execution": "batched"})
-    sink = MemorySink()
+    sink = MemoryStorage()
     outcome = engine.run(spec, sink, StorageLayout(""), should_stop=_cancel_after(3))
     assert outcome.status == "canceled"
     assert outcome.sweep is None and json.loads(sink.files["manifest.json"])["status"] == "canceled"
@@ -336,7 +339,7 @@ def test_cancel_during_a_batched_sweep_keeps_the_cells_that_ended_and_cancels_th
     assert short.reference_distance is None  # its reference never finished
     assert all(key in sink.files for key in short.final_images)
     assert long.cell is not None and (long.cell.steps, long.status) == (4, "canceled")
-    assert outcome.manifest["reference"]["runs"] == []
+    assert outcome.manifest.reference is not None and outcome.manifest.reference.runs == []
 
 
 def test_a_sequential_sweep_says_so(engine: ComparisonEngine) -> None:
@@ -349,8 +352,8 @@ def test_a_sequential_sweep_says_so(engine: ComparisonEngine) -> None:
         reference={"steps": 2},
         execution="sequential",
     )
-    assert outcome.manifest["execution"]["mode"] == "sequential"
-    assert outcome.manifest["charts"] == {} and outcome.sweep is not None
+    assert outcome.manifest.execution["mode"] == "sequential"
+    assert outcome.manifest.charts == {} and outcome.sweep is not None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -369,7 +372,7 @@ def _by_run(outcome: ComparisonOutcome) -> dict[tuple, tuple[SchedulerResult, to
 
 def test_a_batched_sweep_equals_the_sequential_sweep_cell_by_cell(swept: tuple, swept_batched: tuple) -> None:
     (sequential, sequential_files), (batched, batched_files) = swept, swept_batched
-    assert batched.status == "succeeded" and batched.manifest["execution"]["mode"] == "batched"
+    assert batched.status == "succeeded" and batched.manifest.execution["mode"] == "batched"
     ours, theirs = _by_run(batched), _by_run(sequential)
     assert len(ours) == 16 and ours.keys() == theirs.keys()
     for run, (result_b, latents_b) in ours.items():
@@ -394,7 +397,7 @@ def test_a_batched_sweep_equals_the_sequential_sweep_cell_by_cell(swept: tuple, 
 
 def test_a_batched_sweep_shares_unet_batches_across_cells_and_records_how(swept_batched: tuple) -> None:
     outcome, _ = swept_batched
-    execution = outcome.manifest["execution"]
+    execution = outcome.manifest.execution
     # All 16 cell runs and the 4 references start together; the 6-step references run longest.
     assert execution["ticks"] == 6
     per_tick = {int(cells): ticks for cells, ticks in execution["cells_per_tick"].items()}
@@ -417,7 +420,7 @@ def test_a_batched_sweep_counts_each_schedulers_progress_over_its_interleaved_ce
 
     listener = Progress()
     spec = ComparisonSpec.model_validate({**CANCELED_SWEEP, "schedulers": [{"name": "euler"}, {"name": "ddim"}]})
-    engine.run(spec, MemorySink(), StorageLayout(""), listener=listener)
+    engine.run(spec, MemoryStorage(), StorageLayout(""), listener=listener)
     assert listener.steps == {
         "euler": list(range(1, 7)),
         "ddim": list(range(1, 7)),

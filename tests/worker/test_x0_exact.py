@@ -14,7 +14,8 @@ from diffusers import StableDiffusionPipeline
 
 from tests.support import run_spec
 from tests.worker.plain_diffusers import SD1_CATALOG, record_x0, user_scheduler
-from worker.engine import ComparisonEngine, X0Tracker
+from worker.engine import ComparisonEngine
+from worker.scheduler_run import X0Tracker
 
 AVAILABLE = [entry.id for entry in SD1_CATALOG.available()]
 DETERMINISTIC = [entry.id for entry in SD1_CATALOG.available() if not entry.stochastic]
