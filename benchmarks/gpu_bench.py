@@ -21,6 +21,7 @@ redis, rq, fastapi, boto3 or torchsde (the experiment's variants do not include 
 from __future__ import annotations
 
 import argparse
+import os
 import gc
 import io
 import json
@@ -182,7 +183,12 @@ def measure(
 
 
 def code_commit() -> str | None:
-    """The checkout's commit, for the README's provenance line (None outside a git checkout)."""
+    """The checkout's commit, for the README's provenance line (None outside a git checkout).
+
+    SCHEDLAB_CODE_COMMIT wins: a copy of the working tree sent to a GPU host can carry a stale `.git`.
+    """
+    if os.environ.get("SCHEDLAB_CODE_COMMIT"):
+        return os.environ["SCHEDLAB_CODE_COMMIT"]
     try:
         found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
