@@ -21,10 +21,10 @@ redis, rq, fastapi, boto3 or torchsde (the experiment's variants do not include 
 from __future__ import annotations
 
 import argparse
-import os
 import gc
 import io
 import json
+import os
 import statistics
 import subprocess
 import time
