@@ -146,18 +146,8 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> str:
 def _plot_pil(rows, path: Path, title: str, metrics, names) -> str:
     from PIL import Image, ImageDraw
 
-    palette = [
-        (31, 119, 180),
-        (255, 127, 14),
-        (44, 160, 44),
-        (214, 39, 40),
-        (148, 103, 189),
-        (140, 86, 75),
-        (227, 119, 194),
-        (127, 127, 127),
-        (188, 189, 34),
-        (23, 190, 207),
-    ]
+    from worker.sweep import PLOT_COLOURS as palette
+
     panel_w, panel_h, pad = 420, 320, 50
     image = Image.new("RGB", (panel_w * len(metrics), panel_h + 40 + 16 * len(names)), "white")
     pen = ImageDraw.Draw(image)

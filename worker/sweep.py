@@ -144,7 +144,8 @@ def store_grids(
 # ---------------------------------------------------------------------------------------------------------------
 # The plot, drawn with PIL (no plotting library in the worker image)
 
-_COLOURS = [
+# matplotlib's tab10, so PIL-drawn plots look like the charts drawn with it.
+PLOT_COLOURS = [
     (31, 119, 180),
     (255, 127, 14),
     (44, 160, 44),
@@ -205,7 +206,7 @@ def plot_error_vs_nfe(curves: Sequence[ErrorCurve], tolerance: float) -> Image.I
             pen.line((x, tolerance_y, x + 4, tolerance_y), fill=(150, 150, 150))
         pen.text((left + margin + 4, bottom + 22), "UNet evaluations per image (log)", fill=0, font=font)
         for curve in (c for c in curves if c.guidance_scale == guidance):
-            colour = _COLOURS[names.index((curve.scheduler_index, curve.scheduler)) % len(_COLOURS)]
+            colour = PLOT_COLOURS[names.index((curve.scheduler_index, curve.scheduler)) % len(PLOT_COLOURS)]
             xy = [(x_of(p.nfe, left), y_of(p.image_distance)) for p in curve.points]
             if len(xy) > 1:
                 pen.line(xy, fill=colour, width=2)
@@ -214,7 +215,7 @@ def plot_error_vs_nfe(curves: Sequence[ErrorCurve], tolerance: float) -> Image.I
     top = panel_h + 20
     pen.text((8, top - 14), f"pixel RMSE to the reference (log); dashed: tolerance {tolerance:g}", fill=0, font=font)
     for row, (index, name) in enumerate(names):
-        colour = _COLOURS[row % len(_COLOURS)]
+        colour = PLOT_COLOURS[row % len(PLOT_COLOURS)]
         y = top + 6 + 18 * row
         pen.line((12, y + 7, 40, y + 7), fill=colour, width=3)
         pen.text((48, y), f"{index + 1}. {name}", fill=0, font=font)
