@@ -22,12 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
 
+from benchmarks.agreement import FinalAgreement
 from benchmarks.results import write_result
 from service.contract import ComparisonSpec, StorageLayout
 from service.settings import Settings
@@ -53,38 +53,6 @@ def experiment_spec(steps: int, images: int, every: int, execution: str | None =
         capture={"every": every},
         **({"execution": execution} if execution else {}),
     )
-
-
-class FinalAgreement:
-    """How far two sets of final images agree: all identical, or the share of pixels within one level."""
-
-    def __init__(self) -> None:
-        self.identical = True
-        self.within_one_level = 0
-        self.pixels = 0
-        self.max_levels = 0
-
-    def add(self, ours: Image.Image, theirs: Image.Image) -> None:
-        a = np.asarray(ours.convert("RGB")).astype(np.int16)
-        b = np.asarray(theirs.convert("RGB")).astype(np.int16)
-        difference = np.abs(a - b)
-        self.identical &= bool(np.array_equal(a, b))
-        self.within_one_level += int((difference <= 1).sum())
-        self.pixels += difference.size
-        self.max_levels = max(self.max_levels, int(difference.max()))
-
-    def record(self) -> dict[str, object]:
-        return {
-            "final_images_identical": self.identical,
-            "final_pixels_within_1_level": round(self.within_one_level / max(self.pixels, 1), 6),
-            "final_pixels_max_level_difference": self.max_levels,
-        }
-
-    def describe(self) -> str:
-        if self.identical:
-            return "identical"
-        share = 100 * self.within_one_level / max(self.pixels, 1)
-        return f"not identical: {share:.4f} % of pixels within one level, at most {self.max_levels} levels apart"
 
 
 def notebook(engine: ComparisonEngine, spec: ComparisonSpec, out: Path) -> dict[str, list[Image.Image]]:

@@ -31,10 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 
+from benchmarks.agreement import FinalAgreement
 from service.contract import ComparisonSpec, Execution, Limits, StorageLayout
 from service.settings import Settings
 from service.storage import MemoryStorage
@@ -97,10 +97,6 @@ def timed_run(engine: ComparisonEngine, spec: ComparisonSpec) -> tuple[float, Co
     return time.perf_counter() - started, outcome, sink
 
 
-def pixels(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(np.int16)
-
-
 def agreement(
     a: tuple[ComparisonOutcome, FinalsOnlyStorage], b: tuple[ComparisonOutcome, FinalsOnlyStorage]
 ) -> dict[str, Any]:
@@ -110,17 +106,15 @@ def agreement(
         float((x.float() - y.float()).abs().max())
         for x, y in zip(outcome_a.final_latents, outcome_b.final_latents, strict=True)
     )
-    within, total = 0, 0
+    images = FinalAgreement()
     for key, data in sink_a.finals.items():
-        difference = np.abs(pixels(data) - pixels(sink_b.finals[key]))
-        within += int((difference <= 1).sum())
-        total += difference.size
+        images.add(Image.open(io.BytesIO(data)), Image.open(io.BytesIO(sink_b.finals[key])))
     # The scale the difference is measured against: a random UNet leaves latents far from unit size.
     latent_scale = max(float(y.float().abs().max()) for y in outcome_b.final_latents)
     return {
         "final_latents_max_abs_diff": latent_diff,
         "final_latents_max_abs": latent_scale,
-        "final_pixels_within_1_level": within / total,
+        "final_pixels_within_1_level": images.share_within_one_level,
     }
 
 

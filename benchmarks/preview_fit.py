@@ -19,7 +19,14 @@ import torch
 
 from benchmarks.results import write_result
 from service.settings import Settings
-from worker.model import FIT_LATENT_PIXELS, _projection_samples, drawn_latents, load_model
+from worker.model import (
+    FIT_LATENT_PIXELS,
+    FIT_MAX_LATENT_SIZE,
+    _projection_samples,
+    drawn_latents,
+    fit_sample_count,
+    load_model,
+)
 
 MODELS = ("demo", "tiny", "tiny-sdxl", "tiny-sd2-v", "tiny-sd3", "tiny-flux")
 HELD_OUT_SEED = 1  # the fit at load uses seed 0 and holds seed 1 out
@@ -31,8 +38,8 @@ def _rmse(x: torch.Tensor, y: torch.Tensor, solution: torch.Tensor) -> float:
 
 def measure(name: str, cache: Path) -> dict[str, object]:
     model = load_model(Settings(model=name, model_cache_dir=cache, device="cpu", torch_threads=1, approx_decoder="fit"))
-    latent_size = min(model.default_size // model.vae_scale_factor, 64)
-    samples = max(4, -(-FIT_LATENT_PIXELS // (latent_size * latent_size)))
+    latent_size = min(model.default_size // model.vae_scale_factor, FIT_MAX_LATENT_SIZE)
+    samples = fit_sample_count(latent_size)
     channels = int(model.pipe.vae.config.latent_channels)
     with torch.no_grad():
         x, y = _projection_samples(

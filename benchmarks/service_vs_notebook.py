@@ -36,9 +36,10 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import Stack, cpu_seconds, hard_limit, runqueue_wait_s
-from engine_vs_notebook import EXPERIMENT, FinalAgreement, experiment_spec, notebook
+from engine_vs_notebook import EXPERIMENT, experiment_spec, notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for `benchmarks.results`
+from benchmarks.agreement import FinalAgreement
 from benchmarks.results import write_result
 from service.contract import StorageLayout
 from service.settings import Settings

@@ -261,11 +261,12 @@ def _approx_projection(
     if setting == "sd15" or (setting == "auto" and is_sd1 and family.name == "sd"):
         return ApproxProjection(SD15_LATENT_RGB_FACTORS, [0.0, 0.0, 0.0], "sd15")
     latent_size = (size or family.default_size(pipe)) // int(pipe.vae_scale_factor)
-    return fit_approx_projection(pipe, family, latent_size=min(latent_size, 64))
+    return fit_approx_projection(pipe, family, latent_size=min(latent_size, FIT_MAX_LATENT_SIZE))
 
 
 # Enough drawn images for ~1024 latent pixels (16 at the demo model's 8x8 latents, 4 at SD sizes), a few steps each.
 FIT_LATENT_PIXELS = 1024
+FIT_MAX_LATENT_SIZE = 64  # drawn latents of at most 64x64 (512x512 pixels at SD's 8x): bigger ones only cost more
 FIT_STEPS = 8
 FIT_GUIDANCE = 5.0
 # Varied colours and scenes: the demo model's own vocabulary first, then prompts any general model draws.
@@ -279,6 +280,11 @@ FIT_PROMPTS = (
     "a lighthouse on a cliff at dusk",
     "a bowl of oranges on a blue table",
 )
+
+
+def fit_sample_count(latent_size: int) -> int:
+    """How many images the fit draws at this latent size: enough for `FIT_LATENT_PIXELS`, at least 4."""
+    return max(4, -(-FIT_LATENT_PIXELS // (latent_size * latent_size)))
 
 
 @torch.no_grad()
@@ -299,7 +305,7 @@ def fit_approx_projection(
     """
     family = family or StableDiffusionFamily()
     size = latent_size or int(pipe.unet.config.sample_size)
-    samples = samples or max(4, -(-FIT_LATENT_PIXELS // (size * size)))
+    samples = samples or fit_sample_count(size)
     x, y = _projection_samples(pipe, family, drawn_latents(pipe, family, samples, seed, size))
     solution = torch.linalg.lstsq(x, y).solution
     rmse = float(((x @ solution - y) ** 2).mean().sqrt())
