@@ -39,6 +39,7 @@ from _stack import Stack, cpu_seconds, hard_limit, runqueue_wait_s
 from status_poll_load import RawPool, percentile
 
 from benchmarks.results import write_result
+from service.settings import Settings
 from tests.harness import wait_until
 
 SCHEDULERS = ["euler", "dpmpp_2m", "heun"]
@@ -199,6 +200,8 @@ async def run(stack: Stack, args: argparse.Namespace, streams: int) -> dict[str,
     return {
         "streams": streams,
         "stream_readers": f"a separate process at nice {READERS_NICENESS}; the poller in the benchmark process",
+        # The API's default (the stack sets no SCHEDLAB_EVENTS_BATCH_WINDOW_S).
+        "events_batch_window_s": Settings.model_fields["events_batch_window_s"].default,
         "streams_complete": complete,
         "events_per_stream": len(expected),
         "step_events_per_stream": steps_per_stream,

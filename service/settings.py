@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     events_heartbeat_s: float = Field(
         15.0, gt=0, le=300, description="An idle event stream sends a heartbeat comment this often."
     )
+    events_batch_window_s: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Events reach an API process's streams at most this often, in batches: one wake-up of every"
+        " stream per batch, not per event, keeps status polls fast while hundreds of streams are open.",
+    )
 
     # Security
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(

@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeout=30,
     )
     app.state.events = JobEventReader(AsyncRedis(connection_pool=events_pool), settings.key_prefix)
-    app.state.event_hub = JobEventHub(app.state.events, settings.events_heartbeat_s)
+    app.state.event_hub = JobEventHub(app.state.events, settings.events_heartbeat_s, settings.events_batch_window_s)
     app.state.queue = ComparisonQueue(
         Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s, settings.model
     )

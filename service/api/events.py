@@ -71,14 +71,16 @@ class _Watch:
 class JobEventHub:
     """Follows jobs' event streams for this API process's clients."""
 
-    def __init__(self, reader: JobEventReader, heartbeat_s: float) -> None:
+    def __init__(self, reader: JobEventReader, heartbeat_s: float, batch_window_s: float = 0.0) -> None:
         self.reader = reader
         self.heartbeat_s = heartbeat_s
+        self.batch_window_s = batch_window_s
         self._watches: dict[str, _Watch] = {}
 
-    async def follow(self, job_id: str, cursor: str) -> AsyncIterator[JobEvent | None]:
-        """The job's events after `cursor`, then each new one as it comes, until the terminal event.
+    async def follow(self, job_id: str, cursor: str) -> AsyncIterator[list[JobEvent] | None]:
+        """The job's events after `cursor`, then the new ones as they come, in batches, until the terminal event.
 
+        A batch is every event this process has and the follower has not seen, so a stream writes them at once.
         Yields None when nothing happened for a heartbeat interval. Ends after the terminal event, or at once when
         the job had already ended before `cursor`, or when the job has expired.
         """
@@ -95,11 +97,12 @@ class JobEventHub:
                     if not batch:
                         return
                 if batch:
-                    for event in batch:
-                        yield event
-                        cursor = event.id
-                        if event.type.is_terminal:
-                            return
+                    terminal = next((i for i, event in enumerate(batch) if event.type.is_terminal), None)
+                    if terminal is not None:
+                        yield batch[: terminal + 1]
+                        return
+                    yield batch
+                    cursor = batch[-1].id
                     continue
                 try:
                     await asyncio.wait_for(changed.wait(), self.heartbeat_s)
@@ -128,6 +131,9 @@ class JobEventHub:
                 batch = await self.reader.read(job_id, watch.last_id, block_ms)
                 if batch:
                     watch.add(batch)
+                    if self.batch_window_s and not watch.ended:
+                        # Let the next events gather: every follower wakes once per window, not once per event.
+                        await asyncio.sleep(self.batch_window_s)
                     continue
                 status = await self.reader.status(job_id)
                 if status is None or status.is_terminal:

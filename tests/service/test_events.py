@@ -205,7 +205,7 @@ def test_waiting_for_events_outlasts_a_heartbeat_interval_without_a_redis_timeou
     assert timeout is None or timeout > 30.0
 
 
-def hub_for(settings: Settings) -> tuple[JobEventHub, list[int | None]]:
+def hub_for(settings: Settings, batch_window_s: float = 0.0) -> tuple[JobEventHub, list[int | None]]:
     """A hub on a real async Redis client, with a record of every read's `block_ms` (None = no wait)."""
     reader = JobEventReader(AsyncRedis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix)
     blocks: list[int | None] = []
@@ -216,7 +216,7 @@ def hub_for(settings: Settings) -> tuple[JobEventHub, list[int | None]]:
         return await read(job_id, after, block_ms, count)
 
     reader.read = recording_read  # type: ignore[method-assign]
-    return JobEventHub(reader, heartbeat_s=5), blocks
+    return JobEventHub(reader, heartbeat_s=5, batch_window_s=batch_window_s), blocks
 
 
 def test_many_followers_of_a_job_share_one_waiting_redis_reader(settings: Settings, store: JobStore) -> None:
@@ -226,7 +226,7 @@ def test_many_followers_of_a_job_share_one_waiting_redis_reader(settings: Settin
 
     async def scenario() -> list[list[str]]:
         async def collect() -> list[str]:
-            return [event.id async for event in hub.follow("j1", "0-0") if event is not None]
+            return [event.id async for batch in hub.follow("j1", "0-0") if batch is not None for event in batch]
 
         followers = [asyncio.create_task(collect()) for _ in range(50)]
         await asyncio.sleep(0.3)  # all caught up and waiting
@@ -250,21 +250,52 @@ def test_a_follower_behind_the_buffer_catches_up_from_redis_without_loss_or_repe
     store.start("j1", "w1")
     hub, _ = hub_for(settings)
 
-    async def collect(events: AsyncIterator[JobEvent | None]) -> list[str]:
-        return [event.id async for event in events if event is not None]
+    async def collect(batches: AsyncIterator[list[JobEvent] | None]) -> list[str]:
+        return [event.id async for batch in batches if batch is not None for event in batch]
 
     async def scenario() -> tuple[list[str], list[str]]:
         first = hub.follow("j1", "0-0")
         early = await anext(first)
-        assert early is not None and early.type.value == "queued"
+        assert early is not None and early[0].type.value == "queued"
         for number in range(1, 11):  # ten steps while that follower pauses: the shared buffer keeps only 3
             await asyncio.to_thread(store.add_step, "j1", step(0, number))
         await asyncio.sleep(0.3)
         late = asyncio.create_task(collect(hub.follow("j1", "0-0")))  # older than the buffer: Redis first
         await asyncio.sleep(0.3)
         await asyncio.to_thread(store.finish, "j1", JobStatus.succeeded)
-        return [early.id, *await collect(first)], await late
+        return [*(event.id for event in early), *await collect(first)], await late
 
     paused, late = asyncio.run(asyncio.wait_for(scenario(), 30))
     expected = [event.id for event in store.events("j1")]
     assert len(expected) == 13 and paused == expected and late == expected
+
+
+@pytest.mark.parametrize("window_s", [0.0, 0.4])
+def test_followers_wake_once_per_batch_window_not_once_per_event(
+    settings: Settings, store: JobStore, window_s: float
+) -> None:
+    # 200 open streams each woken per step event kept status polls waiting; a window gathers the steps.
+    store.create("j1", SPEC)
+    store.start("j1", "w1")
+    hub, _ = hub_for(settings, batch_window_s=window_s)
+
+    async def scenario() -> list[list[str]]:
+        async def collect() -> list[list[str]]:
+            return [[event.id for event in batch] async for batch in hub.follow("j1", "0-0") if batch is not None]
+
+        follower = asyncio.create_task(collect())
+        await asyncio.sleep(0.6)  # caught up (queued, started) and waiting
+        for number in range(1, 6):  # five steps, 50 ms apart: all within one window
+            await asyncio.to_thread(store.add_step, "j1", step(0, number))
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.6)
+        await asyncio.to_thread(store.finish, "j1", JobStatus.succeeded)
+        return await follower
+
+    batches = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert [event_id for batch in batches for event_id in batch] == [event.id for event in store.events("j1")]
+    step_batches = batches[1:-1]  # between the first (queued, started) and the terminal one
+    if window_s:
+        assert len(step_batches) == 2  # the first step at once, the other four together after the window
+    else:
+        assert len(step_batches) == 5
