@@ -466,10 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     mark = time.time()
-    stiff = stiffness(pipe)
-    unguided = stiffness(pipe, guidance=1.0)
-    stiff["unguided_max_h_lambda"] = unguided["max_h_lambda"]
-    stiff["unguided_median_h_lambda"] = unguided["median_h_lambda"]
+    stiff = stiffness_with_and_without_guidance(pipe)
     timings["stiffness_s"] = time.time() - mark
     log(f"stiffness along the path (guidance 7.5): {stiff['max_h_lambda']:.3f}")
 
@@ -566,16 +563,21 @@ def stiffness(pipe, guidance: float = 7.5, steps: int = 30, last_steps: int = 10
     }
 
 
+def stiffness_with_and_without_guidance(pipe) -> dict:
+    """`stiffness` at guidance 7.5, with the unguided (1.0) maximum and median beside it: what guidance adds."""
+    guided, unguided = stiffness(pipe), stiffness(pipe, guidance=1.0)
+    return guided | {
+        "unguided_max_h_lambda": unguided["max_h_lambda"],
+        "unguided_median_h_lambda": unguided["median_h_lambda"],
+    }
+
+
 def card_only(args: argparse.Namespace) -> int:
     """Train nothing: measure the saved model's stiffness (and --previous's), add --note, rewrite its card."""
     from diffusers import StableDiffusionPipeline
 
     meta = json.loads((args.out / "schedlab-model.json").read_text())
-    pipe = StableDiffusionPipeline.from_pretrained(args.out)
-    meta["stiffness"] = stiffness(pipe)
-    unguided = stiffness(pipe, guidance=1.0)
-    meta["stiffness"]["unguided_max_h_lambda"] = unguided["max_h_lambda"]
-    meta["stiffness"]["unguided_median_h_lambda"] = unguided["median_h_lambda"]
+    meta["stiffness"] = stiffness_with_and_without_guidance(StableDiffusionPipeline.from_pretrained(args.out))
     if args.previous:
         previous = StableDiffusionPipeline.from_pretrained(args.previous)
         meta["stiffness"]["previous"] = stiffness(previous)["max_h_lambda"]
