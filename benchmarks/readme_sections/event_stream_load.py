@@ -38,11 +38,7 @@ def render(data: dict[str, Any]) -> str:
             f"while the job ran ({data['job_running_s']} s), and its threads waited "
             f"{data['api_runqueue_wait_s_while_running']} s for a CPU (machine load average "
             f"{data['machine_load_average_1m']}; the API, the worker and the stream readers share the cores)."
-            + (
-                f" The API wakes its streams at most every {data['events_batch_window_s'] * 1000:.0f} ms"
-                " (`SCHEDLAB_EVENTS_BATCH_WINDOW_S`) and each writes the events gathered meanwhile at once."
-                if data.get("events_batch_window_s")
-                else ""
-            ),
+            f" The API wakes its streams at most every {data['events_batch_window_s'] * 1000:.0f} ms"
+            " (`SCHEDLAB_EVENTS_BATCH_WINDOW_S`) and each writes the events gathered meanwhile at once.",
         ]
     )
