@@ -40,6 +40,7 @@ from benchmarks.results import write_result  # noqa: E402
 from service.contract import SchedulerChoice  # noqa: E402
 from worker import registry  # noqa: E402
 from worker.demo_model import DEMO_MODEL_DIR, checker, shapes  # noqa: E402
+from worker.families import family_of, read_model_index  # noqa: E402
 
 STEPS = (10, 20, 30, 50)
 MAIN_STEPS = 30
@@ -50,9 +51,13 @@ CONVERGED_RMSE = 0.05
 PLOT = REPO / "docs" / "quality_sweep.png"
 
 
-def available_entries(ids: list[str] | None = None) -> list[registry.RegistryEntry]:
-    """Every registry entry this worker can run (or the named ones), in registry order."""
-    entries = [entry for entry in registry.ENTRIES if entry.unavailable_reason is None]
+def available_entries(model: Path = DEMO_MODEL_DIR, ids: list[str] | None = None) -> list[registry.RegistryEntry]:
+    """Every registry entry that `model` can run (or the named ones), in registry order: the model's own catalog
+    decides, as for a worker serving it (zero-terminal-SNR presets, for one, need a v-prediction model)."""
+    family = family_of(read_model_index(str(model), None))
+    scheduler_config = json.loads((model / "scheduler" / "scheduler_config.json").read_text())
+    runnable = {entry.id for entry in registry.model_catalog(family, scheduler_config).entries if entry.available}
+    entries = [entry for entry in registry.ENTRIES if entry.id in runnable]
     if ids is None:
         return entries
     known = {entry.id: entry for entry in entries}
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.schedulers = args.schedulers or "euler,lms,pndm,dpmpp_2m"
         args.steps, args.guidance, args.images, args.images_other = "10,30", "7.5", 8, 8
-    entries = available_entries(args.schedulers.split(",") if args.schedulers else None)
+    entries = available_entries(args.model, args.schedulers.split(",") if args.schedulers else None)
     step_counts = [int(s) for s in args.steps.split(",")]
     guidances = [float(g) for g in args.guidance.split(",")]
 

@@ -39,3 +39,5 @@ def test_readme_stiffness_figures_are_the_demo_model_cards() -> None:
     assert quoted, "the README no longer quotes the demo model's stiffness"
     expected = ("median_h_lambda", "max_h_lambda", "unguided_median_h_lambda", "unguided_max_h_lambda")
     assert [float(value) for value in quoted.groups()] == [round(stiffness[key], 2) for key in expected]
+    previous = re.search(rf"with {stiffness['previous_label']}'s ([\d.]+) beside it", readme)
+    assert previous and float(previous.group(1)) == round(stiffness["previous"], 2)

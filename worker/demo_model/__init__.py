@@ -9,6 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 DEMO_MODEL_ID = "schedlab/shapes-sd"
-DEMO_MODEL_VERSION = "1"
+DEMO_MODEL_VERSION = "2"
 # The committed weights, relative to the repository root.
 DEMO_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "shapes-sd"

@@ -2,6 +2,13 @@
 
 Everything is drawn on the fly from a seed (numpy RNG + PIL), so the data set ships as code. The same seed
 gives the same image and caption on every machine.
+
+Colours are drawn around the named ones, not exactly on them: each channel of the shape's colour moves by up
+to COLOUR_JITTER (never nearer than COLOUR_MARGIN to another name's cell) and the background's grey level by up
+to BACKGROUND_JITTER, as long as shape and background stay MIN_CONTRAST apart. The data are then nearly a
+continuum between colours, as natural images are, so the model's unconditional prediction changes smoothly
+from colour to colour and classifier-free guidance has no abrupt switch to amplify: that is what keeps linear
+multistep samplers (LMS, PNDM) stable on the model, as on Stable Diffusion.
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ MIN_SIZE = 22
 MAX_SIZE = 40
 MARGIN = 4
 
+COLOUR_JITTER = 80
+COLOUR_MARGIN = 30.0
+BACKGROUND_JITTER = 30
+MIN_CONTRAST = 110.0  # Euclidean RGB distance between the shape's and the background's colour
+
 
 @dataclass(frozen=True)
 class ShapeSpec:
@@ -42,10 +54,20 @@ class ShapeSpec:
     size: int = 32
     x: int = 16  # left edge of the bounding box
     y: int = 16  # top edge of the bounding box
+    fill: tuple[int, int, int] | None = None  # the shape's RGB; None: exactly the named colour
+    background_fill: tuple[int, int, int] | None = None  # the background's RGB; None: exactly the named colour
 
     @property
     def caption(self) -> str:
         return caption(self.shape, self.colour, self.background)
+
+    @property
+    def shape_rgb(self) -> tuple[int, int, int]:
+        return self.fill or COLOURS[self.colour]
+
+    @property
+    def background_rgb(self) -> tuple[int, int, int]:
+        return self.background_fill or COLOURS[self.background]
 
 
 def caption(shape: str, colour: str, background: str) -> str:
@@ -63,20 +85,51 @@ def all_combinations() -> list[tuple[str, str, str]]:
     ]
 
 
-def random_spec(rng: np.random.Generator) -> ShapeSpec:
+def nearest_name(rgb: tuple[int, int, int]) -> str:
+    """The named colour closest to `rgb` (Euclidean in RGB), as the checker judges colour."""
+    return min(COLOURS, key=lambda name: sum((a - b) ** 2 for a, b in zip(COLOURS[name], rgb, strict=True)))
+
+
+def _jittered_colours(
+    rng: np.random.Generator, colour: str, background: str, colour_jitter: int, background_jitter: int
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """Shape and background RGB near their names: resampled until both keep their name and their contrast.
+
+    The shape's colour is uniform over the part of its name's cell (the RGB points nearer to it than to any
+    other named colour by COLOUR_MARGIN) within `colour_jitter` of it per channel, so neighbouring colours' data
+    nearly touch while a checker with some tolerance still names every one right.
+    """
+    own = np.array(COLOURS[colour], dtype=np.float64)
+    others = np.array([rgb for name, rgb in COLOURS.items() if name != colour], dtype=np.float64)
+    while True:
+        fill = np.clip(own + rng.integers(-colour_jitter, colour_jitter + 1, 3), 0, 255)
+        level = int(np.clip(COLOURS[background][0] + rng.integers(-background_jitter, background_jitter + 1), 0, 255))
+        background_fill = (level, level, level)
+        margin = np.linalg.norm(others - fill, axis=1).min() - np.linalg.norm(own - fill)
+        contrast = float(np.linalg.norm(fill - background_fill))
+        if margin >= COLOUR_MARGIN and nearest_name(background_fill) == background and contrast >= MIN_CONTRAST:
+            return (int(fill[0]), int(fill[1]), int(fill[2])), background_fill
+
+
+def random_spec(
+    rng: np.random.Generator, colour_jitter: int = COLOUR_JITTER, background_jitter: int = BACKGROUND_JITTER
+) -> ShapeSpec:
     combos = all_combinations()
     shape, colour, background = combos[int(rng.integers(len(combos)))]
     size = int(rng.integers(MIN_SIZE, MAX_SIZE + 1))
     x = int(rng.integers(MARGIN, IMAGE_SIZE - MARGIN - size + 1))
     y = int(rng.integers(MARGIN, IMAGE_SIZE - MARGIN - size + 1))
-    return ShapeSpec(shape, colour, background, size, x, y)
+    if not (colour_jitter or background_jitter):
+        return ShapeSpec(shape, colour, background, size, x, y)
+    fill, background_fill = _jittered_colours(rng, colour, background, colour_jitter, background_jitter)
+    return ShapeSpec(shape, colour, background, size, x, y, fill, background_fill)
 
 
 def draw(spec: ShapeSpec, image_size: int = IMAGE_SIZE) -> Image.Image:
     """Draw `spec` as an RGB image: flat colours, axis-aligned square, upright isosceles triangle."""
-    image = Image.new("RGB", (image_size, image_size), COLOURS[spec.background])
+    image = Image.new("RGB", (image_size, image_size), spec.background_rgb)
     box = (spec.x, spec.y, spec.x + spec.size - 1, spec.y + spec.size - 1)
-    draw_shape(ImageDraw.Draw(image), spec.shape, box, COLOURS[spec.colour])
+    draw_shape(ImageDraw.Draw(image), spec.shape, box, spec.shape_rgb)
     return image
 
 
@@ -101,10 +154,12 @@ def sample(seed: int) -> tuple[Image.Image, str, ShapeSpec]:
     return draw(spec), spec.caption, spec
 
 
-def dataset(seed: int, count: int) -> tuple[np.ndarray, list[str], list[ShapeSpec]]:
-    """`count` items drawn from one seed: uint8 images (count, H, W, 3), captions, specs."""
+def dataset(
+    seed: int, count: int, colour_jitter: int = COLOUR_JITTER, background_jitter: int = BACKGROUND_JITTER
+) -> tuple[np.ndarray, list[str], list[ShapeSpec]]:
+    """`count` items drawn from one seed: uint8 images (count, H, W, 3), captions, specs (jitter 0: exact colours)."""
     rng = np.random.default_rng(seed)
-    specs = [random_spec(rng) for _ in range(count)]
+    specs = [random_spec(rng, colour_jitter, background_jitter) for _ in range(count)]
     images = np.stack([np.asarray(draw(spec)) for spec in specs])
     return images, [spec.caption for spec in specs], specs
 
