@@ -114,6 +114,11 @@ def test_differs_from_a1111_agrees_with_the_parity_report() -> None:
         resolved = catalog.resolve_choice(SchedulerChoice(name=row["name"]))
         assert resolved.entry.id == row["entry"] and not resolved.choice.config
         matches = row["latent_distance"] <= report["tolerance"]
-        assert matches == (resolved.entry.differs_from_a1111 is None), (row["name"], row["latent_distance"])
+        if resolved.entry.differs_from_a1111 is None:
+            assert matches, (row["name"], row["latent_distance"])
+        else:  # a known cause: over the tolerance, or under it on this model and traced by the diagnosis
+            diagnosis = row.get("diagnosis")
+            traced = diagnosis is not None and diagnosis["latent_distance"] * 10 < row["latent_distance"]
+            assert not matches or traced, (row["name"], row["latent_distance"])
         checked += 1
     assert checked >= 15
