@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from worker.demo_model.shapes import COLOURS, SHAPES, all_combinations, draw_shape
+from worker.demo_model.shapes import COLOURS, SHAPES, all_combinations, draw_shape, nearest_name
 
 # A pixel this far (RGB Euclidean) from the background may belong to the shape.
 MIN_CONTRAST = 60.0
@@ -139,13 +139,6 @@ def _as_array(image: Image.Image | np.ndarray) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def nearest_colour(rgb: Iterable[float]) -> str:
-    rgb = np.asarray(list(rgb), dtype=np.float64)
-    names = list(COLOURS)
-    palette = np.array([COLOURS[name] for name in names], dtype=np.float64)
-    return names[int(np.argmin(((palette - rgb) ** 2).sum(axis=1)))]
-
-
 def _largest_component(mask: np.ndarray) -> np.ndarray:
     """The largest 4-connected region of `mask` (BFS; images here are small)."""
     height, width = mask.shape
@@ -245,7 +238,7 @@ def detect(image: Image.Image | np.ndarray) -> Detection:
         ]
     )
     background_rgb = np.median(border, axis=0)
-    background = nearest_colour(background_rgb)
+    background = nearest_name(background_rgb)
     distance = np.sqrt(((pixels - background_rgb) ** 2).sum(axis=2))
     candidates = distance > MIN_CONTRAST
     if candidates.sum() < MIN_AREA_SHARE * height * width:
@@ -266,7 +259,7 @@ def detect(image: Image.Image | np.ndarray) -> Detection:
     if area < MIN_AREA_SHARE * height * width:
         return Detection(
             False,
-            nearest_colour(shape_rgb),
+            nearest_name(shape_rgb),
             None,
             background,
             0.0,
@@ -285,7 +278,7 @@ def detect(image: Image.Image | np.ndarray) -> Detection:
     kind, ious, reason = classify(soft, (x0, y0, x1, y1), compactness, edge_width, aspect, stray_share)
     return Detection(
         True,
-        nearest_colour(shape_rgb),
+        nearest_name(shape_rgb),
         kind,
         background,
         fill_ratio,

@@ -13,6 +13,7 @@ multistep samplers (LMS, PNDM) stable on the model, as on Stable Diffusion.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,9 +86,11 @@ def all_combinations() -> list[tuple[str, str, str]]:
     ]
 
 
-def nearest_name(rgb: tuple[int, int, int]) -> str:
-    """The named colour closest to `rgb` (Euclidean in RGB), as the checker judges colour."""
-    return min(COLOURS, key=lambda name: sum((a - b) ** 2 for a, b in zip(COLOURS[name], rgb, strict=True)))
+def nearest_name(rgb: Iterable[float]) -> str:
+    """The named colour closest to `rgb` (Euclidean in RGB): how the data set keeps names and the checker judges."""
+    names = list(COLOURS)
+    palette = np.array([COLOURS[name] for name in names], dtype=np.float64)
+    return names[int(np.argmin(((palette - np.asarray(list(rgb), dtype=np.float64)) ** 2).sum(axis=1)))]
 
 
 def _jittered_colours(
