@@ -7,12 +7,13 @@ Standard diffusers SD layout, loadable with `StableDiffusionPipeline.from_pretra
   2. The data set's latents and token ids are precomputed once.
   3. UNet2DConditionModel (epsilon prediction) + CLIPTextModel trained jointly with DDPM noise on SD 1.x's
      scaled_linear betas (0.00085..0.012, 1000 steps); captions dropped to "" 10% of the time for
-     classifier-free guidance; min-SNR-5 loss weighting; EMA weights are the ones saved.
+     classifier-free guidance; plain epsilon MSE over uniform t (SD's L_simple; --loss-weighting min-snr for
+     min-SNR-5); EMA weights are the ones saved.
   4. Saved with save_pretrained (safetensors) plus SD 1.5's scheduler config verbatim, schedlab-model.json
      and a README.md model card; then sampled and scored with the checker.
 
 Deterministic from --seed for a given thread count (float reductions may differ between thread counts).
-    .venv/bin/python scripts/train_demo_model.py --threads 1
+    .venv/bin/python scripts/train_demo_model.py --threads 2
 """
 
 from __future__ import annotations
@@ -656,17 +657,18 @@ def model_card(meta: dict) -> str:
         )
     )
     recon = meta["vae_reconstruction_check"]
-    evals = [
-        f"after {k.split('@')[1]} steps colour {losses[k]:.1%}, shape {losses['eval_shape@' + k.split('@')[1]]:.1%}"
-        + (
-            f" (LMS, 30 steps, guidance 7.5: {losses['eval_lms_colour@' + k.split('@')[1]]:.1%},"
-            f" {losses['eval_lms_shape@' + k.split('@')[1]]:.1%})"
-            if "eval_lms_colour@" + k.split("@")[1] in losses
+
+    def scored_at(step: str) -> str:
+        lms = (
+            f" (LMS, 30 steps, guidance 7.5: {losses[f'eval_lms_colour@{step}']:.1%},"
+            f" {losses[f'eval_lms_shape@{step}']:.1%})"
+            if f"eval_lms_colour@{step}" in losses
             else ""
         )
-        for k in losses
-        if k.startswith("eval_colour@")
-    ]
+        colour, shape = losses[f"eval_colour@{step}"], losses[f"eval_shape@{step}"]
+        return f"after {step} steps colour {colour:.1%}, shape {shape:.1%}{lms}"
+
+    evals = [scored_at(k.split("@")[1]) for k in losses if k.startswith("eval_colour@")]
 
     weighting = (
         f"min-SNR-{a['min_snr_gamma']:g} weighting"

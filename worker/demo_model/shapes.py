@@ -7,8 +7,9 @@ Colours are drawn around the named ones, not exactly on them: each channel of th
 to COLOUR_JITTER (never nearer than COLOUR_MARGIN to another name's cell) and the background's grey level by up
 to BACKGROUND_JITTER, as long as shape and background stay MIN_CONTRAST apart. The data are then nearly a
 continuum between colours, as natural images are, so the model's unconditional prediction changes smoothly
-from colour to colour and classifier-free guidance has no abrupt switch to amplify: that is what keeps linear
-multistep samplers (LMS, PNDM) stable on the model, as on Stable Diffusion.
+from colour to colour and classifier-free guidance has less of an abrupt switch to amplify. That is what made
+linear multistep samplers (LMS, PNDM) far more stable on version 2 of the model than on version 1, though not yet
+as stable as on Stable Diffusion (the model card and the README's quality table say how far).
 """
 
 from __future__ import annotations
