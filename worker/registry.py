@@ -19,6 +19,9 @@ Quirks and where they are handled:
   flow models' scheduler configs call it `shift`: `build_scheduler` copies the model's `shift` unless overridden.
 - Flux passes `sigmas` and `mu` to `set_timesteps` (sigmas only when the scheduler has no `use_flow_sigmas`):
   `model_catalog` marks schedulers whose `set_timesteps` cannot take them unavailable on Flux (FlowMatchHeun).
+- UniPC's bh1 variant (ComfyUI's and A1111's default UniPC) multiplies its update by B(h) = h, infinite on the last
+  step to sigma 0: diffusers returns NaN there. ComfyUI stops bh1 at sigma 0.001; `build_scheduler` stops it at
+  the schedule's smallest sigma (`final_sigmas_type="sigma_min"`) unless the user's config says otherwise.
 - Zero terminal SNR (`rescale_betas_zero_snr`) leaves an epsilon model nothing to divide by at the last
   timestep: its presets are available only on v-prediction models.
 
@@ -363,7 +366,7 @@ ENTRIES: tuple[RegistryEntry, ...] = (
 # Names users know from A1111 and ComfyUI (resolution itself is torch-free: `service.contract.Catalog.resolve_choice`)
 
 # ComfyUI sampler names -> (registry entry, extra config). ComfyUI's uni_pc is UniPC's bh1 variant; diffusers'
-# default is bh2 (ComfyUI's uni_pc_bh2).
+# default is bh2 (ComfyUI's uni_pc_bh2). bh1 cannot step to sigma 0: see `build_scheduler`.
 COMFYUI_SAMPLERS: dict[str, ComfyUISampler] = {
     "euler": ComfyUISampler(entry="euler"),
     "euler_ancestral": ComfyUISampler(entry="euler_a"),
@@ -465,6 +468,8 @@ def build_scheduler(
         config["clip_sample"] = False
     if entry.class_name == "DPMSolverSDEScheduler" and config.get("noise_sampler_seed") is None:
         config["noise_sampler_seed"] = seed
+    if entry.class_name == "UniPCMultistepScheduler" and config.get("solver_type") == "bh1":
+        config.setdefault("final_sigmas_type", "sigma_min")
     if config.get("use_flow_sigmas") and "flow_shift" not in config and "shift" in model_config:
         config["flow_shift"] = model_config["shift"]
     try:

@@ -40,6 +40,13 @@ from worker.result_writer import ResultWriter
 logger = logging.getLogger(__name__)
 
 
+class SamplingDiverged(RuntimeError):
+    """A scheduler ended on NaN or infinite latents: the job fails and says which, rather than storing black images."""
+
+    def __init__(self, name: str, class_name: str) -> None:
+        super().__init__(f"{name} ({class_name}) ended on non-finite latents (NaN or inf) with this config and model")
+
+
 class RunListener:
     """Hooks for progress reporting; the defaults do nothing."""
 
@@ -256,6 +263,8 @@ class SchedulerRun:
         final_keys: list[str] = []
         final_images: list[Image.Image] = []
         if not self.canceled:
+            if not bool(torch.isfinite(latents).all()):
+                raise SamplingDiverged(self.name, self.built.entry.class_name)
             final_images = frame_images.decode_vae(job.model, latents, self.size)
             final_keys = job.writer.final_images(folder, final_images)
             if job.reuse_final:

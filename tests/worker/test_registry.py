@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 from importlib import resources
 
+import numpy as np
 import pytest
-from diffusers import StableDiffusionPipeline
+import torch
+from diffusers import StableDiffusionPipeline, UniPCMultistepScheduler
+from PIL import Image
 
 from service.contract import SchedulerChoice, load_catalog, normalize_name
 from tests.support import run_spec
+from tests.worker.plain_diffusers import PROMPT, plain_run, user_images
 from worker.engine import ComparisonEngine
 from worker.model import LoadedModel
 from worker.registry import ENTRIES, SCHEDULER_CLASSES, build_scheduler, catalog, entry_by_id
+from worker.scheduler_run import SamplingDiverged
 
 
 def test_catalog_file_is_in_step_with_the_registry() -> None:
@@ -115,3 +121,31 @@ def test_the_catalogs_unet_call_counts_are_what_the_engine_runs(engine: Comparis
     measured = {result.id: result.timings.unet_calls for result in outcome.results}
     assert measured == {entry.id: entry.unet_calls(3) for entry in entries}
     assert {measured["pndm"], measured["heun"], measured["euler"]} == {4, 5, 3}
+
+
+def test_unipc_bh1_returns_nan_at_sigma_zero_so_it_stops_at_sigma_min(
+    engine: ComparisonEngine, plain_pipe: StableDiffusionPipeline
+) -> None:
+    """ComfyUI's `uni_pc` is UniPC bh1; diffusers' bh1 multiplies by B(h) = h, infinite on the step to sigma 0."""
+    run = {"steps": 5, "seed": 3, "num_images": 2, "guidance_scale": 6.0}
+    plain = UniPCMultistepScheduler.from_config(plain_pipe.scheduler.config, solver_type="bh1")
+    assert plain.config.final_sigmas_type == "zero"
+    assert torch.isnan(plain_run(plain_pipe, plain, **run).final_latents).any()  # the quirk, in plain diffusers
+
+    outcome, sink = run_spec(engine, schedulers=[{"name": "uni_pc"}], **{**run, "prompt": PROMPT})
+    [result] = outcome.results
+    assert result.effective_config["solver_type"] == "bh1"
+    assert result.effective_config["final_sigmas_type"] == "sigma_min"
+    stopped = UniPCMultistepScheduler.from_config(
+        plain_pipe.scheduler.config, solver_type="bh1", final_sigmas_type="sigma_min"
+    )
+    want = user_images(plain_pipe, stopped, **run)
+    got = [np.asarray(Image.open(io.BytesIO(sink.files[key])).convert("RGB")) for key in result.final_images]
+    assert all(np.array_equal(a, np.asarray(b)) for a, b in zip(got, want, strict=True))
+
+
+def test_a_scheduler_that_ends_on_nan_fails_the_job_naming_it(engine: ComparisonEngine) -> None:
+    """Asked explicitly to step bh1 to sigma 0, UniPC diverges: the job fails, it stores no black images."""
+    diverging = {"name": "uni_pc", "config": {"final_sigmas_type": "zero"}}
+    with pytest.raises(SamplingDiverged, match=r"uni_pc \(UniPCMultistepScheduler\) ended on non-finite latents"):
+        run_spec(engine, schedulers=[{"name": "euler"}, diverging], steps=4)
