@@ -7,7 +7,8 @@ at --poll-rate requests/s. For every `step` event each stream receives, the dela
 time the worker recorded the step (the event's `at`, the worker's clock; same machine). Checks that every stream
 got every event, in order, once. Prints p50/p99/max of the delay and of the polls, and writes
 docs/data/event_stream_load.json (the README section `event_stream_load` is rendered from it). The same job is
-first run with one stream, as a baseline of what this machine gives at that moment.
+first run with one stream, as a baseline of what this machine gives at that moment; the loaded run is repeated
+(--repeats, 3) and the one with the median poll p99 is reported, with every run's p99s beside it.
 Targets: delay p99 <= 250 ms with 200 streams; polling p99 <= 10 ms meanwhile.
 
 The stream clients are minimal asyncio HTTP/1.1 readers (chunked transfer decoding by hand), so that on a small
@@ -15,7 +16,7 @@ machine the load generator costs little next to the API. They run in a child pro
 are browsers on other machines, so when the cores are short it is they, not the API, that should wait. The status
 poller stays in this process at normal priority, since its latency is the measurement.
 
-    python benchmarks/event_stream_load.py [--streams 200] [--steps 60] [--poll-rate 100] [--model demo]
+    python benchmarks/event_stream_load.py [--streams 200] [--steps 60] [--poll-rate 100] [--model demo] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -236,6 +237,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=60, help="steps per scheduler of the watched job")
     parser.add_argument("--poll-rate", type=float, default=100.0, help="status polls per second meanwhile")
     parser.add_argument("--model", default="demo", help="the worker's SCHEDLAB_MODEL (demo: ~realistic step pace)")
+    parser.add_argument("--repeats", type=int, default=3, help="loaded runs; the median one's poll p99 is reported")
     parser.add_argument("--hard-limit", type=float, default=600.0)
     parser.add_argument("--no-write", action="store_true", help="print only; do not write docs/data")
     parser.add_argument("--read-streams", type=int, help=argparse.SUPPRESS)  # the child process that reads
@@ -246,13 +248,26 @@ def main() -> int:
     if args.read_streams:
         asyncio.run(read_streams(args.host, args.port, args.path, args.read_streams))
         return 0
-    # The same job with one stream first: what polling and delivery cost on this machine as it is loaded now.
-    runs = {}
-    for label, streams in (("one_stream", 1), ("loaded", args.streams)):
+    # The same job with one stream first: what polling and delivery cost on this machine as it is loaded now. Then
+    # the loaded run --repeats times: on a small shared machine its tail moves a lot from run to run.
+    runs = []
+    for streams in (1, *[args.streams] * args.repeats):
         with hard_limit(args.hard_limit), Stack(extra_env={"SCHEDLAB_MODEL": args.model}) as stack:
             stack.start_api(workers=1)
-            runs[label] = asyncio.run(run(stack, args, streams))
-    data = {**runs["loaded"], "baseline_one_stream": runs["one_stream"]}
+            runs.append(asyncio.run(run(stack, args, streams)))
+    baseline, loaded = runs[0], sorted(runs[1:], key=lambda r: r["poll_ms"]["p99"])
+    data = {
+        **loaded[len(loaded) // 2],  # the run with the median poll p99
+        "baseline_one_stream": baseline,
+        "repeats": [
+            {
+                "poll_p99_ms": r["poll_ms"]["p99"],
+                "delay_p99_ms": r["delay_ms"]["p99"],
+                "job_running_s": r["job_running_s"],
+            }
+            for r in runs[1:]
+        ],
+    }
     print(json.dumps(data, indent=2))
     delay_ok = data["delay_ms"]["p99"] <= 250
     poll_ok = data["poll_ms"]["p99"] <= 10
@@ -260,7 +275,8 @@ def main() -> int:
     print(f"polling p99 <= 10 ms: {'met' if poll_ok else 'MISSED'}")
     if not args.no_write:
         print(f"wrote {write_result('event_stream_load', data)}")
-    return 0 if data["streams_complete"] == args.streams and runs["one_stream"]["streams_complete"] == 1 else 1
+    complete = all(r["streams_complete"] == r["streams"] for r in runs)
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

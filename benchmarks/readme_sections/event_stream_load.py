@@ -39,6 +39,18 @@ def render(data: dict[str, Any]) -> str:
             f"{data['api_runqueue_wait_s_while_running']} s for a CPU (machine load average "
             f"{data['machine_load_average_1m']}; the API, the worker and the stream readers share the cores)."
             f" The API wakes its streams at most every {data['events_batch_window_s'] * 1000:.0f} ms"
-            " (`SCHEDLAB_EVENTS_BATCH_WINDOW_S`) and each writes the events gathered meanwhile at once.",
+            " (`SCHEDLAB_EVENTS_BATCH_WINDOW_S`) and each writes the events gathered meanwhile at once."
+            + _repeats(data.get("repeats", [])),
         ]
+    )
+
+
+def _repeats(repeats: list[dict[str, float]]) -> str:
+    if len(repeats) < 2:
+        return ""
+    polls = " / ".join(f"{r['poll_p99_ms']:.1f}" for r in repeats)
+    delays = " / ".join(f"{r['delay_p99_ms']:.0f}" for r in repeats)
+    return (
+        f" The loaded run was repeated {len(repeats)} times and the table shows the one with the median poll p99;"
+        f" in run order, poll p99 {polls} ms, delay p99 {delays} ms."
     )

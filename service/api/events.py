@@ -89,23 +89,27 @@ class JobEventHub:
             while True:
                 changed = watch.changed  # taken before reading, so a batch added meanwhile is not missed
                 batch = watch.after(cursor)
+                from_buffer = batch is not None
                 if batch is None:  # behind the buffer: catch up from Redis
                     batch = await self.reader.read(job_id, cursor, None)
                 if not batch and watch.ended:
                     # The terminal event was delivered before `cursor`, or the reader stopped: Redis decides.
-                    batch = await self.reader.read(job_id, cursor, None)
+                    batch, from_buffer = await self.reader.read(job_id, cursor, None), False
                     if not batch:
                         return
                 if batch:
-                    terminal = next((i for i, event in enumerate(batch) if event.type.is_terminal), None)
-                    if terminal is not None:
-                        yield batch[: terminal + 1]
-                        return
+                    # The buffer holds a terminal event only once the watch has ended: most wake-ups skip the scan.
+                    if watch.ended or not from_buffer:
+                        terminal = next((i for i, event in enumerate(batch) if event.type.is_terminal), None)
+                        if terminal is not None:
+                            yield batch[: terminal + 1]
+                            return
                     yield batch
                     cursor = batch[-1].id
                     continue
                 try:
-                    await asyncio.wait_for(changed.wait(), self.heartbeat_s)
+                    async with asyncio.timeout(self.heartbeat_s):  # no task per wait, unlike asyncio.wait_for
+                        await changed.wait()
                 except TimeoutError:
                     yield None
         finally:

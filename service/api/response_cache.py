@@ -1,6 +1,6 @@
-"""Responses rendered once and served many times: finished jobs' status bodies and event-stream entries.
+"""Responses rendered once and served many times: finished jobs' status bodies and event-stream batches.
 
-Both are safe to keep because what they render never changes: a finished job's record, a stream entry.
+Both are safe to keep because what they render never changes: a finished job's record, a run of stream entries.
 """
 
 from __future__ import annotations
@@ -39,16 +39,18 @@ class FinishedJobs:
 
 
 class RenderedEvents:
-    """Events as sent on the wire, rendered once per event and base URL, not once per client watching it.
+    """Batches of events as sent on the wire, rendered once per batch and base URL, not once per client.
 
-    A stream's entries never change, so an event's rendering stays valid; the oldest are dropped past `capacity`.
+    Clients that have caught up all get the same batch when the job moves on, so hundreds of streams share one
+    rendering. A batch is named by its job and its first and last event ids (events between them never change);
+    the oldest renderings are dropped past `capacity`.
     """
 
-    def __init__(self, capacity: int = 8192) -> None:
+    def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
 
-    def get(self, key: tuple[str, str, str], render: Callable[[], bytes]) -> bytes:
+    def get(self, key: tuple[str, str, str, str], render: Callable[[], bytes]) -> bytes:
         # Called from the event loop only (the events route is async): no lock needed.
         entry = self._entries.get(key)
         if entry is None:

@@ -161,6 +161,8 @@ def test_a_running_job_streams_live_with_heartbeats_and_ends_with_it(client: Tes
     assert any(isinstance(item, Comment) and item.text == "heartbeat" for item in items)
     names = [e.event for e in events_only(items)]
     assert names == ["queued", "started", "step", "step", "scheduler_done", "succeeded"]
+    # A replay starts from the same event as the live stream's first batch but reaches further: its own rendering.
+    assert [e.id for e in events_only(read(client, job_id))] == [e.id for e in events_only(items)]
 
 
 def run_job_after_start(store: JobStore, job_id: str) -> None:

@@ -174,18 +174,20 @@ async def stream_comparison_events(
     """The job's events as they happen, replayed from the start (or after `Last-Event-ID`); ends with the job."""
     file_url = file_urls(request, job_id)
 
-    def wire(event: JobEvent) -> bytes:
-        data = render_event(file_url, event)
-        return f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n".encode()
+    def wire_batch(batch: list[JobEvent]) -> bytes:
+        return "".join(
+            f"id: {event.id}\nevent: {event.type.value}\ndata: {render_event(file_url, event)}\n\n" for event in batch
+        ).encode()
 
     async def stream() -> AsyncIterator[bytes]:
-        # Written by hand rather than through fastapi.sse: each event is rendered once for every client that
+        # Written by hand rather than through fastapi.sse: each batch is rendered once for every client that
         # watches it (RenderedEvents), and one API process then keeps up with hundreds of streams.
         async for batch in hub.follow(job_id, last_event_id or "0-0"):
             if batch is None:
                 yield HEARTBEAT
             else:  # one write per batch, not per event: hundreds of streams wake on each batch
-                yield b"".join(rendered.get((file_url.base, job_id, e.id), functools.partial(wire, e)) for e in batch)
+                key = (file_url.base, job_id, batch[0].id, batch[-1].id)
+                yield rendered.get(key, functools.partial(wire_batch, batch))
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering either
     return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
