@@ -294,7 +294,13 @@ ENTRIES: tuple[RegistryEntry, ...] = (
         description="Deterministic DPM-Solver++ singlestep; diffusers' docs map A1111's 'DPM++ SDE' to it, wrongly.",
     ),
     _base("DEISMultistepScheduler", "deis", "DEIS"),
-    _base("UniPCMultistepScheduler", "unipc", "UniPC"),
+    _a1111(
+        "UniPCMultistepScheduler",
+        "unipc",
+        "UniPC",
+        description="diffusers' UniPC (bh2, order 2) from t 999, as A1111 and ComfyUI start it; A1111's own UniPC "
+        'defaults to bh1 and order 3 (config {"solver_type": "bh1", "solver_order": 3}, or ComfyUI\'s uni_pc).',
+    ),
     RegistryEntry(
         "euler_sgm_uniform",
         "EulerDiscreteScheduler",
@@ -365,8 +371,9 @@ ENTRIES: tuple[RegistryEntry, ...] = (
 # ---------------------------------------------------------------------------------------------------------------
 # Names users know from A1111 and ComfyUI (resolution itself is torch-free: `service.contract.Catalog.resolve_choice`)
 
-# ComfyUI sampler names -> (registry entry, extra config). ComfyUI's uni_pc is UniPC's bh1 variant; diffusers'
-# default is bh2 (ComfyUI's uni_pc_bh2). bh1 cannot step to sigma 0: see `build_scheduler`.
+# ComfyUI sampler names -> (registry entry, extra config). ComfyUI's uni_pc is UniPC's bh1 variant at order 3;
+# diffusers' default is bh2 at order 2 (ComfyUI's uni_pc_bh2 is bh2 at order 3). bh1 cannot step to sigma 0: see
+# `build_scheduler`.
 COMFYUI_SAMPLERS: dict[str, ComfyUISampler] = {
     "euler": ComfyUISampler(entry="euler"),
     "euler_ancestral": ComfyUISampler(entry="euler_a"),
@@ -378,8 +385,8 @@ COMFYUI_SAMPLERS: dict[str, ComfyUISampler] = {
     "dpmpp_sde": ComfyUISampler(entry="dpmpp_sde"),
     "dpmpp_2m_sde": ComfyUISampler(entry="dpmpp_2m_sde"),
     "ddim": ComfyUISampler(entry="ddim"),
-    "uni_pc": ComfyUISampler(entry="unipc", config={"solver_type": "bh1"}),
-    "uni_pc_bh2": ComfyUISampler(entry="unipc", config={"solver_type": "bh2"}),
+    "uni_pc": ComfyUISampler(entry="unipc", config={"solver_type": "bh1", "solver_order": 3}),
+    "uni_pc_bh2": ComfyUISampler(entry="unipc", config={"solver_type": "bh2", "solver_order": 3}),
 }
 
 # The DPM-Solver family's "linspace" is N+1 points of t without the last: ComfyUI's sgm_uniform.

@@ -33,8 +33,8 @@ PARITY = Path(__file__).resolve().parents[2] / "docs" / "data" / "parity.json"
         ("dpm_2 ddim_uniform", "dpm2", {"timestep_spacing": "leading", "steps_offset": 1}),
         # DPM-Solver's "linspace" already is sgm_uniform (N+1 points, the last dropped)
         ("dpmpp_2m sgm_uniform", "dpmpp_2m", {}),
-        ("uni_pc", "unipc", {"solver_type": "bh1"}),
-        ("uni_pc_bh2 karras", "unipc", {"solver_type": "bh2", "use_karras_sigmas": True}),
+        ("uni_pc", "unipc", {"solver_type": "bh1", "solver_order": 3}),
+        ("uni_pc_bh2 karras", "unipc", {"solver_type": "bh2", "solver_order": 3, "use_karras_sigmas": True}),
         # A1111 spellings of schedule types, any case and separators
         ("DPM++ 2M SGM Uniform", "dpmpp_2m", {}),
         ("Heun Karras", "heun", {"use_karras_sigmas": True}),

@@ -136,9 +136,8 @@ def test_unipc_bh1_returns_nan_at_sigma_zero_so_it_stops_at_sigma_min(
     [result] = outcome.results
     assert result.effective_config["solver_type"] == "bh1"
     assert result.effective_config["final_sigmas_type"] == "sigma_min"
-    stopped = UniPCMultistepScheduler.from_config(
-        plain_pipe.scheduler.config, solver_type="bh1", final_sigmas_type="sigma_min"
-    )
+    comfyui = {"solver_type": "bh1", "solver_order": 3, "timestep_spacing": "linspace"}
+    stopped = UniPCMultistepScheduler.from_config(plain_pipe.scheduler.config, **comfyui, final_sigmas_type="sigma_min")
     want = user_images(plain_pipe, stopped, **run)
     got = [np.asarray(Image.open(io.BytesIO(sink.files[key])).convert("RGB")) for key in result.final_images]
     assert all(np.array_equal(a, np.asarray(b)) for a, b in zip(got, want, strict=True))
@@ -149,3 +148,18 @@ def test_a_scheduler_that_ends_on_nan_fails_the_job_naming_it(engine: Comparison
     diverging = {"name": "uni_pc", "config": {"final_sigmas_type": "zero"}}
     with pytest.raises(SamplingDiverged, match=r"uni_pc \(UniPCMultistepScheduler\) ended on non-finite latents"):
         run_spec(engine, schedulers=[{"name": "euler"}, diverging], steps=4)
+
+
+def test_unipc_on_sd15s_leading_config_starts_below_t_999_so_the_entry_starts_where_a1111_and_comfyui_do(
+    plain_pipe: StableDiffusionPipeline,
+) -> None:
+    """SD 1.5's config ("leading", N+1 points) starts diffusers' UniPC at t 831 for 5 steps: pure noise treated as
+    a less noisy sample. A1111 and ComfyUI start it at t 999 (the top of the schedule)."""
+    plain = UniPCMultistepScheduler.from_config(plain_pipe.scheduler.config)
+    plain.set_timesteps(5)
+    assert int(plain.timesteps[0]) == 831  # the quirk, in plain diffusers
+    for name in ("unipc", "UniPC", "uni_pc", "uni_pc_bh2"):
+        choice = load_catalog().resolve_choice(SchedulerChoice(name=name), field="s").choice
+        built = build_scheduler(entry_by_id("unipc"), dict(plain_pipe.scheduler.config), choice, 0, "s")
+        built.scheduler.set_timesteps(5)
+        assert int(built.scheduler.timesteps[0]) == 999, name
