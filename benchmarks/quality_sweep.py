@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -103,21 +102,19 @@ def sample(pipe, counter: UNetCounter, entry, model_config, steps: int, work, gu
     return ((decoded.clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1).numpy(), nfe
 
 
-def plot(rows: list[dict[str, Any]], path: Path, title: str) -> str:
+def plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
     metrics = [
         ("colour_match", "colour match"),
         ("shape_match", "shape match"),
         ("rmse_px", "RMSE to reference"),
     ]
     names = list(dict.fromkeys(row["scheduler"] for row in rows))
-    try:
-        import matplotlib
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        import matplotlib.ticker
-    except ImportError:
-        return _plot_pil(rows, path, title, metrics, names)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.2))
     for ax, (key, label) in zip(axes, metrics, strict=True):
         for i, name in enumerate(names):
@@ -145,47 +142,6 @@ def plot(rows: list[dict[str, Any]], path: Path, title: str) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-    return "matplotlib"
-
-
-def _plot_pil(rows, path: Path, title: str, metrics, names) -> str:
-    from PIL import Image, ImageDraw
-
-    from worker.sweep import PLOT_COLOURS as palette
-
-    panel_w, panel_h, pad = 420, 320, 50
-    image = Image.new("RGB", (panel_w * len(metrics), panel_h + 40 + 16 * len(names)), "white")
-    pen = ImageDraw.Draw(image)
-    pen.text((10, 5), title, fill="black")
-    nfes = [r["nfe"] for r in rows]
-    lo, hi = math.log(min(nfes)), math.log(max(nfes) * 1.0001)
-    for col, (key, label) in enumerate(metrics):
-        x0, y0 = col * panel_w + pad, 30
-        x1, y1 = (col + 1) * panel_w - 15, panel_h - 10
-        vals = [r[key] for r in rows]
-        vmin, vmax = (0.0, 1.0) if key != "rmse_px" else (0.0, max(vals) * 1.05 + 1e-9)
-        pen.rectangle((x0, y0, x1, y1), outline="black")
-        pen.text((x0, y0 - 14), f"{label} (x: NFE, log)", fill="black")
-        pen.text((x0 - 40, y0), f"{vmax:.2f}", fill="black")
-        pen.text((x0 - 40, y1 - 10), f"{vmin:.2f}", fill="black")
-        for i, name in enumerate(names):
-            pts = sorted((r["nfe"], r[key]) for r in rows if r["scheduler"] == name)
-            xy = [
-                (
-                    x0 + (x1 - x0) * (math.log(n) - lo) / max(hi - lo, 1e-9),
-                    y1 - (y1 - y0) * (v - vmin) / max(vmax - vmin, 1e-9),
-                )
-                for n, v in pts
-            ]
-            colour = palette[i % len(palette)]
-            if len(xy) > 1:
-                pen.line(xy, fill=colour, width=2)
-            for x, y in xy:
-                pen.ellipse((x - 3, y - 3, x + 3, y + 3), fill=colour)
-    for i, name in enumerate(names):
-        pen.text((pad + (i % 6) * 130, panel_h + 10 + 16 * (i // 6)), f"— {name}", fill=palette[i % len(palette)])
-    image.save(path)
-    return "PIL"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         f" the others; RMSE to DPM++ 2M x {args.ref_steps}"
     )
     main_rows = [{**row, "rmse_px": row["rmse_px_median"]} for row in rows if row["guidance"] == guidances[0]]
-    backend = plot(main_rows, PLOT, title)
-    print(f"wrote {path.relative_to(REPO)} and {PLOT.relative_to(REPO)} ({backend}) in {time.time() - started:.0f} s")
+    plot(main_rows, PLOT, title)
+    print(f"wrote {path.relative_to(REPO)} and {PLOT.relative_to(REPO)} in {time.time() - started:.0f} s")
     return 0
 
 

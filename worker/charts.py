@@ -1,4 +1,5 @@
-"""Charts of a comparison as PNG files, for API clients that do not run the viewer: convergence and similarity.
+"""Charts as PNG files, for API clients that do not run the viewer: a comparison's convergence and similarity, a
+sweep's error-vs-NFE plot.
 
 matplotlib with its non-interactive Agg backend, imported on first use (the warm-up run pays for it).
 """
@@ -7,7 +8,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.contract import ErrorCurve
 
 # The viewer's palette, so a chart and the page agree on each scheduler's colour.
 COLOURS = ["#e4572e", "#17bebb", "#ffc914", "#76b041", "#a06cd5", "#f49cbb", "#2e86ab", "#f18f01", "#c5d86d"]
@@ -68,4 +72,37 @@ def similarity_png(names: Sequence[str], matrix: Sequence[Sequence[float | None]
     axes.set_yticks(range(size), [f"{i + 1}. {name}" for i, name in enumerate(names)])
     axes.set_title("Similarity of final images (PSNR, dB)")
     figure.colorbar(image, ax=axes, shrink=0.8)
+    return _png(figure)
+
+
+def error_vs_nfe_png(curves: Sequence[ErrorCurve], tolerance: float) -> bytes:
+    """A sweep's pixel distance to the reference (log) against UNet evaluations per image (log), one panel per
+    guidance scale, the tolerance dashed; each scheduler in its colour in every panel."""
+    pyplot = _pyplot()
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    guidances = sorted({curve.guidance_scale for curve in curves})
+    figure, panels = pyplot.subplots(1, len(guidances), figsize=(4.6 * len(guidances), 4), sharey=True, squeeze=False)
+    nfes = sorted({point.nfe for curve in curves for point in curve.points})
+    for axes, guidance in zip(panels[0], guidances, strict=True):
+        for curve in (c for c in curves if c.guidance_scale == guidance):
+            axes.plot(
+                [point.nfe for point in curve.points],
+                [point.image_distance for point in curve.points],
+                marker="o",
+                markersize=4,
+                label=f"{curve.scheduler_index + 1}. {curve.scheduler}",
+                color=COLOURS[curve.scheduler_index % len(COLOURS)],
+            )
+        axes.axhline(tolerance, color="grey", linestyle="--", linewidth=1, label=f"tolerance {tolerance:g}")
+        axes.set(xscale="log", yscale="log", xlabel="UNet evaluations per image", title=f"CFG {guidance:g}")
+        axes.set_xticks(nfes, [str(nfe) for nfe in nfes])
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        axes.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        axes.grid(alpha=0.3)
+    panels[0][0].set_ylabel("pixel RMSE to the reference")
+    panels[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    figure.suptitle("Distance to the reference vs. UNet evaluations")
     return _png(figure)

@@ -52,8 +52,8 @@ class ResultWriter:
     def sweep_grid(self, guidance_scale: float, seed: int, page: int, pages: int, image: Image.Image) -> str:
         return self._png(self.keys.sweep_grid(guidance_scale, seed, page, pages), image)
 
-    def sweep_plot(self, image: Image.Image) -> str:
-        return self._png(self.keys.sweep_plot, image)
+    def sweep_plot(self, png: bytes) -> str:
+        return self._put(self.keys.sweep_plot, png, "image/png")
 
     def sweep_answer(self, document: SweepAnswer) -> str:
         return self._put(self.keys.sweep_answer, document.model_dump_json(indent=2).encode(), "application/json")
