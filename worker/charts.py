@@ -7,6 +7,7 @@ matplotlib with its non-interactive Agg backend, imported on first use (the warm
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,10 @@ def error_vs_nfe_png(curves: Sequence[ErrorCurve], tolerance: float) -> bytes:
     guidances = sorted({curve.guidance_scale for curve in curves})
     figure, panels = pyplot.subplots(1, len(guidances), figsize=(4.6 * len(guidances), 4), sharey=True, squeeze=False)
     nfes = sorted({point.nfe for curve in curves for point in curve.points})
+    labelled: list[int] = []  # from the largest down: 9 and 10 evaluations would overprint each other
+    for nfe in reversed(nfes):
+        if not labelled or math.log10(labelled[-1] / nfe) >= 0.1:
+            labelled.append(nfe)
     for axes, guidance in zip(panels[0], guidances, strict=True):
         for curve in (c for c in curves if c.guidance_scale == guidance):
             axes.plot(
@@ -96,7 +101,7 @@ def error_vs_nfe_png(curves: Sequence[ErrorCurve], tolerance: float) -> bytes:
             )
         axes.axhline(tolerance, color="grey", linestyle="--", linewidth=1, label=f"tolerance {tolerance:g}")
         axes.set(xscale="log", yscale="log", xlabel="UNet evaluations per image", title=f"CFG {guidance:g}")
-        axes.set_xticks(nfes, [str(nfe) for nfe in nfes])
+        axes.set_xticks(nfes, [str(nfe) if nfe in labelled else "" for nfe in nfes])
         axes.xaxis.set_minor_formatter(NullFormatter())
         axes.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
