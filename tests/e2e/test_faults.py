@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,48 +17,18 @@ from tests.e2e.conftest import _stack, s3_backed_stack, s3_client
 from tests.e2e.stack import start_moto
 from tests.e2e.test_lifecycle import fetch, submit, wait_terminal
 from tests.harness import BIN, Stack, wait_until
+from tests.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 
 WEBHOOK_SECRET = "test-webhook-secret"
 
 
-class Receiver:
-    """A webhook receiver on loopback that fails its first delivery, to prove retries."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        self.failed_first = False
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not receiver.failed_first:
-                    receiver.failed_first = True
-                    self.send_response(500)
-                else:
-                    receiver.deliveries.append((dict(self.headers), body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self, job_id: str) -> list[dict[str, Any]]:
-        payloads = [json.loads(body) for _, body in self.deliveries]
-        return [p for p in payloads if p["job_id"] == job_id]
-
-
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver(statuses=(500, 204))  # fails the first delivery, to prove retries
     yield server
-    server.server.shutdown()
+    server.close()
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +66,7 @@ def test_cuda_out_of_memory_fails_that_job_clearly_and_the_worker_keeps_serving(
     assert after.status.value == "succeeded"
 
 
-def test_webhooks_are_signed_filtered_and_retried(faulty_stack: Stack, receiver: Receiver) -> None:
+def test_webhooks_are_signed_filtered_and_retried(faulty_stack: Stack, receiver: WebhookReceiver) -> None:
     from service.webhooks import SIGNATURE_HEADER, verify
 
     client = Client(base_url=faulty_stack.base_url)
@@ -111,9 +78,9 @@ def test_webhooks_are_signed_filtered_and_retried(faulty_stack: Stack, receiver:
     assert [e["event"] for e in receiver.events(job.id)] == ["started", "scheduler_done", "scheduler_done", "completed"]
     assert receiver.events(job.id)[-1]["data"]["status"] == "succeeded"
     assert [e["event"] for e in receiver.events(filtered.id)] == ["completed"]
-    assert receiver.failed_first  # the first delivery got a 500 and was retried
-    for headers, body in receiver.deliveries:
-        assert verify(WEBHOOK_SECRET, headers[SIGNATURE_HEADER], body)
+    assert receiver.requests[0].status == 500  # the first delivery got a 500 and was retried
+    for request in receiver.delivered():
+        assert verify(WEBHOOK_SECRET, request.headers[SIGNATURE_HEADER], request.body)
 
 
 def test_metrics_and_json_logs_reflect_finished_jobs(faulty_stack: Stack) -> None:

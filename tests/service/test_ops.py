@@ -1,4 +1,4 @@
-"""Operations: retention, JSON logs, webhook signing and address checks, storage keys."""
+"""Operations: retention, JSON logs, webhook signing, address checks and delivery, storage keys."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from service.contract import Webhook, WebhookEvent
 from service.errors import SpecError, StorageError
 from service.logs import JobIdFilter, JsonFormatter, current_job_id
 from service.retention import delete_comparisons, expired_comparisons
 from service.storage import LocalStorage
-from service.webhooks import check_webhook_url, sign, verify
+from service.webhooks import WebhookSender, check_webhook_url, sign, verify
+from tests.webhook_receiver import WebhookReceiver
 
 
 def test_retention_deletes_only_comparisons_older_than_the_cutoff(tmp_path: Path) -> None:
@@ -73,7 +76,52 @@ def test_webhook_allow_list_admits_an_internal_receiver() -> None:
     check_webhook_url("http://localhost:9/x", allowed_hosts=["localhost"])
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/x", "http:///nohost", "http://user:pw@example.com/"])
-def test_webhook_urls_must_be_plain_http(url: str) -> None:
-    with pytest.raises(SpecError):
-        check_webhook_url(url, allowed_hosts=[])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://example.com/x", "must be an http or https URL"),
+        ("http:///nohost", "must be an http or https URL"),
+        ("http://user:pw@127.0.0.1/", "must not carry credentials"),  # refused for that, not for its address
+    ],
+)
+def test_webhook_urls_must_be_plain_http(url: str, reason: str) -> None:
+    with pytest.raises(SpecError) as error:
+        check_webhook_url(url, allowed_hosts=["127.0.0.1"])
+    assert reason in error.value.message
+
+
+@pytest.fixture
+def receivers() -> Iterator[list[WebhookReceiver]]:
+    started: list[WebhookReceiver] = []
+    yield started
+    for receiver in started:
+        receiver.close()
+
+
+def deliver(url: str, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """One event through a WebhookSender (5 attempts, backoff 0.5 s); returns the backoff delays it asked for."""
+    sleeps: list[float] = []
+    monkeypatch.setattr("service.webhooks.time.sleep", sleeps.append)  # recorded, not waited
+    sender = WebhookSender("secret", allowed_hosts=["127.0.0.1"], max_attempts=5, backoff_s=0.5)
+    sender.send(Webhook(url=url), WebhookEvent.completed, "j1", {})
+    sender.close()
+    return sleeps
+
+
+def test_a_failing_webhook_is_tried_5_times_with_doubling_delays(
+    receivers: list[WebhookReceiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = WebhookReceiver(statuses=(503,))
+    receivers.append(failing)
+    sleeps = deliver(failing.url, monkeypatch)
+    assert [request.path for request in failing.requests] == ["/hook"] * 5  # SCHEDLAB_WEBHOOK_MAX_ATTEMPTS
+    assert sleeps == [0.5, 1.0, 2.0, 4.0]  # SCHEDLAB_WEBHOOK_BACKOFF_S, doubling each attempt
+
+
+def test_a_webhook_redirect_is_not_followed(receivers: list[WebhookReceiver], monkeypatch: pytest.MonkeyPatch) -> None:
+    # A receiver that passed the address check must not send the delivery on to an address that would not have.
+    internal = WebhookReceiver()
+    redirecting = WebhookReceiver(statuses=(307,), location=f"{internal.base_url}/metadata")
+    receivers.extend([internal, redirecting])
+    deliver(redirecting.url, monkeypatch)
+    assert redirecting.requests and internal.requests == []
