@@ -50,20 +50,27 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
+        # Read the whole (capped) body before the app sees it: an error raised from inside the app's body parsing
+        # would reach the client as FastAPI's 400 "error parsing the body", not as this 413.
+        messages: list[Message] = []
         received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away; the app sees it
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _TooLarge
-            return message
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        pending = iter(messages)
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay_then_receive() -> Message:
+            return next(pending, None) or await receive()  # later reads wait for the client's disconnect
+
+        await self.app(scope, replay_then_receive, send)
 
     async def _refuse(self, send: Send) -> None:
         body = (
@@ -81,10 +88,6 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -15,6 +15,7 @@ from redis import Redis
 from service.api.app import create_app
 from service.contract import JobStatus, utcnow
 from service.queue import ComparisonQueue
+from service.redis_keys import RedisKeys
 from service.settings import Settings
 from service.workers import WorkerInfo
 
@@ -168,10 +169,22 @@ def test_healthz_and_readyz_without_workers(client: TestClient) -> None:
     assert ready.status_code == 503 and ready.json()["redis"] is True and ready.json()["workers"] == []
 
 
-def test_body_over_the_cap_is_413(settings: Settings) -> None:
+def test_body_over_the_cap_is_413_and_a_body_at_the_cap_is_not(settings: Settings) -> None:
+    def body_of(size: int) -> bytes:
+        body = json.dumps({**VALID, "negative_prompt": ""}).encode()
+        return json.dumps({**VALID, "negative_prompt": "x" * (size - len(body))}).encode()
+
+    headers = {"Content-Type": "application/json"}
     with TestClient(create_app(settings.model_copy(update={"max_body_bytes": 2048}))) as client:
-        response = client.post("/v1/comparisons", json={**VALID, "negative_prompt": "x" * 5000})
-    assert response.status_code == 413
+        at_cap = client.post("/v1/comparisons", content=body_of(2048), headers=headers)
+        over = client.post("/v1/comparisons", content=body_of(2049), headers=headers)
+        # Chunked, with no Content-Length to refuse it by: counted as it arrives.
+        chunked_at_cap = client.post("/v1/comparisons", content=iter([body_of(2048)]), headers=headers)
+        chunked_over = client.post("/v1/comparisons", content=iter([body_of(2049)]), headers=headers)
+    assert len(body_of(2048)) == 2048 and at_cap.status_code == chunked_at_cap.status_code == 202
+    for refused in (over, chunked_over):
+        assert refused.status_code == 413 and "2048 bytes" in refused.json()["detail"]
+    assert "content-length" not in chunked_over.request.headers
 
 
 def test_queue_full_is_429_with_retry_after_and_keeps_accepted_jobs(settings: Settings) -> None:
@@ -207,6 +220,10 @@ def test_idempotency_key_returns_the_same_job_and_409_for_another_body(client: T
     assert first.status_code == again.status_code == 202
     assert first.json()["id"] == again.json()["id"]
     assert client.get("/v1/comparisons").json()["count"] == 1
+    # Bound for a day, then free (README: "for 24 h"), not forever.
+    app_state = client.app.state
+    ttl = app_state.redis.ttl(RedisKeys(app_state.settings.key_prefix).idempotency("", "order-42"))
+    assert 23 * 3600 < ttl <= 24 * 3600
     other = client.post("/v1/comparisons", json={**VALID, "seed": 1}, headers=headers)
     assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
 
