@@ -213,6 +213,22 @@ def test_api_keys_guard_every_endpoint_but_health_and_hide_other_keys_jobs(setti
         assert client.get("/v1/comparisons", headers=a).json()["count"] == 1
 
 
+def test_a_finished_jobs_cached_answer_keeps_its_owner_check_and_its_expiry(settings: Settings) -> None:
+    secured = settings.model_copy(update={"api_keys": Settings(api_keys="key-a,key-b").api_keys})
+    a, b = {"Authorization": "Bearer key-a"}, {"Authorization": "Bearer key-b"}
+    with TestClient(create_app(secured)) as client:
+        state = client.app.state
+        job_id = client.post("/v1/comparisons", json=VALID, headers=a).json()["id"]
+        assert state.store.start(job_id, "w1") and state.store.finish(job_id, JobStatus.succeeded)
+        url = f"/v1/comparisons/{job_id}"
+        assert client.get(url, headers=a).json()["status"] == JobStatus.succeeded
+        assert state.finished_jobs.get(job_id, "http://testserver/") is not None  # rendered once, now cached
+        assert client.get(url, headers=a).status_code == 200
+        assert client.get(url, headers=b).status_code == 404  # another key's job, cached or not
+        state.store.redis.delete(state.store.keys.job(job_id))  # the job expired from Redis
+        assert client.get(url, headers=a).status_code == 404
+
+
 def test_idempotency_key_returns_the_same_job_and_409_for_another_body(client: TestClient) -> None:
     headers = {"Idempotency-Key": "order-42"}
     first = client.post("/v1/comparisons", json=VALID, headers=headers)
