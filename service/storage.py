@@ -46,11 +46,25 @@ class Storage(Protocol):
     def check(self) -> None: ...
 
 
-def _safe_key(key: str) -> str:
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot name a stored object, or None when it can: a relative path that stays in its folder."""
     path = PurePosixPath(key)
-    if path.is_absolute() or ".." in path.parts or not key or "\\" in key:
-        raise StorageError(f"invalid storage key {key!r}")
-    return str(path)
+    if not key:
+        return "is empty"
+    if path.is_absolute():
+        return "must be a relative path"
+    if ".." in path.parts:
+        return "must not contain '..'"
+    if "\\" in key:
+        return "must not contain a backslash"
+    return None
+
+
+def _safe_key(key: str) -> str:
+    problem = key_problem(key)
+    if problem is not None:
+        raise StorageError(f"invalid storage key {key!r}: {problem}")
+    return str(PurePosixPath(key))
 
 
 class LocalStorage:

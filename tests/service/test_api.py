@@ -137,6 +137,19 @@ def test_unknown_job_is_404_problem_json(client: TestClient) -> None:
         assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_a_file_path_out_of_the_comparison_is_a_422_naming_the_path_never_another_jobs_file(
+    client: TestClient,
+) -> None:
+    own, other = (client.post("/v1/comparisons", json=VALID).json()["id"] for _ in range(2))
+    client.app.state.storage.put_bytes(f"comparisons/{other}/manifest.json", b"{}", "application/json")
+    assert client.get(f"/v1/comparisons/{other}/files/manifest.json").status_code == 200
+    for path in (f"..%2F{other}%2Fmanifest.json", f"%2e%2e/{other}/manifest.json", "01-euler%5Cgrid.png"):
+        response = client.get(f"/v1/comparisons/{own}/files/{path}")
+        assert response.status_code == 422, path  # the client's path, not storage, is at fault: not a 503
+        assert response.json()["errors"][0]["field"] == "path"
+    assert "'..'" in client.get(f"/v1/comparisons/{own}/files/..%2F{other}%2Fmanifest.json").json()["detail"]
+
+
 def test_cancel_a_queued_job_then_cancel_again_is_409(client: TestClient) -> None:
     job = client.post("/v1/comparisons", json=VALID).json()
     canceled = client.post(f"/v1/comparisons/{job['id']}/cancel")

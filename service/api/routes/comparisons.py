@@ -22,10 +22,11 @@ from service.api.deps import (
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, file_urls, render, render_event
 from service.contract import ComparisonSpec, StorageLayout
-from service.errors import JobNotFoundError
+from service.errors import JobNotFoundError, SpecError
 from service.estimate import ComparisonEstimate
 from service.job_store import JobEvent, JobRecord
 from service.lifecycle import JobLifecycle
+from service.storage import key_problem
 
 router = APIRouter(prefix="/v1/comparisons", tags=["comparisons"])
 
@@ -207,6 +208,8 @@ def get_comparison_file(
 ) -> Response:
     """A file of a comparison: frame, final image, grid, contact sheet or manifest."""
     jobs.require_visible(job_id, caller)
+    if (problem := key_problem(path)) is not None:  # the client's mistake (e.g. '..'), not storage's: a 422
+        raise SpecError("path", f"{problem}: name a file inside the comparison, e.g. 01-euler/grid.png")
     data = storage.get_bytes(StorageLayout.for_job(job_id).root + path)
     media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
