@@ -53,7 +53,9 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
 
 
 def _field(location: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    # The first element says where the field was; a field may itself be called `path` (the files route's).
+    where_dropped = location[1:] if location and location[0] in ("body", "query", "path", "header") else location
+    parts = [str(p) for p in where_dropped]
     text = ""
     for part in parts:
         text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)

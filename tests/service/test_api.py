@@ -148,6 +148,8 @@ def test_a_file_path_out_of_the_comparison_is_a_422_naming_the_path_never_anothe
         assert response.status_code == 422, path  # the client's path, not storage, is at fault: not a 503
         assert response.json()["errors"][0]["field"] == "path"
     assert "'..'" in client.get(f"/v1/comparisons/{own}/files/..%2F{other}%2Fmanifest.json").json()["detail"]
+    too_long = client.get(f"/v1/comparisons/{own}/files/" + "a/" * 300)  # over the 512-character limit
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "path"
 
 
 def test_cancel_a_queued_job_then_cancel_again_is_409(client: TestClient) -> None:

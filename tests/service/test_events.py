@@ -180,7 +180,11 @@ def test_a_stream_resumed_after_its_terminal_event_closes_at_once(client: TestCl
     assert read(client, job_id, **{"Last-Event-ID": last.id}) == []
 
 
-@pytest.mark.parametrize("bad", ["abc", "12", "1-2-3", "-1-0", "1-x", "9" * 21 + "-0"])
+# 20 digits: past Redis's 64-bit stream ids, which Redis itself refuses (the stream would fail after its 200).
+BAD_EVENT_IDS = ["abc", "12", "1-2-3", "-1-0", "1-x", "9" * 21 + "-0", "9" * 20 + "-0", "1-" + "9" * 20]
+
+
+@pytest.mark.parametrize("bad", BAD_EVENT_IDS)
 def test_a_malformed_last_event_id_is_a_422_naming_it(client: TestClient, bad: str) -> None:
     job_id = client.post("/v1/comparisons", json=SPEC.model_dump(mode="json")).json()["id"]
     response = client.get(f"/v1/comparisons/{job_id}/events", headers={"Last-Event-ID": bad})

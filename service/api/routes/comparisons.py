@@ -140,7 +140,7 @@ async def _watchable(events: EventsDep, caller: CallerDep, job_id: str = JobId) 
 
 LastEventId = Header(
     alias="Last-Event-ID",
-    pattern=r"^[0-9]{1,20}-[0-9]{1,20}$",
+    pattern=r"^[0-9]{1,19}-[0-9]{1,19}$",  # Redis stream ids are two unsigned 64-bit numbers: 19 digits always fit
     description="Resume after this event id (`<ms>-<seq>`, as sent in each event's `id`); browsers send it "
     "themselves on reconnect. Absent: the stream starts with the job's first event.",
 )
