@@ -481,7 +481,7 @@ def build_scheduler(
         config["flow_shift"] = model_config["shift"]
     try:
         scheduler = entry.scheduler_class.from_config(model_config, **config)
-    except (ValueError, TypeError, NotImplementedError) as error:
+    except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:  # RuntimeError: raised in torch
         raise SpecError(f"{field}.config", f"{entry.class_name} rejects this config: {error}") from error
     effective = plain_config(scheduler.config)
     stochastic = is_stochastic(entry.class_name, effective)

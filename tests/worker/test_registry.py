@@ -13,6 +13,7 @@ from diffusers import StableDiffusionPipeline, UniPCMultistepScheduler
 from PIL import Image
 
 from service.contract import SchedulerChoice, load_catalog, normalize_name
+from service.errors import SpecError
 from tests.support import run_spec
 from tests.worker.plain_diffusers import PROMPT, plain_run, user_images
 from worker.engine import ComparisonEngine
@@ -163,3 +164,14 @@ def test_unipc_on_sd15s_leading_config_starts_below_t_999_so_the_entry_starts_wh
         built = build_scheduler(entry_by_id("unipc"), dict(plain_pipe.scheduler.config), choice, 0, "s")
         built.scheduler.set_timesteps(5)
         assert int(built.scheduler.timesteps[0]) == 999, name
+
+
+def test_a_config_the_scheduler_class_cannot_build_is_a_spec_error_naming_the_field(
+    plain_pipe: StableDiffusionPipeline,
+) -> None:
+    # A negative beta_start passes the catalog's type check (a number) and fails inside torch (a RuntimeError from
+    # torch.linspace), not in diffusers' own checks: the job must still fail naming the field and the class.
+    choice = SchedulerChoice(name="euler", config={"beta_start": -1.0})
+    with pytest.raises(SpecError) as error:
+        build_scheduler(entry_by_id("euler"), dict(plain_pipe.scheduler.config), choice, 0, "schedulers[0]")
+    assert error.value.field == "schedulers[0].config" and "EulerDiscreteScheduler rejects" in error.value.message
