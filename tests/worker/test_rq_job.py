@@ -62,6 +62,31 @@ def test_a_job_runs_from_its_record(store: JobStore, queue: ComparisonQueue, key
     assert [result.id for result in record.results] == ["euler"]
 
 
+def test_the_polled_progress_ends_at_every_schedulers_last_step(
+    store: JobStore, queue: ComparisonQueue, key_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Progress records are rate-limited; the last step is always written, however soon after the one before.
+    monkeypatch.setattr(worker.rq_job, "REDIS_UPDATE_INTERVAL_S", 3600.0)
+    spec = SPEC.model_copy(update={"schedulers": SPEC.schedulers * 2, "steps": 3})
+    store.create("j1", spec)
+    queue.enqueue("j1", spec.model)
+    _work(queue, key_prefix)
+    progress = store.get("j1").progress
+    assert [(p.steps_done, p.steps_total) for p in progress] == [(3, 3), (3, 3)]
+
+
+def test_a_job_canceled_after_it_left_the_queue_never_runs(
+    store: JobStore, queue: ComparisonQueue, key_prefix: str
+) -> None:
+    # The race the API's cancel cannot close: canceled after a worker took it off the queue, before it started.
+    store.create("j1", SPEC)
+    queue.enqueue("j1", SPEC.model)
+    assert store.cancel("j1") is JobStatus.canceled  # the record only; the queue still holds the job
+    _work(queue, key_prefix)
+    record = store.get("j1")
+    assert record.status is JobStatus.canceled and record.started_at is None and record.results == []
+
+
 def test_a_job_queued_by_the_previous_layout_with_its_spec_in_the_payload_still_runs(
     store: JobStore, queue: ComparisonQueue, key_prefix: str
 ) -> None:
