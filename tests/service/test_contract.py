@@ -167,6 +167,11 @@ def test_caps_apply_to_the_whole_sweep_naming_the_cells_and_the_cap() -> None:
     with pytest.raises(SpecError) as error:
         check_spec(spec(**{**SWEEP, "steps": [5, 50]}), Limits(max_steps=40))
     assert error.value.field == "steps[1]"
+    # The reference runs too: a deployment's step cap binds it (the default reference takes 100 steps).
+    check_spec(sweep, Limits(max_steps=100))
+    with pytest.raises(SpecError) as error:
+        check_spec(sweep, Limits(max_steps=99))
+    assert error.value.field == "reference.steps" and "99" in error.value.message
 
 
 def test_sweep_cells_are_the_product_expanded_in_one_place() -> None:
