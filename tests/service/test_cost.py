@@ -68,12 +68,14 @@ def test_no_run_no_fit() -> None:
     assert fit_cost_model([], max_batch=64) is None
 
 
-def worker(name: str, cost_model: CostModel | None, evals_per_s: float | None = 100.0) -> WorkerInfo:
+def worker(
+    name: str, cost_model: CostModel | None, evals_per_s: float | None = 100.0, serves: str = "tiny"
+) -> WorkerInfo:
     return WorkerInfo(
         name=name,
         model={},
         schedulers=[],
-        serves="tiny",
+        serves=serves,
         pid=1,
         host="h",
         started_at=utcnow(),
@@ -115,3 +117,11 @@ def test_the_estimate_is_the_median_workers_and_falls_back_to_throughput_without
     assert older.estimated_by == "throughput" and older.cost_model is None
     assert older.estimated_seconds == pytest.approx(older.cost.unet_evaluations / 200.0, abs=0.01)
     assert estimate(spec(**SWEEP), [worker("e", None, evals_per_s=None)], "tiny").estimated_seconds is None
+
+
+def test_the_estimate_is_priced_by_the_workers_serving_the_specs_model_only() -> None:
+    slow = FIXED_COST.model_copy(update={"seconds_per_unet_call": 5.0})
+    others = [worker(f"sdxl-{i}", slow, evals_per_s=1.0, serves="sdxl") for i in range(3)]
+    answer = estimate(spec(**SWEEP), [worker("tiny-1", FIXED_COST), *others], "tiny")
+    assert answer.cost_model == FIXED_COST and answer.workers_measured == 1 and answer.evals_per_s == 100.0
+    assert estimate(spec(**SWEEP), others, "tiny").estimated_seconds is None  # no worker serves it: no price
