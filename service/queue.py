@@ -67,8 +67,14 @@ class ComparisonQueue:
         return None if position is None else int(position)
 
     def remove(self, job_id: str, model: str | None = None) -> None:
-        """Take a canceled job out of its queue (its record already says canceled; workers skip it anyway)."""
-        self.for_model(model).remove(job_id)
+        """Withdraw a job that will never run (canceled while queued, or refused at submission): out of its queue,
+        and rq's own record of it deleted, which nothing would ever expire (rq expires only jobs that ran)."""
+        queue = self.for_model(model)
+        job = queue.fetch_job(job_id)
+        if job is None:
+            queue.remove(job_id)
+        else:
+            job.delete(remove_from_queue=True)
 
     def job(self, job_id: str) -> Job | None:
         return self.queue.fetch_job(job_id)

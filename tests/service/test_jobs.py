@@ -116,3 +116,15 @@ def test_a_finished_record_of_the_previous_layout_still_reads(store: JobStore) -
     store.redis.rpush(store.keys.job_results("j1"), json.dumps(stored))
     store.finish("j1", JobStatus.succeeded)
     assert store.get("j1").results[0].folder == "comparisons/j1/01-euler"
+
+
+def test_the_queue_depth_counts_every_models_queue(store: JobStore, queue: ComparisonQueue) -> None:
+    # The queue cap guards the deployment, not one model: jobs for another model's workers count too.
+    for job_id in ("j1", "j2", "j3"):
+        store.create(job_id, SPEC)  # records, so the clean-up finds rq's keys of these jobs
+    queue.enqueue("j1", None)  # the default model's queue
+    queue.enqueue("j2", "sdxl")
+    queue.enqueue("j3", "sdxl")
+    assert queue.depth() == 3 and queue.position("j3", "sdxl") == 1
+    queue.remove("j2", "sdxl")
+    assert queue.depth() == 2 and queue.position("j3", "sdxl") == 0

@@ -30,6 +30,17 @@ def jobs(redis_url: str, key_prefix: str) -> JobLifecycle:
     )
 
 
+def rq_jobs(jobs: JobLifecycle) -> set[str]:
+    """The ids of the rq jobs (`rq:job:<id>` hashes) that belong to this lifecycle's queues."""
+    redis = jobs.queue.connection
+    ours = jobs.queue.keys.queue_name_prefix.encode()
+    return {
+        key.decode().removeprefix("rq:job:")
+        for key in redis.scan_iter(match="rq:job:*")
+        if (redis.hget(key, "origin") or b"").startswith(ours)
+    }
+
+
 def test_a_submit_that_loses_the_race_for_the_last_place_leaves_nothing_behind(
     jobs: JobLifecycle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -42,7 +53,9 @@ def test_a_submit_that_loses_the_race_for_the_last_place_leaves_nothing_behind(
     records, total = jobs.recent("", 0, 10)
     assert total == 1 and [record.id for record in records] == [accepted.id]
     assert jobs.store.stats()["jobs_queued"] == 1
+    assert rq_jobs(jobs) == {accepted.id}  # not even rq's record of the refused job
     monkeypatch.undo()
     jobs.cancel(accepted.id, caller="")
+    assert rq_jobs(jobs) == set()  # a job canceled while queued leaves no rq record behind to grow Redis
     retried = jobs.submit(jobs.check(SPEC), owner="", idempotency_key="retry-me")  # the key was freed: a new job
     assert retried.id != accepted.id and retried.status is JobStatus.queued
