@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
 from redis import Redis
 
-from service.contract import ComparisonSpec, JobStatus
+from service.contract import ComparisonSpec, JobStatus, ModelInfo, load_catalog
 from service.errors import JobStateError
 from service.job_store import JobStore
 from service.queue import ComparisonQueue
@@ -128,3 +129,28 @@ def test_the_queue_depth_counts_every_models_queue(store: JobStore, queue: Compa
     assert queue.depth() == 3 and queue.position("j3", "sdxl") == 1
     queue.remove("j2", "sdxl")
     assert queue.depth() == 2 and queue.position("j3", "sdxl") == 0
+
+
+def test_a_worker_that_stops_beating_is_dead_once_its_heartbeat_expires(workers: WorkerRegistry) -> None:
+    # What the reaper's "dead" rests on: the heartbeat is written with the dead-after time as its time to live.
+    from service.contract import utcnow
+
+    info = WorkerInfo(name="w", model={}, schedulers=[], pid=1, host="h", started_at=utcnow())
+    workers.heartbeat(info, ttl_s=1.0)
+    assert workers.alive("w") and [w.name for w in workers.workers()] == ["w"]
+    time.sleep(1.2)
+    assert not workers.alive("w") and workers.workers() == []
+
+
+def test_a_served_models_catalog_lives_as_long_as_its_workers_refresh_it(workers: WorkerRegistry) -> None:
+    model = ModelInfo(
+        name="m", id="t/m", family="sd", pipeline="p", prediction_type="epsilon", default_size=64, size_multiple=8
+    )
+    catalog = load_catalog().model_copy(update={"model": model})
+    workers.register_model(catalog, ttl_s=0.8)
+    for _ in range(4):  # 1.2 s in all, past the first time to live: each refresh pushes it back
+        time.sleep(0.3)
+        workers.refresh_model("m", ttl_s=0.8)
+    assert workers.registered_models() == ["m"]
+    time.sleep(1.0)
+    assert workers.registered_models() == [] and workers.model_catalog("m") is None
