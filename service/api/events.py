@@ -19,6 +19,7 @@ from service.job_store import JobEvent, JobEventReader
 logger = logging.getLogger(__name__)
 
 BUFFER_SIZE = 4096  # events kept per watched job; older ones are read from Redis
+WAKE_GROUP = 20  # followers woken per turn of the event loop
 
 
 def event_order(event_id: str) -> tuple[int, int]:
@@ -28,17 +29,17 @@ def event_order(event_id: str) -> tuple[int, int]:
 
 
 class _Watch:
-    """One watched job: the events its reader task saw after `origin`, and a signal for each new batch."""
+    """One watched job: the events its reader task saw after `origin`, and the followers waiting for more."""
 
     def __init__(self, origin: str) -> None:
         self.origin = event_order(origin)  # every event after this id is in `events`
         self.last_id = origin
         self.events: list[JobEvent] = []
         self.orders: list[tuple[int, int]] = []
-        self.changed = asyncio.Event()
         self.ended = False  # the job's terminal event was seen, or the job expired, or reading failed
         self.followers = 0
         self.task: asyncio.Task[None] | None = None
+        self._waiting: list[asyncio.Future[None]] = []
 
     def after(self, cursor: str) -> list[JobEvent] | None:
         """Events after `cursor` from the buffer, or None when the buffer does not reach back that far."""
@@ -57,15 +58,23 @@ class _Watch:
             self.origin = self.orders[dropped - 1]
             del self.events[:dropped], self.orders[:dropped]
         self.ended |= any(event.type.is_terminal for event in batch)
-        self._notify()
 
-    def end(self) -> None:
-        self.ended = True
-        self._notify()
+    def next_change(self) -> asyncio.Future[None]:
+        """Done at the next `wake_followers`: the follower's ticket to wait on."""
+        ticket = asyncio.get_running_loop().create_future()
+        self._waiting.append(ticket)
+        return ticket
 
-    def _notify(self) -> None:
-        self.changed.set()
-        self.changed = asyncio.Event()
+    async def wake_followers(self) -> None:
+        """Wake every waiting follower, WAKE_GROUP per turn of the event loop, so that other requests get the loop
+        between groups instead of after all the followers' writes."""
+        waiting, self._waiting = self._waiting, []
+        for start in range(0, len(waiting), WAKE_GROUP):
+            if start:
+                await asyncio.sleep(0)  # one turn: the loop polls its sockets and runs what is ready
+            for ticket in waiting[start : start + WAKE_GROUP]:
+                if not ticket.done():  # a follower that left cancelled its ticket
+                    ticket.set_result(None)
 
 
 class JobEventHub:
@@ -85,9 +94,11 @@ class JobEventHub:
         the job had already ended before `cursor`, or when the job has expired.
         """
         watch = self._watch(job_id, cursor)
+        ticket: asyncio.Future[None] | None = None
         try:
             while True:
-                changed = watch.changed  # taken before reading, so a batch added meanwhile is not missed
+                if ticket is None or ticket.done():  # taken before reading: a batch added meanwhile still wakes it
+                    ticket = watch.next_change()
                 batch = watch.after(cursor)
                 from_buffer = batch is not None
                 if batch is None:  # behind the buffer: catch up from Redis
@@ -107,12 +118,13 @@ class JobEventHub:
                     yield batch
                     cursor = batch[-1].id
                     continue
-                try:
-                    async with asyncio.timeout(self.heartbeat_s):  # no task per wait, unlike asyncio.wait_for
-                        await changed.wait()
-                except TimeoutError:
+                # Waits without cancelling the ticket (unlike asyncio.timeout), so it still stands after a heartbeat.
+                await asyncio.wait((ticket,), timeout=self.heartbeat_s)
+                if not ticket.done():
                     yield None
         finally:
+            if ticket is not None:
+                ticket.cancel()
             watch.followers -= 1
             if watch.followers == 0 and self._watches.get(job_id) is watch:
                 del self._watches[job_id]
@@ -135,6 +147,7 @@ class JobEventHub:
                 batch = await self.reader.read(job_id, watch.last_id, block_ms)
                 if batch:
                     watch.add(batch)
+                    await watch.wake_followers()
                     if self.batch_window_s and not watch.ended:
                         # Let the next events gather: every follower wakes once per window, not once per event.
                         await asyncio.sleep(self.batch_window_s)
@@ -144,10 +157,12 @@ class JobEventHub:
                     batch = await self.reader.read(job_id, watch.last_id, None)  # it may have landed just now
                     if batch:
                         watch.add(batch)
-                    watch.end()
+                    watch.ended = True
+                    await watch.wake_followers()
                 block_ms = int(self.heartbeat_s * 1000)
         except asyncio.CancelledError:
             raise
         except Exception:  # followers fall back to reading Redis themselves, and fail there if it is down
             logger.exception("reading the events of job %s failed", job_id)
-            watch.end()
+            watch.ended = True
+            await watch.wake_followers()

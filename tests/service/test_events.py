@@ -305,3 +305,43 @@ def test_followers_wake_once_per_batch_window_not_once_per_event(
         assert len(step_batches) == 2  # the first step at once, the other four together after the window
     else:
         assert len(step_batches) == 5
+
+
+def test_followers_wake_a_group_per_turn_of_the_event_loop_so_other_requests_get_in_between(
+    settings: Settings, store: JobStore
+) -> None:
+    # Two hundred streams woken at once each wrote to its socket before the loop polled for anything else: a status
+    # poll arriving meanwhile waited for all of them. Now at most WAKE_GROUP of them run per turn.
+    store.create("j1", SPEC)
+    store.start("j1", "w1")
+    hub, _ = hub_for(settings)
+    followers = 200
+
+    async def scenario() -> list[int]:
+        received = 0
+
+        async def follow() -> None:
+            nonlocal received
+            async for batch in hub.follow("j1", "0-0"):
+                if batch is not None and any(event.type.value == "step" for event in batch):
+                    received += 1
+                    return
+
+        tasks = [asyncio.create_task(follow()) for _ in range(followers)]
+        await asyncio.sleep(0.5)  # all caught up (queued, started) and waiting
+        per_turn = []  # how many followers got the step in each turn of the loop, seen from another task
+
+        async def count_per_turn() -> None:
+            while received < followers:
+                before = received
+                await asyncio.sleep(0)
+                per_turn.append(received - before)
+
+        counting = asyncio.create_task(count_per_turn())
+        await asyncio.to_thread(store.add_step, "j1", step(0, 1))
+        await asyncio.gather(counting, *tasks)
+        return per_turn
+
+    per_turn = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert sum(per_turn) == followers
+    assert max(per_turn) <= events_module.WAKE_GROUP < followers
