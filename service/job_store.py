@@ -85,6 +85,32 @@ class JobEvent(BaseModel):
     data: dict[str, Any]
 
 
+def _record(job_id: str, fields: dict[str, str], results: list[str]) -> JobRecord:
+    """A job's record from its hash and its results list (JobStore.get and JobReader.visible_record)."""
+    if not fields:
+        raise JobNotFoundError(job_id)
+    return JobRecord(
+        id=job_id,
+        status=JobStatus(fields["status"]),
+        created_at=fields["created_at"],
+        started_at=fields.get("started_at") or None,
+        finished_at=fields.get("finished_at") or None,
+        spec=ComparisonSpec.model_validate_json(fields["spec"]),
+        owner=fields.get("owner", ""),
+        worker=fields.get("worker") or None,
+        attempts=int(fields.get("attempts", 0)),
+        error=fields.get("error") or None,
+        progress=[JobProgress.model_validate(p) for p in json.loads(fields.get("progress", "[]"))],
+        # In the spec's order: batched schedulers finish (and are added) in the order their runs end.
+        results=sorted((SchedulerResult.model_validate_json(r) for r in results), key=lambda r: r.index),
+        contact_sheet=fields.get("contact_sheet") or None,
+        manifest=fields.get("manifest") or None,
+        sweep=SweepAnswer.model_validate_json(fields["sweep"]) if fields.get("sweep") else None,
+        charts=json.loads(fields.get("charts") or "{}"),
+        cancel_requested=fields.get("cancel_requested") == "1",
+    )
+
+
 def _parse_events(entries: list[tuple[str, dict[str, str]]]) -> list[JobEvent]:
     return [
         JobEvent(id=entry_id, type=JobEventType(fields["type"]), data=json.loads(fields["data"]))
@@ -163,28 +189,7 @@ class JobStore:
             pipe.hgetall(self.keys.job(job_id))
             pipe.lrange(self.keys.job_results(job_id), 0, -1)
             fields, results = pipe.execute()
-        if not fields:
-            raise JobNotFoundError(job_id)
-        return JobRecord(
-            id=job_id,
-            status=JobStatus(fields["status"]),
-            created_at=fields["created_at"],
-            started_at=fields.get("started_at") or None,
-            finished_at=fields.get("finished_at") or None,
-            spec=ComparisonSpec.model_validate_json(fields["spec"]),
-            owner=fields.get("owner", ""),
-            worker=fields.get("worker") or None,
-            attempts=int(fields.get("attempts", 0)),
-            error=fields.get("error") or None,
-            progress=[JobProgress.model_validate(p) for p in json.loads(fields.get("progress", "[]"))],
-            # In the spec's order: batched schedulers finish (and are added) in the order their runs end.
-            results=sorted((SchedulerResult.model_validate_json(r) for r in results), key=lambda r: r.index),
-            contact_sheet=fields.get("contact_sheet") or None,
-            manifest=fields.get("manifest") or None,
-            sweep=SweepAnswer.model_validate_json(fields["sweep"]) if fields.get("sweep") else None,
-            charts=json.loads(fields.get("charts") or "{}"),
-            cancel_requested=fields.get("cancel_requested") == "1",
-        )
+        return _record(job_id, fields, results)
 
     def spec(self, job_id: str) -> ComparisonSpec:
         """The job's spec: stored once, here (the queue carries only the id); one field, not the whole record."""
@@ -280,9 +285,6 @@ class JobStore:
     def cancel_requested(self, job_id: str) -> bool:
         return self.redis.hget(self.keys.job(job_id), "cancel_requested") == "1"
 
-    def exists(self, job_id: str) -> bool:
-        return bool(self.redis.exists(self.keys.job(job_id)))
-
     def status(self, job_id: str) -> JobStatus:
         value = cast(str | None, self.redis.hget(self.keys.job(job_id), "status"))
         if value is None:
@@ -328,8 +330,9 @@ class JobStore:
         return sorted(cast(set[str], self.redis.smembers(self.keys.running_jobs)))
 
 
-class JobEventReader:
-    """Reads jobs' event streams without blocking the event loop, for the API's `events` route.
+class JobReader:
+    """Reads jobs without blocking the event loop: their event streams (the `events` route) and their records (the
+    status route, the API's hot path).
 
     Everything comes from Redis (never from the process's memory), so any API replica serves any client, and a
     client that reconnects to another replica with `Last-Event-ID` continues where it stopped.
@@ -344,6 +347,21 @@ class JobEventReader:
         if owner is None:
             raise JobNotFoundError(job_id)
         return owner
+
+    async def visible_record(self, job_id: str, caller: str) -> JobRecord:
+        """The job's record if `caller` owns it, as JobLifecycle.visible_record, in one read."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self.keys.job(job_id))
+            pipe.lrange(self.keys.job_results(job_id), 0, -1)
+            fields, results = await pipe.execute()
+        record = _record(job_id, fields, results)
+        if record.owner != caller:
+            raise JobNotFoundError(job_id)
+        return record
+
+    async def exists(self, job_id: str) -> bool:
+        """Whether the job's record is still stored (finished jobs expire)."""
+        return bool(await self.redis.exists(self.keys.job(job_id)))
 
     async def status(self, job_id: str) -> JobStatus | None:
         """The job's status, or None when it has expired (or never existed)."""

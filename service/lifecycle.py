@@ -125,10 +125,6 @@ class JobLifecycle:
         if self.store.owner(job_id) != caller:
             raise JobNotFoundError(job_id)
 
-    def exists(self, job_id: str) -> bool:
-        """Whether the job's record is still stored (finished jobs expire)."""
-        return self.store.exists(job_id)
-
     def recent(self, caller: str, offset: int, limit: int) -> tuple[list[JobRecord], int]:
         """The caller's jobs, newest first, and how many there are in all."""
         return self.store.recent(caller, offset, limit)

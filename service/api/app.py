@@ -22,7 +22,7 @@ from service.api.events import JobEventHub
 from service.api.response_cache import FinishedJobs, RenderedEvents
 from service.api.routes import comparisons, health, models, schedulers, viewer
 from service.idempotency import IdempotencyKeys
-from service.job_store import JobEventReader, JobStore
+from service.job_store import JobReader, JobStore
 from service.lifecycle import JobLifecycle
 from service.queue import ComparisonQueue
 from service.reaper import Reaper
@@ -32,7 +32,7 @@ from service.workers import WorkerRegistry
 
 logger = logging.getLogger(__name__)
 
-EVENTS_REDIS_CONNECTIONS = 64  # one per watched job (see service.api.events) plus short reads
+JOB_READER_REDIS_CONNECTIONS = 64  # one per watched job (see service.api.events) plus short reads (status polls)
 
 
 class BodySizeLimit:
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reaping.start()
         yield
         reaping.stop()
-        await app.state.events.redis.aclose()
+        await app.state.job_reader.redis.aclose()
 
     app = FastAPI(
         title="schedlab",
@@ -121,17 +121,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = JobStore(app.state.redis, settings.key_prefix, settings.job_ttl_s)
     app.state.workers = WorkerRegistry(app.state.redis, settings.key_prefix)
     # Event streams wait on Redis (XREAD BLOCK, up to a heartbeat interval): an async client, so hundreds of
-    # watchers cost no threads, whose socket timeout outlasts the wait (redis-py's default, 5 s, would not).
-    # A blocking pool: a burst of new streams waits for a connection instead of failing.
-    events_pool = BlockingConnectionPool.from_url(
+    # watchers cost no threads, whose socket timeout outlasts the wait (redis-py's default, 5 s, would not). Status
+    # polls read through it too, on the event loop. A blocking pool: a burst waits for a connection, never fails.
+    reader_pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         decode_responses=True,
         socket_timeout=settings.events_heartbeat_s + 10,
-        max_connections=EVENTS_REDIS_CONNECTIONS,
+        max_connections=JOB_READER_REDIS_CONNECTIONS,
         timeout=30,
     )
-    app.state.events = JobEventReader(AsyncRedis(connection_pool=events_pool), settings.key_prefix)
-    app.state.event_hub = JobEventHub(app.state.events, settings.events_heartbeat_s, settings.events_batch_window_s)
+    app.state.job_reader = JobReader(AsyncRedis(connection_pool=reader_pool), settings.key_prefix)
+    app.state.event_hub = JobEventHub(app.state.job_reader, settings.events_heartbeat_s, settings.events_batch_window_s)
     app.state.queue = ComparisonQueue(
         Redis.from_url(settings.redis_url), settings.key_prefix, settings.job_timeout_s, settings.model
     )

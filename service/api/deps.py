@@ -17,7 +17,7 @@ from redis import Redis
 
 from service.api.events import JobEventHub
 from service.api.response_cache import FinishedJobs, RenderedEvents
-from service.job_store import JobEventReader, JobStore
+from service.job_store import JobReader, JobStore
 from service.lifecycle import JobLifecycle
 from service.queue import ComparisonQueue
 from service.settings import Settings, key_digest
@@ -45,9 +45,9 @@ async def get_workers(request: Request) -> WorkerRegistry:
     return workers
 
 
-async def get_events(request: Request) -> JobEventReader:
-    events: JobEventReader = request.app.state.events
-    return events
+async def get_job_reader(request: Request) -> JobReader:
+    reader: JobReader = request.app.state.job_reader
+    return reader
 
 
 async def get_event_hub(request: Request) -> JobEventHub:
@@ -85,7 +85,7 @@ StoreDep = Annotated[JobStore, Depends(get_store)]
 JobsDep = Annotated[JobLifecycle, Depends(get_jobs)]
 WorkersDep = Annotated[WorkerRegistry, Depends(get_workers)]
 QueueDep = Annotated[ComparisonQueue, Depends(get_queue)]
-EventsDep = Annotated[JobEventReader, Depends(get_events)]
+JobReaderDep = Annotated[JobReader, Depends(get_job_reader)]
 EventHubDep = Annotated[JobEventHub, Depends(get_event_hub)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 RedisDep = Annotated[Redis, Depends(get_redis)]

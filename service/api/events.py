@@ -14,7 +14,7 @@ import bisect
 import logging
 from collections.abc import AsyncIterator
 
-from service.job_store import JobEvent, JobEventReader
+from service.job_store import JobEvent, JobReader
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class _Watch:
 class JobEventHub:
     """Follows jobs' event streams for this API process's clients."""
 
-    def __init__(self, reader: JobEventReader, heartbeat_s: float, batch_window_s: float = 0.0) -> None:
+    def __init__(self, reader: JobReader, heartbeat_s: float, batch_window_s: float = 0.0) -> None:
         self.reader = reader
         self.heartbeat_s = heartbeat_s
         self.batch_window_s = batch_window_s

@@ -17,7 +17,7 @@ from service.api import events as events_module
 from service.api.app import create_app
 from service.api.events import JobEventHub
 from service.contract import ComparisonSpec, FrameRef, JobStatus, SchedulerResult, SchedulerTimings, StepRecord
-from service.job_store import JobEvent, JobEventReader, JobStore
+from service.job_store import JobEvent, JobReader, JobStore
 from service.settings import Settings
 from tests.sse import Comment, Event, events_only, parse
 
@@ -207,13 +207,13 @@ def test_unknown_jobs_and_other_keys_jobs_are_404_and_a_missing_key_401(settings
 def test_waiting_for_events_outlasts_a_heartbeat_interval_without_a_redis_timeout(settings: Settings) -> None:
     # XREAD BLOCK waits up to the heartbeat interval; redis-py's own socket timeout (5 s) must not cut it short.
     app = create_app(settings.model_copy(update={"events_heartbeat_s": 30.0}))
-    timeout = app.state.events.redis.connection_pool.connection_kwargs["socket_timeout"]
+    timeout = app.state.job_reader.redis.connection_pool.connection_kwargs["socket_timeout"]
     assert timeout is None or timeout > 30.0
 
 
 def hub_for(settings: Settings, batch_window_s: float = 0.0) -> tuple[JobEventHub, list[int | None]]:
     """A hub on a real async Redis client, with a record of every read's `block_ms` (None = no wait)."""
-    reader = JobEventReader(AsyncRedis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix)
+    reader = JobReader(AsyncRedis.from_url(settings.redis_url, decode_responses=True), settings.key_prefix)
     blocks: list[int | None] = []
     read = reader.read
 

@@ -9,19 +9,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import (
     CallerDep,
     EventHubDep,
-    EventsDep,
     FinishedJobsDep,
+    JobReaderDep,
     JobsDep,
     RenderedEventsDep,
     StorageDep,
 )
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.schemas import ComparisonPublic, ComparisonsPublic, file_urls, render, render_event
-from service.contract import ComparisonSpec, StorageLayout
+from service.contract import ComparisonSpec, JobStatus, StorageLayout
 from service.errors import JobNotFoundError, SpecError
 from service.estimate import ComparisonEstimate
 from service.job_store import JobEvent, JobRecord
@@ -97,23 +98,27 @@ def list_comparisons(
 
 
 @router.get("/{job_id}", response_model=ComparisonPublic, responses=_problems(401, 404, 422))
-def get_comparison(
+async def get_comparison(
     request: Request,
     jobs: JobsDep,
+    reader: JobReaderDep,
     caller: CallerDep,
     finished: FinishedJobsDep,
     job_id: str = JobId,
 ) -> Response:
     """A comparison's status, progress and results so far."""
+    # The hot path, async on purpose: a thread hop per poll cost two more wake-ups, each a wait for a CPU when the
+    # cores are busy (event streams, a CPU worker beside the API), and that wait was most of the poll's tail.
     base_url = str(request.base_url)
     cached = finished.get(job_id, base_url)
-    if cached is not None and jobs.exists(job_id):
+    if cached is not None and await reader.exists(job_id):
         if cached.owner != caller:
             raise JobNotFoundError(job_id)
         body = cached.body
     else:
-        record = jobs.visible_record(job_id, caller)
-        body = _rendered(request, jobs, record).model_dump_json().encode()
+        record = await reader.visible_record(job_id, caller)
+        position = await run_in_threadpool(jobs.queue_position, record) if record.status is JobStatus.queued else None
+        body = render(request, record, position).model_dump_json().encode()
         if record.status.is_terminal:  # a finished job no longer changes: render it once
             finished.put(job_id, base_url, record.owner, body)
     return Response(body, media_type="application/json")
@@ -131,9 +136,9 @@ def _stream_problems(*codes: int) -> dict[int | str, dict[str, object]]:
     return {code: {"description": "A problem", "content": {PROBLEM_JSON: {"schema": schema}}} for code in codes}
 
 
-async def _watchable(events: EventsDep, caller: CallerDep, job_id: str = JobId) -> str:
+async def _watchable(reader: JobReaderDep, caller: CallerDep, job_id: str = JobId) -> str:
     """The job's id, once the caller may see it: checked before the stream starts, so a refusal is a 404."""
-    if await events.owner(job_id) != caller:
+    if await reader.owner(job_id) != caller:
         raise JobNotFoundError(job_id)
     return job_id
 
