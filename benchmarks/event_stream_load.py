@@ -103,8 +103,10 @@ async def read_streams(host: str, port: int, path: str, streams: int) -> None:
     ]
     await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 60)
     print("ready", flush=True)
+    cpu_at_ready = time.process_time()
     await asyncio.gather(*readers)
-    print(json.dumps([{"ids": log.ids, "step_delays_ms": log.step_delays_ms} for log in logs]), flush=True)
+    streams = [{"ids": log.ids, "step_delays_ms": log.step_delays_ms} for log in logs]
+    print(json.dumps({"streams": streams, "cpu_s": time.process_time() - cpu_at_ready}), flush=True)
 
 
 async def poll(pool: RawPool, path: str, rate: float, stop: asyncio.Event, latencies: list[float]) -> int:
@@ -170,12 +172,13 @@ async def run(stack: Stack, args: argparse.Namespace, streams: int) -> dict[str,
     if ready_line.strip() != b"ready":
         raise RuntimeError(f"the stream readers did not connect: {ready_line!r}")
     api_pid = stack.api.popen.pid if stack.api else 0
-    api_cpu_before, api_wait_before = cpu_seconds(api_pid), runqueue_wait_s(api_pid)
-    await asyncio.to_thread(stack.start_worker, "w1")
+    worker_pid = (await asyncio.to_thread(stack.start_worker, "w1")).popen.pid
 
     # 2. Poll the running job's status while the streams run.
     wait_until(lambda: httpx.get(f"{stack.base_url}/v1/comparisons/{job_id}").json()["status"] != "queued", 60, "start")
     started = time.monotonic()
+    api_cpu_before, api_wait_before = cpu_seconds(api_pid), runqueue_wait_s(api_pid)
+    worker_cpu_before, poller_cpu_before = cpu_seconds(worker_pid), time.process_time()
     pool = RawPool(stack.base_url, max_connections=32)
     stop = asyncio.Event()
     poll_ms: list[float] = []
@@ -188,11 +191,13 @@ async def run(stack: Stack, args: argparse.Namespace, streams: int) -> dict[str,
     running_s = time.monotonic() - started
     api_cpu_s = cpu_seconds(api_pid) - api_cpu_before
     api_wait_s = runqueue_wait_s(api_pid) - api_wait_before
+    worker_cpu_s, poller_cpu_s = cpu_seconds(worker_pid) - worker_cpu_before, time.process_time() - poller_cpu_before
 
     # 3. Every stream got every event of the job, in order, once.
     replay = httpx.get(f"{stack.base_url}{events_path}", timeout=30).text
     expected = [line[4:] for line in replay.splitlines() if line.startswith("id: ")]
-    logs = json.loads(received)
+    readers = json.loads(received)
+    logs = readers["streams"]
     complete = sum(log["ids"] == expected for log in logs)
     delays = [delay for log in logs for delay in log["step_delays_ms"]]
     if not delays:
@@ -226,6 +231,13 @@ async def run(stack: Stack, args: argparse.Namespace, streams: int) -> dict[str,
         "api_cpu_s_while_running": round(api_cpu_s, 2),
         # Time the API's threads were ready to run but waited for a CPU (other work on the machine).
         "api_runqueue_wait_s_while_running": round(api_wait_s, 2),
+        # Who else used the cores meanwhile (the stream readers from when they were connected).
+        "cpu_s_while_running": {
+            "api": round(api_cpu_s, 2),
+            "worker": round(worker_cpu_s, 2),
+            "stream_readers": round(readers["cpu_s"], 2),
+            "poller": round(poller_cpu_s, 2),
+        },
         "machine_load_average_1m": round(os.getloadavg()[0], 2),
         "targets": {"delay_p99_ms": 250, "poll_p99_ms": 10},
     }

@@ -34,14 +34,25 @@ def render(data: dict[str, Any]) -> str:
             f"| {base['delay_ms']['max']:.0f} ms / {base['poll_ms']['max']:.1f} ms | delay / poll |",
             "",
             f"Every stream received every one of the job's {data['events_per_stream']} events, in order, once: "
-            f"{data['streams_complete']} of {data['streams']}. The API used {data['api_cpu_s_while_running']} s of CPU "
-            f"while the job ran ({data['job_running_s']} s), and its threads waited "
-            f"{data['api_runqueue_wait_s_while_running']} s for a CPU (machine load average "
+            f"{data['streams_complete']} of {data['streams']}. The job ran {data['job_running_s']} s; the API's threads"
+            f" waited {data['api_runqueue_wait_s_while_running']} s of it for a CPU (machine load average "
             f"{data['machine_load_average_1m']}; the API, the worker and the stream readers share the cores)."
-            f" The API wakes its streams at most every {data['events_batch_window_s'] * 1000:.0f} ms"
+            + _cpu(data)
+            + f" The API wakes its streams at most every {data['events_batch_window_s'] * 1000:.0f} ms"
             " (`SCHEDLAB_EVENTS_BATCH_WINDOW_S`) and each writes the events gathered meanwhile at once."
             + _repeats(data.get("repeats", [])),
         ]
+    )
+
+
+def _cpu(data: dict[str, Any]) -> str:
+    cpu = data.get("cpu_s_while_running")
+    if cpu is None:
+        return f" The API used {data['api_cpu_s_while_running']} s of CPU meanwhile."
+    available = data["environment"]["cpus"] * data["job_running_s"]
+    return (
+        f" CPU used meanwhile, of {available:.1f} CPU-seconds: API {cpu['api']} s, worker {cpu['worker']} s,"
+        f" stream readers {cpu['stream_readers']} s, poller {cpu['poller']} s."
     )
 
 
