@@ -65,6 +65,11 @@ class _Watch:
         self._waiting.append(ticket)
         return ticket
 
+    def withdraw(self, ticket: asyncio.Future[None]) -> None:
+        """A follower left or timed out: else clients coming and going on a quiet job would pile up tickets."""
+        if ticket in self._waiting:  # else a wake in progress holds it, and skips it if it is cancelled
+            self._waiting.remove(ticket)
+
     async def wake_followers(self) -> None:
         """Wake every waiting follower, WAKE_GROUP per turn of the event loop, so that other requests get the loop
         between groups instead of after all the followers' writes."""
@@ -73,7 +78,7 @@ class _Watch:
             if start:
                 await asyncio.sleep(0)  # one turn: the loop polls its sockets and runs what is ready
             for ticket in waiting[start : start + WAKE_GROUP]:
-                if not ticket.done():  # a follower that left cancelled its ticket
+                if not ticket.done():  # cancelled: its follower timed out (heartbeat) or left meanwhile
                     ticket.set_result(None)
 
 
@@ -118,13 +123,15 @@ class JobEventHub:
                     yield batch
                     cursor = batch[-1].id
                     continue
-                # Waits without cancelling the ticket (unlike asyncio.timeout), so it still stands after a heartbeat.
-                await asyncio.wait((ticket,), timeout=self.heartbeat_s)
-                if not ticket.done():
+                try:
+                    async with asyncio.timeout(self.heartbeat_s):  # no task per wait, unlike asyncio.wait_for
+                        await ticket
+                except TimeoutError:  # the timeout cancelled the ticket: the next turn takes a new one
+                    watch.withdraw(ticket)
                     yield None
         finally:
             if ticket is not None:
-                ticket.cancel()
+                watch.withdraw(ticket)
             watch.followers -= 1
             if watch.followers == 0 and self._watches.get(job_id) is watch:
                 del self._watches[job_id]

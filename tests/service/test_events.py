@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -345,3 +346,61 @@ def test_followers_wake_a_group_per_turn_of_the_event_loop_so_other_requests_get
     per_turn = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert sum(per_turn) == followers
     assert max(per_turn) <= events_module.WAKE_GROUP < followers
+
+
+def test_clients_that_come_and_go_or_wait_on_a_quiet_job_leave_nothing_waiting_behind(
+    settings: Settings, store: JobStore
+) -> None:
+    store.create("j1", SPEC)  # queued, and it stays so: no new event wakes the waiting list
+    hub, _ = hub_for(settings)
+    hub.heartbeat_s = 0.05  # and the one that stays sends heartbeats meanwhile
+
+    async def scenario() -> int:
+        async def read_all() -> None:
+            async for _batch in hub.follow("j1", "0-0"):
+                pass
+
+        staying = asyncio.create_task(read_all())
+        await asyncio.sleep(0.1)  # caught up and waiting
+        for _ in range(100):  # each client reads the first batch and goes away
+            async with contextlib.aclosing(hub.follow("j1", "0-0")) as batches:
+                await anext(batches)
+        await asyncio.sleep(0.5)  # ten heartbeats
+        waiting = len(hub._watches["j1"]._waiting)
+        staying.cancel()
+        return waiting
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 30)) == 1  # the one that stayed
+
+
+def test_a_client_that_leaves_while_its_group_waits_to_be_woken_leaves_quietly(
+    settings: Settings, store: JobStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.create("j1", SPEC)
+    store.start("j1", "w1")
+    hub, _ = hub_for(settings)
+    followers = 5 * events_module.WAKE_GROUP  # the last group is woken a few turns after the first
+
+    async def scenario() -> tuple[asyncio.Task[None], int]:
+        received = 0
+        tasks: list[asyncio.Task[None]] = []
+
+        async def follow() -> None:
+            nonlocal received
+            async for batch in hub.follow("j1", "0-0"):
+                if batch is not None and any(event.type.value == "step" for event in batch):
+                    received += 1
+                    if received == 1:  # the first group is awake; the last one still waits for its turn
+                        tasks[-1].cancel()
+                    return
+
+        tasks.extend(asyncio.create_task(follow()) for _ in range(followers))
+        await asyncio.sleep(0.5)  # all caught up and waiting
+        await asyncio.to_thread(store.add_step, "j1", step(0, 1))
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return tasks[-1], received
+
+    leaving, received = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert leaving.cancelled()  # as it was asked: not failed by a ValueError from its clean-up
+    assert received == followers - 1
+    assert "failed" not in caplog.text  # nor did the job's reader stop on the cancelled ticket
