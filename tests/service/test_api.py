@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -276,6 +277,42 @@ def test_metrics_in_prometheus_format(client: TestClient) -> None:
     assert "schedlab_queue_depth 1.0" in text
     assert 'schedlab_jobs{status="queued"} 1.0' in text
     assert "schedlab_unet_evals_per_second" in text and "schedlab_job_duration_seconds_count" in text
+
+
+def test_metrics_count_workers_jobs_durations_and_unet_rate_from_redis(client: TestClient) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    state = client.app.state  # type: ignore[attr-defined]
+    ids = [client.post("/v1/comparisons", json=VALID).json()["id"] for _ in range(3)]
+    for job_id, status, seconds in ((ids[0], JobStatus.succeeded, 30), (ids[1], JobStatus.failed, 10)):
+        assert state.store.start(job_id, "w1")
+        state.store.redis.hset(
+            state.store.keys.job(job_id), "started_at", (utcnow() - timedelta(seconds=seconds)).isoformat()
+        )
+        assert state.store.finish(job_id, status)
+    state.store.redis.hincrby(state.store.keys.stats, "unet_calls_total", 600)
+    state.store.redis.hincrbyfloat(state.store.keys.stats, "unet_seconds_total", 4.0)
+    state.store.redis.hset(state.store.keys.stats, "jobs_running", -1)  # a counter gone astray shows as none
+    for name in ("w1", "w2"):
+        info = WorkerInfo(name=name, model={}, schedulers=[], serves="tiny", pid=1, host="h", started_at=utcnow())
+        state.workers.heartbeat(info, ttl_s=30)
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for sample in family.samples
+    }
+    assert samples[("schedlab_workers", ())] == 2
+    assert samples[("schedlab_queue_depth", ())] == 3  # rq's own count: no worker took the three jobs off it
+    assert samples[("schedlab_jobs", (("status", "queued"),))] == 1
+    assert samples[("schedlab_jobs", (("status", "running"),))] == 0
+    assert samples[("schedlab_jobs_finished_total", (("status", "succeeded"),))] == 1
+    assert samples[("schedlab_jobs_finished_total", (("status", "failed"),))] == 1
+    assert samples[("schedlab_job_duration_seconds_count", (("status", "succeeded"),))] == 1
+    assert samples[("schedlab_job_duration_seconds_sum", (("status", "succeeded"),))] == pytest.approx(30, abs=2)
+    assert samples[("schedlab_job_duration_seconds_sum", (("status", "failed"),))] == pytest.approx(10, abs=2)
+    assert samples[("schedlab_unet_calls_total", ())] == 600
+    assert samples[("schedlab_unet_evals_per_second", ())] == 150.0
 
 
 def test_unknown_query_parameters_are_422(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from service.contract import Webhook, WebhookEvent
+from service.contract import Webhook, WebhookEvent, utcnow
 from service.errors import SpecError, StorageError
 from service.logs import JobIdFilter, JsonFormatter, current_job_id
 from service.retention import delete_comparisons, expired_comparisons
@@ -35,6 +35,17 @@ def test_retention_deletes_only_comparisons_older_than_the_cutoff(tmp_path: Path
         "comparisons/new/01-euler/grid.png",
         "comparisons/new/manifest.json",
     ]
+
+
+def test_retention_keeps_a_comparison_while_any_of_its_files_is_recent(tmp_path: Path) -> None:
+    # A retried or re-rendered comparison has old frames and new ones: its age is its newest file's.
+    storage = LocalStorage(tmp_path)
+    storage.put_bytes("comparisons/mixed/01-euler/grid.png", b"png", "image/png")
+    storage.put_bytes("comparisons/mixed/manifest.json", b"{}", "application/json")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(tmp_path / "comparisons" / "mixed" / "01-euler" / "grid.png", (ten_days_ago, ten_days_ago))
+    assert expired_comparisons(storage, timedelta(days=7)) == []
+    assert expired_comparisons(storage, timedelta(days=7), now=utcnow() + timedelta(days=8)) == ["mixed"]
 
 
 def test_local_storage_refuses_keys_that_escape_its_root(tmp_path: Path) -> None:
