@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -62,6 +63,18 @@ def test_json_logs_carry_the_job_id() -> None:
         current_job_id.reset(token)
     line = json.loads(JsonFormatter().format(record))
     assert line["job_id"] == "abc" and line["message"] == "job abc: running" and line["level"] == "info"
+
+
+def test_json_logs_keep_an_exceptions_traceback_in_the_same_line() -> None:
+    try:
+        raise RuntimeError("the UNet fell over")
+    except RuntimeError:
+        record = logging.LogRecord("worker.rq_job", logging.ERROR, __file__, 1, "job failed", (), sys.exc_info())
+    text = JsonFormatter().format(record)
+    assert "\n" not in text  # one line per record, however long the traceback: log pipelines split on lines
+    line = json.loads(text)
+    assert line["level"] == "error" and "job_id" not in line
+    assert "Traceback" in line["exception"] and "RuntimeError: the UNet fell over" in line["exception"]
 
 
 def test_webhook_signature_round_trip_and_staleness() -> None:
