@@ -331,6 +331,19 @@ def test_api_keys_from_a_file_of_hashed_and_plain_keys(settings: Settings, tmp_p
         for key in ("hashed-key", "plain-key"):
             assert client.get("/v1/comparisons", headers={"Authorization": f"Bearer {key}"}).status_code == 200
         assert client.get("/v1/comparisons", headers={"Authorization": "Bearer sha256:x"}).status_code == 401
+        # A comment line is not a key, whoever presents its text.
+        assert client.get("/v1/comparisons", headers={"Authorization": "Bearer # team keys"}).status_code == 401
+
+
+def test_api_keys_from_the_environment_are_comma_separated_with_spaces_around_them_ignored(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCHEDLAB_API_KEYS", "first-key, second-key ,")
+    keys = Settings().api_keys
+    assert [key.get_secret_value() for key in keys] == ["first-key", "second-key"]
+    with TestClient(create_app(settings.model_copy(update={"api_keys": keys}))) as client:
+        for key in ("first-key", "second-key"):
+            assert client.get("/v1/comparisons", headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
 
 SWEEP = {
