@@ -83,8 +83,16 @@ def submit_comparison(
             bar.update(task, completed=done, total=total, description=str(running))
     console.print(f"{job.id}: {job.status.value}" + (f" — {job.error}" if job.error else ""))
     if out is not None and job.manifest_url:
-        _download(client, job, out, console)
+        try:
+            _download(client, job, out, console)
+        except UnsafeDownloadPath as error:
+            console.print(f"[red]error:[/red] {error}")
+            return 1
     return 0 if job.status is JobStatus.SUCCEEDED else 1
+
+
+class UnsafeDownloadPath(Exception):
+    """A file URL whose path would be written outside the download folder."""
 
 
 def _download(client: Any, job: Any, out: Path, console: Console) -> None:
@@ -95,9 +103,12 @@ def _download(client: Any, job: Any, out: Path, console: Console) -> None:
     for result in job.results:
         urls += [result.grid_url, *result.final_images, *(frame.url for frame in result.frames)]
     http = client.get_httpx_client()
+    root = out.resolve()
     for url in filter(None, urls):
         relative = urlparse(url).path.split("/files/", 1)[1]
-        target = out / relative
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root):  # the server names the paths: one must not write outside `out`
+            raise UnsafeDownloadPath(f"refusing to write {url}: its path leads outside {out}")
         target.parent.mkdir(parents=True, exist_ok=True)
         response = http.get(url)
         response.raise_for_status()
