@@ -79,6 +79,23 @@ def test_dead_workers_job_is_retried_once_then_failed(
     assert store.running_jobs() == []
 
 
+def test_a_retried_job_starts_afresh_without_the_dead_attempts_results_or_progress(
+    store: JobStore, workers: WorkerRegistry, queue: ComparisonQueue
+) -> None:
+    from service.contract import JobProgress
+    from tests.service.test_events import result
+
+    store.create("j1", SPEC)
+    assert store.start("j1", "dead-1")
+    store.add_result("j1", result("j1"))
+    store.set_progress("j1", [JobProgress(scheduler_index=0, scheduler="euler", steps_done=2, steps_total=2)])
+    assert Reaper(store, workers, queue, dead_after_s=3).reap() == ["j1"]
+    assert store.get("j1").results == []  # the next attempt writes its own; none is counted twice
+    assert store.start("j1", "w2")
+    record = store.get("j1")
+    assert record.results == [] and record.progress == [] and record.worker == "w2"
+
+
 def test_a_live_workers_job_is_left_alone(store: JobStore, workers: WorkerRegistry, queue: ComparisonQueue) -> None:
     from service.contract import utcnow
 
