@@ -227,6 +227,14 @@ def test_api_keys_guard_every_endpoint_but_health_and_hide_other_keys_jobs(setti
         assert client.post(f"/v1/comparisons/{job['id']}/cancel", headers=b).status_code == 404
         assert client.get("/v1/comparisons", headers=b).json()["count"] == 0
         assert client.get("/v1/comparisons", headers=a).json()["count"] == 1
+        # Its files too, though they are in storage: behind the job's key, and never in a shared cache.
+        client.app.state.storage.put_bytes(f"comparisons/{job['id']}/01-euler/grid.png", b"png", "image/png")
+        grid = f"/v1/comparisons/{job['id']}/files/01-euler/grid.png"
+        assert client.get(grid, headers=b).status_code == 404
+        assert client.get(grid).status_code == 401
+        own = client.get(grid, headers=a)
+        assert own.status_code == 200 and own.content == b"png" and own.headers["content-type"] == "image/png"
+        assert own.headers["cache-control"].startswith("private")
 
 
 def test_a_finished_jobs_cached_answer_keeps_its_owner_check_and_its_expiry(settings: Settings) -> None:
