@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from service.errors import (
     JobNotFoundError,
@@ -20,6 +21,8 @@ from service.errors import (
     StorageError,
 )
 from service.storage import ObjectNotFound
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -107,7 +110,7 @@ def install(app: FastAPI) -> None:
             response.headers[key] = value
         if error.status_code == 405:
             # Starlette answers with the first route that matched the path; list every method the path has.
-            response.headers["Allow"] = ", ".join(sorted(_allowed_methods(app, request.url.path)))
+            response.headers["Allow"] = ", ".join(sorted(_allowed_methods(app, request.scope)))
         return response
 
 
@@ -120,9 +123,11 @@ def _title(status: int) -> str:
         return "Error"
 
 
-def _allowed_methods(app: FastAPI, path: str) -> set[str]:
-    methods: set[str] = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path_regex.match(path):
-            methods |= route.methods or set()
-    return methods
+def _allowed_methods(app: FastAPI, scope: Scope) -> set[str]:
+    """The methods some route answers at this scope's path, asked of each route as Starlette's router asks it
+    (included routers are not flat lists of APIRoutes in FastAPI's routing, so reading `app.routes` is not enough)."""
+    return {
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in app.router.routes)
+    }

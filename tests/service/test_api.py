@@ -153,6 +153,28 @@ def test_a_file_path_out_of_the_comparison_is_a_422_naming_the_path_never_anothe
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "path"
 
 
+def test_storage_that_fails_is_a_503_problem_not_a_500(client: TestClient) -> None:
+    from service.errors import StorageError
+    from service.storage import MemoryStorage
+
+    class DownStorage(MemoryStorage):
+        def get_bytes(self, key: str) -> bytes:
+            raise StorageError("could not read it: connection refused")
+
+    job_id = client.post("/v1/comparisons", json=VALID).json()["id"]
+    client.app.state.storage = DownStorage()  # type: ignore[attr-defined]
+    response = client.get(f"/v1/comparisons/{job_id}/files/manifest.json")
+    assert response.status_code == 503 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Storage unavailable" and "connection refused" in response.json()["detail"]
+
+
+def test_a_method_the_path_does_not_have_is_405_listing_every_method_it_has(client: TestClient) -> None:
+    response = client.delete("/v1/comparisons")
+    assert response.status_code == 405 and response.headers["content-type"] == "application/problem+json"
+    assert response.headers["allow"] == "GET, POST"  # list and submit: two routes, one path
+    assert client.put("/v1/comparisons/some-job/cancel").headers["allow"] == "POST"
+
+
 def test_cancel_a_queued_job_then_cancel_again_is_409(client: TestClient) -> None:
     job = client.post("/v1/comparisons", json=VALID).json()
     canceled = client.post(f"/v1/comparisons/{job['id']}/cancel")
