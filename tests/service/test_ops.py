@@ -49,6 +49,36 @@ def test_retention_keeps_a_comparison_while_any_of_its_files_is_recent(tmp_path:
     assert expired_comparisons(storage, timedelta(days=7), now=utcnow() + timedelta(days=8)) == ["mixed"]
 
 
+def test_schedlab_cleanup_deletes_what_retention_lets_go_and_a_dry_run_only_lists_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from service import cli
+
+    storage = LocalStorage(tmp_path)
+    for job_id in ("old", "new"):
+        storage.put_bytes(f"comparisons/{job_id}/manifest.json", b"{}", "application/json")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(tmp_path / "comparisons" / "old" / "manifest.json", (ten_days_ago, ten_days_ago))
+    monkeypatch.setenv("SCHEDLAB_STORAGE_URL", tmp_path.as_uri())
+    monkeypatch.delenv("SCHEDLAB_RETENTION_DAYS", raising=False)
+
+    def cleanup(*options: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli.app, ["cleanup", *options])
+        return result.exit_code, result.output
+
+    code, output = cleanup()  # no retention configured: refuse rather than guess
+    assert code != 0 and "SCHEDLAB_RETENTION_DAYS" in output
+    code, output = cleanup("--older-than-days", "7", "--dry-run")
+    assert code == 0 and "old" in output.split() and "new" not in output.split()
+    assert len(list(storage.objects("comparisons/"))) == 2
+    monkeypatch.setenv("SCHEDLAB_RETENTION_DAYS", "7")
+    code, output = cleanup()
+    assert code == 0 and "deleted 1 comparisons (1 files)" in output
+    assert [item.key for item in storage.objects("comparisons/")] == ["comparisons/new/manifest.json"]
+
+
 def test_local_storage_refuses_keys_that_escape_its_root(tmp_path: Path) -> None:
     with pytest.raises(StorageError):
         LocalStorage(tmp_path).put_bytes("../outside.png", b"x", "image/png")
