@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -67,7 +68,7 @@ class _Watch:
 
     def withdraw(self, ticket: asyncio.Future[None]) -> None:
         """A follower left or timed out: else clients coming and going on a quiet job would pile up tickets."""
-        if ticket in self._waiting:  # else a wake in progress holds it, and skips it if it is cancelled
+        with contextlib.suppress(ValueError):  # not there: a wake in progress holds it (and skips it if cancelled)
             self._waiting.remove(ticket)
 
     async def wake_followers(self) -> None:

@@ -404,3 +404,26 @@ def test_a_client_that_leaves_while_its_group_waits_to_be_woken_leaves_quietly(
     assert leaving.cancelled()  # as it was asked: not failed by a ValueError from its clean-up
     assert received == followers - 1
     assert "failed" not in caplog.text  # nor did the job's reader stop on the cancelled ticket
+
+
+def test_a_client_leaving_does_not_cost_the_others_their_wake_up(settings: Settings, store: JobStore) -> None:
+    store.create("j1", SPEC)
+    store.start("j1", "w1")
+    hub, _ = hub_for(settings)  # heartbeats every 5 s: a missed wake-up would show as a 5 s delay
+
+    async def scenario() -> float:
+        async def next_step(batches: AsyncIterator[list[JobEvent] | None]) -> None:
+            async for batch in batches:
+                if batch is not None and any(event.type.value == "step" for event in batch):
+                    return
+
+        staying = asyncio.create_task(next_step(hub.follow("j1", "0-0")))
+        async with contextlib.aclosing(hub.follow("j1", "0-0")) as leaving:
+            await anext(leaving)
+            await asyncio.sleep(0.3)  # both caught up and waiting
+        started = time.monotonic()
+        await asyncio.to_thread(store.add_step, "j1", step(0, 1))
+        await staying
+        return time.monotonic() - started
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 30)) < 2.0

@@ -117,6 +117,7 @@ async def get_comparison(
         body = cached.body
     else:
         record = await reader.visible_record(job_id, caller)
+        # Only a queued job has a position, and only it pays the thread hop (rq's client is sync).
         position = await run_in_threadpool(jobs.queue_position, record) if record.status is JobStatus.queued else None
         body = render(request, record, position).model_dump_json().encode()
         if record.status.is_terminal:  # a finished job no longer changes: render it once
