@@ -46,9 +46,7 @@ def render(data: dict[str, Any]) -> str:
 
 
 def _cpu(data: dict[str, Any]) -> str:
-    cpu = data.get("cpu_s_while_running")
-    if cpu is None:
-        return f" The API used {data['api_cpu_s_while_running']} s of CPU meanwhile."
+    cpu = data["cpu_s_while_running"]
     available = data["environment"]["cpus"] * data["job_running_s"]
     return (
         f" CPU used meanwhile, of {available:.1f} CPU-seconds: API {cpu['api']} s, worker {cpu['worker']} s,"

@@ -71,6 +71,11 @@ class _Watch:
         with contextlib.suppress(ValueError):  # not there: a wake in progress holds it (and skips it if cancelled)
             self._waiting.remove(ticket)
 
+    async def end(self) -> None:
+        """No more events will come (terminal event seen, job expired, or reading failed): wake everyone to see."""
+        self.ended = True
+        await self.wake_followers()
+
     async def wake_followers(self) -> None:
         """Wake every waiting follower, WAKE_GROUP per turn of the event loop, so that other requests get the loop
         between groups instead of after all the followers' writes."""
@@ -165,12 +170,10 @@ class JobEventHub:
                     batch = await self.reader.read(job_id, watch.last_id, None)  # it may have landed just now
                     if batch:
                         watch.add(batch)
-                    watch.ended = True
-                    await watch.wake_followers()
+                    await watch.end()
                 block_ms = int(self.heartbeat_s * 1000)
         except asyncio.CancelledError:
             raise
         except Exception:  # followers fall back to reading Redis themselves, and fail there if it is down
             logger.exception("reading the events of job %s failed", job_id)
-            watch.ended = True
-            await watch.wake_followers()
+            await watch.end()
